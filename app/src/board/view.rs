@@ -1,0 +1,105 @@
+use super::{load_board, BoardSnapshot};
+use crate::i18n::use_i18n;
+use crate::patients::PatientIdentity;
+use crate::rooms::{RoomGrid, RoomsSnapshot};
+use crate::shell::{ErrorPanel, Loading};
+use leptos::prelude::*;
+
+#[component]
+pub fn BoardPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let board = Resource::new(|| (), |_| load_board());
+    view! {
+        <section class="page board" aria-labelledby="page-title">
+            <h1 id="page-title">{move || i18n.t().board_title}</h1>
+            <Transition fallback=Loading>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                    {move || Suspend::new(async move {
+                        board.await.map(|snapshot| view! { <Board snapshot/> })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn Board(snapshot: BoardSnapshot) -> impl IntoView {
+    let i18n = use_i18n();
+    let BoardSnapshot {
+        clock,
+        rooms,
+        waiting,
+        staff,
+    } = snapshot;
+    let today = clock.today();
+    let waiting_view = if waiting.is_empty() {
+        view! { <p class="empty">{move || i18n.t().waiting_empty}</p> }.into_any()
+    } else {
+        let clock = clock.clone();
+        view! {
+            <ol class="queue">
+                {waiting
+                    .into_iter()
+                    .map(|visit| {
+                        let minutes = clock.minutes_since(visit.arrived_at);
+                        let state = visit.state;
+                        view! {
+                            <li class="queue-item">
+                                <PatientIdentity patient=visit.patient today/>
+                                <p class="visit-reason">{visit.reason}</p>
+                                <p class="queue-wait">
+                                    {move || (i18n.t().visit_state)(state)} " · "
+                                    {move || (i18n.t().for_duration)(minutes)}
+                                </p>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        }
+        .into_any()
+    };
+    let staff_view = if staff.is_empty() {
+        view! { <p class="empty">{move || i18n.t().staff_empty}</p> }.into_any()
+    } else {
+        view! {
+            <ul class="staff-list">
+                {staff
+                    .into_iter()
+                    .map(|member| {
+                        let roles = member.roles.clone();
+                        view! {
+                            <li class="staff-item">
+                                <span class="staff-name">{member.display_name()}</span>
+                                <span class="staff-roles">
+                                    {move || {
+                                        roles
+                                            .iter()
+                                            .map(|role| (i18n.t().staff_role)(*role))
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    }}
+                                </span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        <div class="board-layout">
+            <div class="board-rooms">
+                <RoomGrid snapshot=RoomsSnapshot { clock, rooms }/>
+            </div>
+            <aside class="board-side">
+                <h2>{move || i18n.t().waiting_title}</h2>
+                {waiting_view}
+                <h2>{move || i18n.t().staff_title}</h2>
+                {staff_view}
+            </aside>
+        </div>
+    }
+}

@@ -1,0 +1,218 @@
+//! The demo clinic: a small French clinic's back office on a busy morning. Every name is
+//! invented and every record number starts with DEMO, so nobody mistakes it for real data.
+
+use crate::patients::store::{create_patient, create_visit, NewVisit};
+use crate::patients::{NewPatient, Sex, VisitState};
+use crate::rooms::store::NewRoom;
+use crate::rooms::{RoomKind, RoomStatus};
+use crate::staff::{NewStaffMember, StaffRole};
+use crate::store::{Store, StoreError};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeedOutcome {
+    Seeded,
+    /// The database already holds a clinic; nothing was written.
+    AlreadyPresent,
+}
+
+const ROOMS: &[(&str, &str, RoomKind)] = &[
+    ("E1", "Consultation 1", RoomKind::Exam),
+    ("E2", "Consultation 2", RoomKind::Exam),
+    ("E3", "Consultation 3", RoomKind::Exam),
+    ("E4", "Consultation 4", RoomKind::Exam),
+    ("S1", "Soins 1", RoomKind::Procedure),
+    ("S2", "Soins 2", RoomKind::Procedure),
+    ("S3", "Petite chirurgie", RoomKind::Procedure),
+    ("LAB", "Laboratoire", RoomKind::Lab),
+    ("IMG", "Échographie", RoomKind::Imaging),
+];
+
+const STAFF: &[(&str, &str, &[StaffRole])] = &[
+    ("Lefèvre", "Camille", &[StaffRole::Physician]),
+    ("Nguyen", "Thomas", &[StaffRole::Physician, StaffRole::Supervisor]),
+    ("Benali", "Yasmine", &[StaffRole::Physician]),
+    ("Morel", "Julie", &[StaffRole::Nurse, StaffRole::Supervisor]),
+    ("Girard", "Antoine", &[StaffRole::Nurse]),
+    ("Diallo", "Aminata", &[StaffRole::MedicalAssistant]),
+    ("Roux", "Lucas", &[StaffRole::MedicalAssistant]),
+    ("Fontaine", "Chloé", &[StaffRole::MedicalAssistant, StaffRole::Phlebotomist]),
+    ("Mercier", "Hugo", &[StaffRole::Phlebotomist]),
+    ("Chevalier", "Inès", &[StaffRole::LabTechnician]),
+    ("Perrin", "Marc", &[StaffRole::LabTechnician, StaffRole::Supervisor]),
+    ("Lambert", "Sophie", &[StaffRole::FrontDesk]),
+    ("Faure", "Nicolas", &[StaffRole::Administrator]),
+];
+
+/// A demo patient and their visit: where they are and how long ago they arrived.
+struct DemoVisit {
+    family_name: &'static str,
+    given_name: &'static str,
+    birth: (i32, u32, u32),
+    sex: Sex,
+    language: &'static str,
+    reason: &'static str,
+    state: VisitState,
+    room: Option<&'static str>,
+    arrived_minutes_ago: i64,
+}
+
+const fn visit(
+    family_name: &'static str,
+    given_name: &'static str,
+    birth: (i32, u32, u32),
+    sex: Sex,
+    language: &'static str,
+    reason: &'static str,
+    state: VisitState,
+    room: Option<&'static str>,
+    arrived_minutes_ago: i64,
+) -> DemoVisit {
+    DemoVisit {
+        family_name,
+        given_name,
+        birth,
+        sex,
+        language,
+        reason,
+        state,
+        room,
+        arrived_minutes_ago,
+    }
+}
+
+use Sex::{Female as F, Male as M};
+use VisitState::{Done, InExam, InProcedure, Queued, Waiting};
+
+const VISITS: &[DemoVisit] = &[
+    visit("Durand", "Élise", (1958, 3, 14), F, "fr", "Bouchon de cérumen, oreille droite", InExam, Some("E1"), 34),
+    visit("Petit", "Karim", (1991, 11, 2), M, "fr", "Plaie de la main gauche", InExam, Some("E2"), 21),
+    visit("Oliveira", "Ana", (1984, 6, 27), F, "pt", "Bilan diabète", InExam, Some("E4"), 12),
+    visit("Garnier", "Paul", (1972, 1, 9), M, "fr", "Lacération du cuir chevelu", InProcedure, Some("S1"), 58),
+    visit("Rousseau", "Margaux", (2001, 8, 19), F, "fr", "Exérèse d'un naevus", InProcedure, Some("S3"), 75),
+    visit("Haddad", "Samir", (1966, 4, 30), M, "ar", "Nodule thyroïdien, cytoponction", InProcedure, Some("IMG"), 49),
+    visit("Blanc", "Odile", (1949, 12, 3), F, "fr", "Prise de sang à jeun", Queued, None, 41),
+    visit("Martinez", "Lucía", (1995, 2, 11), F, "es", "Ablation des fils, genou", Queued, None, 33),
+    visit("Lemoine", "Bernard", (1953, 7, 22), M, "fr", "ECG de contrôle", Queued, None, 27),
+    visit("Kowalski", "Piotr", (1979, 10, 5), M, "en", "Vaccin antitétanique", Queued, None, 19),
+    visit("Bertrand", "Nina", (2015, 5, 16), F, "fr", "Glycémie capillaire", Queued, None, 8),
+    visit("Simon", "Gérard", (1944, 9, 28), M, "fr", "Contrôle de plaie, jambe", Waiting, None, 15),
+    visit("Traoré", "Fatoumata", (1988, 3, 3), F, "fr", "Douleur d'oreille", Waiting, None, 13),
+    visit("Muller", "Jonas", (1999, 1, 25), M, "en", "Entorse de cheville", Waiting, None, 11),
+    visit("Dubois", "Hélène", (1961, 6, 8), F, "fr", "Renouvellement d'ordonnance", Waiting, None, 9),
+    visit("Fournier", "Léo", (2010, 12, 30), M, "fr", "Morsure de chien, avant-bras", Waiting, None, 6),
+    visit("Nakamura", "Yui", (1993, 4, 12), F, "en", "Certificat de sport", Waiting, None, 2),
+    visit("Moreau", "Jacqueline", (1938, 2, 17), F, "fr", "Pansement d'ulcère", Done, None, 140),
+    visit("André", "Mathis", (2004, 9, 9), M, "fr", "Injection intramusculaire", Done, None, 120),
+    visit("Aubert", "Claire", (1976, 11, 21), F, "fr", "Résultats d'analyse", Done, None, 95),
+];
+
+/// Status of each room that is not simply occupied or free: one being cleaned, one
+/// contaminated after a procedure, for the board to show every colour it has.
+const ROOM_STATUS: &[(&str, RoomStatus)] = &[("E3", RoomStatus::Housekeeping), ("S2", RoomStatus::Contaminated)];
+
+/// Loads the demo clinic into an empty database. Running it again changes nothing.
+pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<SeedOutcome, StoreError> {
+    let mut tx = store.begin().await?;
+    let facilities = crate::fetch_scalar!(tx.exec(), i64, "SELECT COUNT(*) FROM facility")?;
+    if facilities > 0 {
+        return Ok(SeedOutcome::AlreadyPresent);
+    }
+    let facility_id = crate::facility::store::create(&mut tx, "Clinique des Tilleuls (démo)", "Europe/Paris", now).await?;
+
+    let mut room_ids = Vec::with_capacity(ROOMS.len());
+    for (order, (code, name, kind)) in (0_i64..).zip(ROOMS) {
+        let occupied = VISITS.iter().any(|v| v.room == Some(*code));
+        let status = ROOM_STATUS
+            .iter()
+            .find(|(c, _)| c == code)
+            .map(|(_, s)| *s)
+            .unwrap_or(if occupied { RoomStatus::Occupied } else { RoomStatus::Unoccupied });
+        let room = NewRoom {
+            code,
+            name,
+            kind: *kind,
+            status,
+            sort_order: order,
+        };
+        let since = now - Duration::minutes(5 + order * 7);
+        room_ids.push((*code, crate::rooms::store::create(&mut tx, facility_id, &room, since).await?));
+    }
+
+    for (family_name, given_name, roles) in STAFF {
+        let member = NewStaffMember {
+            family_name: (*family_name).to_owned(),
+            given_name: (*given_name).to_owned(),
+            roles: roles.to_vec(),
+        };
+        crate::staff::store::create(&mut tx, facility_id, &member).await?;
+    }
+
+    for (number, v) in (1..).zip(VISITS) {
+        let (year, month, day) = v.birth;
+        let patient = NewPatient {
+            record_number: format!("DEMO-{number:04}"),
+            family_name: v.family_name.to_owned(),
+            given_name: v.given_name.to_owned(),
+            birth_date: NaiveDate::from_ymd_opt(year, month, day)
+                .ok_or_else(|| StoreError::Database(format!("bad demo birth date for {}", v.family_name)))?,
+            sex: v.sex,
+            preferred_language: v.language.to_owned(),
+        };
+        let patient_id = create_patient(&mut tx, facility_id, &patient).await?;
+        let room_id = v
+            .room
+            .and_then(|code| room_ids.iter().find(|(c, _)| *c == code).map(|(_, id)| *id));
+        let arrived_at = now - Duration::minutes(v.arrived_minutes_ago);
+        let ended_at = (v.state == Done).then(|| arrived_at + Duration::minutes(45));
+        let new_visit = NewVisit {
+            patient_id,
+            reason: v.reason,
+            arrived_at,
+            state: v.state,
+            room_id,
+            ended_at,
+        };
+        create_visit(&mut tx, &new_visit).await?;
+    }
+    tx.commit().await?;
+    Ok(SeedOutcome::Seeded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_clinic_is_big_enough_to_show_everything() {
+        let count = |kind| ROOMS.iter().filter(|(_, _, k)| *k == kind).count();
+        assert!(count(RoomKind::Exam) >= 4);
+        assert!(count(RoomKind::Procedure) >= 3);
+        assert!(count(RoomKind::Lab) >= 1);
+        assert!(count(RoomKind::Imaging) >= 1);
+        assert!(STAFF.len() >= 12);
+        assert!(VISITS.len() >= 20);
+        for state in VisitState::ALL {
+            assert!(VISITS.iter().any(|v| v.state == *state), "no demo visit in state {state}");
+        }
+    }
+
+    #[test]
+    fn patients_in_rooms_are_in_rooms_that_exist_and_never_in_the_lab() {
+        for v in VISITS {
+            let in_room = matches!(v.state, InExam | InProcedure);
+            assert_eq!(v.room.is_some(), in_room, "{}", v.family_name);
+            if let Some(code) = v.room {
+                let room = ROOMS.iter().find(|(c, _, _)| *c == code);
+                assert!(room.is_some_and(|(_, _, kind)| *kind != RoomKind::Lab));
+            }
+        }
+    }
+
+    #[test]
+    fn every_role_is_staffed() {
+        for role in StaffRole::ALL {
+            assert!(STAFF.iter().any(|(_, _, roles)| roles.contains(role)), "{role}");
+        }
+    }
+}

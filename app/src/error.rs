@@ -1,0 +1,196 @@
+//! The one error type every server function returns.
+//!
+//! It carries only what a user may see: internals (SQL, paths, driver messages) are logged
+//! on the server where they happen and never cross the wire. Views turn each variant into
+//! a translated sentence through [`crate::i18n::Messages::error`].
+
+use serde::{Deserialize, Serialize};
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+/// Why a field of a request was refused, in terms a view can translate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Problem {
+    Required,
+    TooLong,
+    NotAllowed,
+    Malformed,
+    AlreadyTaken,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub problem: Problem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The request named fields that failed validation; nothing was changed.
+    #[error("invalid input: {0:?}")]
+    Invalid(Vec<FieldError>),
+    /// The request could not be read at all (wrong shape or encoding); nothing was changed.
+    #[error("malformed request")]
+    Malformed,
+    #[error("not found")]
+    NotFound,
+    /// The change no longer applies because someone else changed the same thing first.
+    #[error("conflict")]
+    Conflict,
+    /// The database is not answering; the request may be retried.
+    #[error("service unavailable")]
+    Unavailable,
+    /// Anything else; details are in the server log only.
+    #[error("internal error")]
+    Internal,
+    /// The server could not be reached or its answer could not be read (client side).
+    #[error("network: {0}")]
+    Network(String),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, problem: Problem) -> Self {
+        AppError::Invalid(vec![FieldError {
+            field: field.to_owned(),
+            problem,
+        }])
+    }
+
+    /// The HTTP status that goes with this error when it is answered by the server.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            AppError::Invalid(_) | AppError::Malformed => StatusCode::BAD_REQUEST,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict => StatusCode::CONFLICT,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal | AppError::Network(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                let error = AppError::Malformed;
+                set_response_status(&error);
+                error
+            }
+            ServerFnErrorErr::Request(message)
+            | ServerFnErrorErr::Deserialization(message)
+            | ServerFnErrorErr::Serialization(message)
+            | ServerFnErrorErr::UnsupportedRequestMethod(message) => AppError::Network(message),
+            ServerFnErrorErr::Registration(_)
+            | ServerFnErrorErr::ServerError(_)
+            | ServerFnErrorErr::MiddlewareError(_)
+            | ServerFnErrorErr::Response(_) => AppError::Internal,
+        }
+    }
+}
+
+/// Gives the server function's HTTP answer the status that matches `error`, so that
+/// callers other than our own client (scripts, tests, proxies) see a 4xx for bad input.
+pub fn set_response_status(error: &AppError) {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(error.status());
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = error;
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::store::StoreError> for AppError {
+    fn from(error: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        let mapped = match error {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict => AppError::Conflict,
+            StoreError::Unique { field } => AppError::invalid(field, Problem::AlreadyTaken),
+            StoreError::Unavailable(detail) => {
+                tracing::warn!(%detail, "database unavailable");
+                AppError::Unavailable
+            }
+            StoreError::Database(detail) => {
+                tracing::error!(%detail, "database error");
+                AppError::Internal
+            }
+        };
+        set_response_status(&mapped);
+        mapped
+    }
+}
+
+/// Validation helpers shared by every domain's server functions.
+pub mod validate {
+    use super::{AppError, FieldError, Problem};
+
+    /// Collects field errors so that a form shows every problem at once, not one per try.
+    #[derive(Default)]
+    pub struct Checks(Vec<FieldError>);
+
+    impl Checks {
+        pub fn new() -> Self {
+            Self::default()
+        }
+
+        pub fn fail(&mut self, field: &str, problem: Problem) {
+            self.0.push(FieldError {
+                field: field.to_owned(),
+                problem,
+            });
+        }
+
+        /// A trimmed, non-empty text of at most `max` characters.
+        pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
+            let trimmed = value.trim();
+            if trimmed.is_empty() {
+                self.fail(field, Problem::Required);
+            } else if trimmed.chars().count() > max {
+                self.fail(field, Problem::TooLong);
+            }
+            trimmed.to_owned()
+        }
+
+        pub fn finish(self) -> Result<(), AppError> {
+            if self.0.is_empty() {
+                Ok(())
+            } else {
+                let error = AppError::Invalid(self.0);
+                super::set_response_status(&error);
+                Err(error)
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn collects_every_problem() {
+            let mut checks = Checks::new();
+            assert_eq!(checks.text("reason", "  ear pain ", 20), "ear pain");
+            checks.text("name", "   ", 20);
+            checks.text("note", &"x".repeat(21), 20);
+            match checks.finish() {
+                Err(AppError::Invalid(errors)) => {
+                    assert_eq!(errors.len(), 2);
+                    assert_eq!(errors[0].problem, Problem::Required);
+                    assert_eq!(errors[1].problem, Problem::TooLong);
+                }
+                other => panic!("expected invalid, got {other:?}"),
+            }
+        }
+
+        #[test]
+        fn passes_good_input() {
+            let mut checks = Checks::new();
+            checks.text("reason", "ok", 20);
+            assert!(checks.finish().is_ok());
+        }
+    }
+}

@@ -1,0 +1,35 @@
+use super::Facility;
+use crate::store::{Store, StoreError, Tx};
+use chrono::{DateTime, Utc};
+
+#[derive(sqlx::FromRow)]
+struct FacilityRow {
+    id: i64,
+    name: String,
+    timezone: String,
+}
+
+/// The facility this installation serves (the first one created).
+pub async fn current(store: &Store) -> Result<Option<Facility>, StoreError> {
+    let row = crate::fetch_optional!(
+        store.read(),
+        FacilityRow,
+        "SELECT id, name, timezone FROM facility ORDER BY id LIMIT 1"
+    )?;
+    Ok(row.map(|r| Facility {
+        id: r.id,
+        name: r.name,
+        timezone: r.timezone,
+    }))
+}
+
+pub async fn create(tx: &mut Tx, name: &str, timezone: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    crate::fetch_scalar!(
+        tx.exec(),
+        i64,
+        "INSERT INTO facility (name, timezone, created_at) VALUES ($1, $2, $3) RETURNING id",
+        name,
+        timezone,
+        now
+    )
+}

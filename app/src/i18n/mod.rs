@@ -1,0 +1,317 @@
+//! Every string a person reads goes through here.
+//!
+//! Each locale is one `Messages` value; the struct literal must name every field, so a
+//! string missing in one language fails to compile rather than showing up blank. Enum
+//! labels are matched exhaustively for the same reason.
+
+mod api;
+mod en;
+mod fr;
+
+pub use api::*;
+
+use crate::error::{AppError, Problem};
+use crate::patients::VisitState;
+use crate::rooms::{RoomKind, RoomStatus};
+use crate::staff::StaffRole;
+use chrono::NaiveDate;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A language the staff interface is available in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum Locale {
+    /// The seed is French, and so is the default.
+    #[default]
+    Fr,
+    En,
+}
+
+/// The cookie that remembers a person's language choice.
+pub const LANGUAGE_COOKIE: &str = "plateau_lang";
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::Fr, Locale::En];
+
+    /// BCP 47 tag, as in `<html lang>` and the cookie.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::Fr => "fr",
+            Locale::En => "en",
+        }
+    }
+
+    pub fn from_tag(tag: &str) -> Option<Self> {
+        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "fr" => Some(Locale::Fr),
+            "en" => Some(Locale::En),
+            _ => None,
+        }
+    }
+
+    /// The language's own name, as a person looking for it would recognise it.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Locale::Fr => "Français",
+            Locale::En => "English",
+        }
+    }
+
+    /// Picks the best supported language from an `Accept-Language` header, honouring
+    /// quality values; `None` when none is supported.
+    pub fn negotiate(accept_language: &str) -> Option<Self> {
+        let mut best: Option<(f32, usize, Locale)> = None;
+        for (position, part) in accept_language.split(',').enumerate() {
+            let mut pieces = part.split(';');
+            let Some(locale) = pieces.next().and_then(Locale::from_tag) else {
+                continue;
+            };
+            let quality = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if quality <= 0.0 {
+                continue;
+            }
+            // Higher quality wins; on a tie, the earlier entry does.
+            let better = match best {
+                None => true,
+                Some((q, _, _)) => quality > q,
+            };
+            if better {
+                best = Some((quality, position, locale));
+            }
+        }
+        best.map(|(_, _, locale)| locale)
+    }
+
+    pub fn messages(self) -> &'static Messages {
+        match self {
+            Locale::Fr => &fr::MESSAGES,
+            Locale::En => &en::MESSAGES,
+        }
+    }
+}
+
+/// The interface's words in one language.
+pub struct Messages {
+    pub app_name: &'static str,
+    pub tagline: &'static str,
+    pub skip_to_content: &'static str,
+    pub main_navigation: &'static str,
+    pub nav_rooms: &'static str,
+    pub nav_board: &'static str,
+    pub nav_lab: &'static str,
+    pub nav_escort: &'static str,
+    pub language: &'static str,
+    pub loading: &'static str,
+
+    pub rooms_title: &'static str,
+    pub rooms_empty: &'static str,
+    pub room_free: &'static str,
+    pub room_open: &'static str,
+    pub back_to_rooms: &'static str,
+    pub status_since: fn(&str) -> String,
+    pub for_duration: fn(i64) -> String,
+    pub record_number: &'static str,
+    pub born_on: fn(&str, u32) -> String,
+    pub visit_reason: &'static str,
+    pub arrived_at: fn(&str) -> String,
+    pub visit_state_label: &'static str,
+
+    pub board_title: &'static str,
+    pub waiting_title: &'static str,
+    pub waiting_empty: &'static str,
+    pub staff_title: &'static str,
+    pub staff_empty: &'static str,
+
+    pub lab_title: &'static str,
+    pub escort_title: &'static str,
+    pub not_yet_available: &'static str,
+
+    pub not_found_title: &'static str,
+    pub not_found_body: &'static str,
+    pub go_to_rooms: &'static str,
+
+    pub error_title: &'static str,
+    pub retry: &'static str,
+    pub error_malformed: &'static str,
+    pub error_not_found: &'static str,
+    pub error_conflict: &'static str,
+    pub error_unavailable: &'static str,
+    pub error_internal: &'static str,
+    pub error_network: &'static str,
+    pub problem_required: &'static str,
+    pub problem_too_long: &'static str,
+    pub problem_not_allowed: &'static str,
+    pub problem_malformed: &'static str,
+    pub problem_already_taken: &'static str,
+
+    pub date: fn(NaiveDate) -> String,
+    pub room_kind: fn(RoomKind) -> &'static str,
+    pub room_status: fn(RoomStatus) -> &'static str,
+    pub visit_state: fn(VisitState) -> &'static str,
+    pub staff_role: fn(StaffRole) -> &'static str,
+}
+
+impl Messages {
+    pub fn problem(&self, problem: Problem) -> &'static str {
+        match problem {
+            Problem::Required => self.problem_required,
+            Problem::TooLong => self.problem_too_long,
+            Problem::NotAllowed => self.problem_not_allowed,
+            Problem::Malformed => self.problem_malformed,
+            Problem::AlreadyTaken => self.problem_already_taken,
+        }
+    }
+
+    /// One sentence a person can act on; never the internals.
+    pub fn error(&self, error: &AppError) -> String {
+        match error {
+            AppError::Invalid(fields) => fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, self.problem(f.problem)))
+                .collect::<Vec<_>>()
+                .join(" · "),
+            AppError::Malformed => self.error_malformed.to_owned(),
+            AppError::NotFound => self.error_not_found.to_owned(),
+            AppError::Conflict => self.error_conflict.to_owned(),
+            AppError::Unavailable => self.error_unavailable.to_owned(),
+            AppError::Internal => self.error_internal.to_owned(),
+            AppError::Network(_) => self.error_network.to_owned(),
+        }
+    }
+}
+
+/// The language of the interface, shared through context.
+#[derive(Clone, Copy)]
+pub struct I18n {
+    locale: RwSignal<Locale>,
+}
+
+impl I18n {
+    pub fn locale(&self) -> Locale {
+        self.locale.get()
+    }
+
+    pub fn set(&self, locale: Locale) {
+        self.locale.set(locale);
+    }
+
+    /// The messages of the current language; reading them inside a closure keeps the text
+    /// in step when the language changes.
+    pub fn t(&self) -> &'static Messages {
+        self.locale.get().messages()
+    }
+}
+
+pub fn provide_i18n(initial: Locale) -> I18n {
+    let i18n = I18n {
+        locale: RwSignal::new(initial),
+    };
+    provide_context(i18n);
+    i18n
+}
+
+pub fn use_i18n() -> I18n {
+    use_context::<I18n>().unwrap_or_else(|| provide_i18n(Locale::default()))
+}
+
+/// The language to render a request in: the remembered choice, else the browser's
+/// preference, else French.
+#[cfg(feature = "ssr")]
+pub fn request_locale() -> Locale {
+    let Some(parts) = use_context::<http::request::Parts>() else {
+        return Locale::default();
+    };
+    let from_cookie = parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == LANGUAGE_COOKIE)
+        .and_then(|(_, value)| Locale::from_tag(value));
+    from_cookie
+        .or_else(|| {
+            parts
+                .headers
+                .get(http::header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Locale::negotiate)
+        })
+        .unwrap_or_default()
+}
+
+/// In the browser, the language the server rendered the page in (`<html lang>`), so that
+/// hydration starts from the same text.
+#[cfg(feature = "hydrate")]
+pub fn document_locale() -> Locale {
+    leptos::prelude::document()
+        .document_element()
+        .and_then(|html| html.get_attribute("lang"))
+        .and_then(|lang| Locale::from_tag(&lang))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiates_by_quality_then_order() {
+        assert_eq!(Locale::negotiate("en-GB,en;q=0.9,fr;q=0.8"), Some(Locale::En));
+        assert_eq!(Locale::negotiate("de-DE,fr-CA;q=0.7,en;q=0.5"), Some(Locale::Fr));
+        assert_eq!(Locale::negotiate("en;q=0.4, fr;q=0.6"), Some(Locale::Fr));
+        assert_eq!(Locale::negotiate("de, es"), None);
+        assert_eq!(Locale::negotiate("fr;q=0, en;q=0.1"), Some(Locale::En));
+        assert_eq!(Locale::negotiate(""), None);
+    }
+
+    #[test]
+    fn tags_round_trip() {
+        for locale in Locale::ALL {
+            assert_eq!(Locale::from_tag(locale.tag()), Some(locale));
+        }
+        assert_eq!(Locale::from_tag("EN_us"), Some(Locale::En));
+        assert_eq!(Locale::from_tag("xx"), None);
+    }
+
+    #[test]
+    fn every_label_is_filled_in_every_language() {
+        for locale in Locale::ALL {
+            let t = locale.messages();
+            for kind in RoomKind::ALL {
+                assert!(!(t.room_kind)(*kind).is_empty());
+            }
+            for status in RoomStatus::ALL {
+                assert!(!(t.room_status)(*status).is_empty());
+            }
+            for state in VisitState::ALL {
+                assert!(!(t.visit_state)(*state).is_empty());
+            }
+            for role in StaffRole::ALL {
+                assert!(!(t.staff_role)(*role).is_empty());
+            }
+            for text in [t.rooms_title, t.not_found_title, t.error_internal, t.nav_board] {
+                assert!(!text.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn languages_differ() {
+        let (fr, en) = (Locale::Fr.messages(), Locale::En.messages());
+        assert_ne!(fr.rooms_title, en.rooms_title);
+        assert_ne!((fr.room_status)(RoomStatus::Housekeeping), (en.room_status)(RoomStatus::Housekeeping));
+    }
+
+    #[test]
+    fn errors_never_show_internals() {
+        let t = Locale::En.messages();
+        let text = t.error(&AppError::Network("tcp reset by 10.0.0.1".into()));
+        assert!(!text.contains("10.0.0.1"));
+    }
+}

@@ -1,0 +1,21 @@
+//! Plateau's shared code: domain types used by both the server and the WebAssembly
+//! client, the server functions between them, and the views. One module per area of the
+//! clinic; each holds its types, its server functions, its SQL (`store`, server only) and
+//! its views.
+
+pub mod board;
+pub mod codes;
+pub mod error;
+pub mod facility;
+pub mod i18n;
+pub mod patients;
+pub mod rooms;
+pub mod shell;
+pub mod staff;
+
+#[cfg(feature = "ssr")]
+pub mod demo;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+pub use shell::{shell, App};

@@ -1,0 +1,9 @@
+//! Patients and their visits: who is in the clinic, why, and where.
+
+#[cfg(feature = "ssr")]
+pub mod store;
+mod types;
+mod view;
+
+pub use types::*;
+pub use view::*;

@@ -1,0 +1,128 @@
+use super::{NewPatient, Occupant, PatientSummary, VisitState, WaitingVisit};
+use crate::store::{Store, StoreError, Tx};
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// A visit with its patient: the columns every visit list shares.
+#[derive(sqlx::FromRow)]
+struct VisitRow {
+    visit_id: i64,
+    room_id: Option<i64>,
+    reason: String,
+    #[sqlx(try_from = "String")]
+    state: VisitState,
+    arrived_at: DateTime<Utc>,
+    patient_id: i64,
+    record_number: String,
+    family_name: String,
+    given_name: String,
+    birth_date: NaiveDate,
+}
+
+const VISIT_SELECT: &str = "SELECT v.id AS visit_id, v.room_id, v.reason, v.state, v.arrived_at, \
+     p.id AS patient_id, p.record_number, p.family_name, p.given_name, p.birth_date \
+     FROM visit v JOIN patient p ON p.id = v.patient_id";
+
+impl VisitRow {
+    fn patient(&self) -> PatientSummary {
+        PatientSummary {
+            id: self.patient_id,
+            record_number: self.record_number.clone(),
+            family_name: self.family_name.clone(),
+            given_name: self.given_name.clone(),
+            birth_date: self.birth_date,
+        }
+    }
+}
+
+/// The patients now in a room, keyed by room.
+pub async fn occupants(store: &Store, facility_id: i64) -> Result<Vec<(i64, Occupant)>, StoreError> {
+    let sql = format!("{VISIT_SELECT} WHERE p.facility_id = $1 AND v.room_id IS NOT NULL");
+    let rows = crate::fetch_all!(store.read(), VisitRow, &sql, facility_id)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let room_id = row.room_id?;
+            Some((
+                room_id,
+                Occupant {
+                    patient: row.patient(),
+                    visit_id: row.visit_id,
+                    reason: row.reason,
+                    state: row.state,
+                    arrived_at: row.arrived_at,
+                },
+            ))
+        })
+        .collect())
+}
+
+/// Visits waiting for a room (to be seen, or for back-office work), longest wait first.
+pub async fn waiting(store: &Store, facility_id: i64) -> Result<Vec<WaitingVisit>, StoreError> {
+    let sql = format!(
+        "{VISIT_SELECT} WHERE p.facility_id = $1 AND v.room_id IS NULL AND v.state IN ($2, $3) \
+         ORDER BY v.arrived_at, v.id"
+    );
+    let rows = crate::fetch_all!(
+        store.read(),
+        VisitRow,
+        &sql,
+        facility_id,
+        VisitState::Waiting.code(),
+        VisitState::Queued.code()
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|row| WaitingVisit {
+            patient: row.patient(),
+            visit_id: row.visit_id,
+            reason: row.reason,
+            state: row.state,
+            arrived_at: row.arrived_at,
+        })
+        .collect())
+}
+
+pub async fn create_patient(tx: &mut Tx, facility_id: i64, patient: &NewPatient) -> Result<i64, StoreError> {
+    crate::fetch_scalar!(
+        tx.exec(),
+        i64,
+        "INSERT INTO patient (facility_id, record_number, family_name, given_name, birth_date, sex, preferred_language) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        facility_id,
+        &patient.record_number,
+        &patient.family_name,
+        &patient.given_name,
+        patient.birth_date,
+        patient.sex.code(),
+        &patient.preferred_language
+    )
+}
+
+/// A visit as the store records it.
+pub struct NewVisit<'a> {
+    pub patient_id: i64,
+    pub reason: &'a str,
+    pub arrived_at: DateTime<Utc>,
+    pub state: VisitState,
+    pub room_id: Option<i64>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+pub async fn create_visit(tx: &mut Tx, visit: &NewVisit<'_>) -> Result<i64, StoreError> {
+    crate::fetch_scalar!(
+        tx.exec(),
+        i64,
+        "INSERT INTO visit (patient_id, reason, arrived_at, room_id, state, ended_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        visit.patient_id,
+        visit.reason,
+        visit.arrived_at,
+        visit.room_id,
+        visit.state.code(),
+        visit.ended_at
+    )
+}
+
+pub async fn count_patients(store: &Store) -> Result<i64, StoreError> {
+    crate::fetch_scalar!(store.read(), i64, "SELECT COUNT(*) FROM patient")
+}

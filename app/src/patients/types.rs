@@ -1,0 +1,115 @@
+use crate::coded_enum;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+coded_enum! {
+    /// FHIR administrative gender.
+    pub enum Sex {
+        Female = "female",
+        Male = "male",
+        Other = "other",
+        Unknown = "unknown",
+    }
+}
+
+coded_enum! {
+    /// Where a visit stands, from arrival to departure.
+    pub enum VisitState {
+        /// Arrived, not yet seen by a clinician.
+        Waiting = "waiting",
+        /// With a clinician in an exam room.
+        InExam = "in_exam",
+        /// Waiting for back-office work (procedures, samples).
+        Queued = "queued",
+        /// In a back-office room for a procedure.
+        InProcedure = "in_procedure",
+        /// Gone home.
+        Done = "done",
+    }
+}
+
+/// The two identifiers every screen shows together: name and date of birth, plus the
+/// record number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientSummary {
+    pub id: i64,
+    pub record_number: String,
+    pub family_name: String,
+    pub given_name: String,
+    pub birth_date: NaiveDate,
+}
+
+impl PatientSummary {
+    /// "DUPONT, Marie": family name first and in capitals, as clinics write it to avoid
+    /// mixing up given and family names.
+    pub fn display_name(&self) -> String {
+        format!("{}, {}", self.family_name.to_uppercase(), self.given_name)
+    }
+
+    /// Age in whole years on `today`.
+    pub fn age_on(&self, today: NaiveDate) -> u32 {
+        let born = self.birth_date;
+        let had_birthday = (today.month(), today.day()) >= (born.month(), born.day());
+        let years = today.year() - born.year() - i32::from(!had_birthday);
+        u32::try_from(years).unwrap_or(0)
+    }
+}
+
+/// The patient in a room and why they are here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Occupant {
+    pub patient: PatientSummary,
+    pub visit_id: i64,
+    pub reason: String,
+    pub state: VisitState,
+    pub arrived_at: DateTime<Utc>,
+}
+
+/// A visit waiting for a room, as the board's queue shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingVisit {
+    pub patient: PatientSummary,
+    pub visit_id: i64,
+    pub reason: String,
+    pub state: VisitState,
+    pub arrived_at: DateTime<Utc>,
+}
+
+/// A patient to register, as the store receives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPatient {
+    pub record_number: String,
+    pub family_name: String,
+    pub given_name: String,
+    pub birth_date: NaiveDate,
+    pub sex: Sex,
+    pub preferred_language: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn born(y: i32, m: u32, d: u32) -> PatientSummary {
+        PatientSummary {
+            id: 1,
+            record_number: "P1".into(),
+            family_name: "Martin".into(),
+            given_name: "Léa".into(),
+            birth_date: NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn age_counts_the_birthday() {
+        let p = born(1990, 6, 15);
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap_or_default();
+        assert_eq!(p.age_on(day(6, 14)), 35);
+        assert_eq!(p.age_on(day(6, 15)), 36);
+    }
+
+    #[test]
+    fn display_name_puts_the_family_name_first() {
+        assert_eq!(born(1990, 1, 1).display_name(), "MARTIN, Léa");
+    }
+}

@@ -1,0 +1,11 @@
+//! Rooms: what each room is, its HL7 status, and who is in it.
+
+mod api;
+#[cfg(feature = "ssr")]
+pub mod store;
+mod types;
+mod view;
+
+pub use api::*;
+pub use types::*;
+pub use view::*;

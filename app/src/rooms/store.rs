@@ -1,0 +1,84 @@
+use super::{Room, RoomKind, RoomOverview, RoomStatus};
+use crate::store::{Store, StoreError, Tx};
+use chrono::{DateTime, Utc};
+
+#[derive(sqlx::FromRow)]
+struct RoomRow {
+    id: i64,
+    code: String,
+    name: String,
+    #[sqlx(try_from = "String")]
+    kind: RoomKind,
+    #[sqlx(try_from = "String")]
+    status: RoomStatus,
+    status_since: DateTime<Utc>,
+}
+
+impl From<RoomRow> for Room {
+    fn from(r: RoomRow) -> Self {
+        Room {
+            id: r.id,
+            code: r.code,
+            name: r.name,
+            kind: r.kind,
+            status: r.status,
+            status_since: r.status_since,
+        }
+    }
+}
+
+const ROOM_SELECT: &str = "SELECT id, code, name, kind, status, status_since FROM room";
+
+pub async fn list(store: &Store, facility_id: i64) -> Result<Vec<Room>, StoreError> {
+    let sql = format!("{ROOM_SELECT} WHERE facility_id = $1 ORDER BY sort_order, code");
+    let rows = crate::fetch_all!(store.read(), RoomRow, &sql, facility_id)?;
+    Ok(rows.into_iter().map(Room::from).collect())
+}
+
+pub async fn get(store: &Store, facility_id: i64, room_id: i64) -> Result<Room, StoreError> {
+    let sql = format!("{ROOM_SELECT} WHERE facility_id = $1 AND id = $2");
+    crate::fetch_optional!(store.read(), RoomRow, &sql, facility_id, room_id)?
+        .map(Room::from)
+        .ok_or(StoreError::NotFound)
+}
+
+/// Every room with the patient in it, in the facility's display order.
+pub async fn overview(store: &Store, facility_id: i64) -> Result<Vec<RoomOverview>, StoreError> {
+    let rooms = list(store, facility_id).await?;
+    let mut occupants = crate::patients::store::occupants(store, facility_id).await?;
+    Ok(rooms
+        .into_iter()
+        .map(|room| {
+            let occupant = occupants
+                .iter()
+                .position(|(room_id, _)| *room_id == room.id)
+                .map(|at| occupants.swap_remove(at).1);
+            RoomOverview { room, occupant }
+        })
+        .collect())
+}
+
+/// A room to create, as the store receives it.
+pub struct NewRoom<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub kind: RoomKind,
+    pub status: RoomStatus,
+    pub sort_order: i64,
+}
+
+pub async fn create(tx: &mut Tx, facility_id: i64, room: &NewRoom<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    crate::fetch_scalar!(
+        tx.exec(),
+        i64,
+        "INSERT INTO room (facility_id, code, name, kind, status, status_since, sort_order) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        facility_id,
+        room.code,
+        room.name,
+        room.kind.code(),
+        room.status.code(),
+        now,
+        room.sort_order
+    )
+}

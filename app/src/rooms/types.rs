@@ -1,0 +1,76 @@
+use crate::coded_enum;
+use crate::patients::Occupant;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+coded_enum! {
+    /// What a room is for.
+    pub enum RoomKind {
+        Exam = "exam",
+        Procedure = "procedure",
+        Lab = "lab",
+        Imaging = "imaging",
+    }
+}
+
+coded_enum! {
+    /// Room status, HL7 v2 table 0116 (bed status).
+    pub enum RoomStatus {
+        Closed = "C",
+        Housekeeping = "H",
+        Isolated = "I",
+        Contaminated = "K",
+        Occupied = "O",
+        Unoccupied = "U",
+    }
+}
+
+impl RoomStatus {
+    /// Whether a patient may be brought into the room now.
+    pub fn is_available(self) -> bool {
+        self == RoomStatus::Unoccupied
+    }
+
+    /// Whether the room needs cleaning before its next patient.
+    pub fn needs_cleaning(self) -> bool {
+        matches!(self, RoomStatus::Housekeeping | RoomStatus::Contaminated)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Room {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: RoomKind,
+    pub status: RoomStatus,
+    pub status_since: DateTime<Utc>,
+}
+
+/// A room as the rooms screen and the board show it: with the patient in it, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomOverview {
+    pub room: Room,
+    pub occupant: Option<Occupant>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_codes_are_hl7_table_0116() {
+        let codes: Vec<&str> = RoomStatus::ALL.iter().map(|s| s.code()).collect();
+        assert_eq!(codes, ["C", "H", "I", "K", "O", "U"]);
+    }
+
+    #[test]
+    fn only_an_unoccupied_room_takes_a_patient() {
+        for status in RoomStatus::ALL {
+            assert_eq!(status.is_available(), *status == RoomStatus::Unoccupied);
+        }
+        assert!(RoomStatus::Housekeeping.needs_cleaning());
+        assert!(RoomStatus::Contaminated.needs_cleaning());
+        assert!(!RoomStatus::Occupied.needs_cleaning());
+    }
+}

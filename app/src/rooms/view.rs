@@ -1,0 +1,155 @@
+use super::{list_rooms, load_room, RoomOverview, RoomsSnapshot};
+use crate::facility::FacilityClock;
+use crate::i18n::use_i18n;
+use crate::patients::PatientIdentity;
+use crate::shell::{ErrorPanel, Loading, NotFound};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+/// The rooms screen: every room, its status and its patient.
+#[component]
+pub fn RoomsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let rooms = Resource::new(|| (), |_| list_rooms());
+    view! {
+        <section class="page" aria-labelledby="page-title">
+            <h1 id="page-title">{move || i18n.t().rooms_title}</h1>
+            <Transition fallback=Loading>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                    {move || Suspend::new(async move {
+                        rooms.await.map(|snapshot| view! { <RoomGrid snapshot/> })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+pub fn RoomGrid(snapshot: RoomsSnapshot) -> impl IntoView {
+    let i18n = use_i18n();
+    if snapshot.rooms.is_empty() {
+        return view! { <p class="empty">{move || i18n.t().rooms_empty}</p> }.into_any();
+    }
+    let clock = snapshot.clock;
+    view! {
+        <ul class="room-grid">
+            {snapshot
+                .rooms
+                .into_iter()
+                .map(|overview| view! { <RoomCard overview clock=clock.clone()/> })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+/// One room as a large touch target that opens the room.
+#[component]
+pub fn RoomCard(overview: RoomOverview, clock: FacilityClock) -> impl IntoView {
+    let href = format!("/rooms/{}", overview.room.id);
+    let code = overview.room.code.clone();
+    let status = overview.room.status.code();
+    view! {
+        <li class="room-card" data-room=code data-status=status>
+            <a class="room-link" href=href>
+                <RoomSummary overview clock/>
+            </a>
+        </li>
+    }
+}
+
+/// The room's name, kind, status with its age, and the patient in it.
+#[component]
+fn RoomSummary(overview: RoomOverview, clock: FacilityClock) -> impl IntoView {
+    let i18n = use_i18n();
+    let RoomOverview { room, occupant } = overview;
+    let (kind, status) = (room.kind, room.status);
+    let since = clock.time_of_day(room.status_since);
+    let minutes = clock.minutes_since(room.status_since);
+    let today = clock.today();
+    view! {
+        <div class="room-head">
+            <span class="room-code">{room.code}</span>
+            <span class="room-name">{room.name}</span>
+        </div>
+        <p class="room-kind">{move || (i18n.t().room_kind)(kind)}</p>
+        <p class=format!("status status-{}", status.code())>
+            <span class="status-code" aria-hidden="true">{status.code()}</span>
+            <span class="status-label">{move || (i18n.t().room_status)(status)}</span>
+            <span class="status-since">
+                {move || (i18n.t().status_since)(&since)} " · " {move || (i18n.t().for_duration)(minutes)}
+            </span>
+        </p>
+        {match occupant {
+            Some(occupant) => {
+                view! {
+                    <PatientIdentity patient=occupant.patient today/>
+                    <p class="visit-reason">{occupant.reason}</p>
+                }
+                    .into_any()
+            }
+            None => view! { <p class="room-free">{move || i18n.t().room_free}</p> }.into_any(),
+        }}
+    }
+}
+
+/// One room in full.
+#[component]
+pub fn RoomPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let room_id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    let room = Resource::new(room_id, |id| async move {
+        match id {
+            Some(id) => load_room(id).await.map(Some),
+            None => Ok(None),
+        }
+    });
+    view! {
+        <section class="page room-page" aria-labelledby="page-title">
+            <p>
+                <a class="button secondary" href="/">{move || i18n.t().back_to_rooms}</a>
+            </p>
+            <Transition fallback=Loading>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                    {move || Suspend::new(async move {
+                        room.await
+                            .map(|snapshot| match snapshot {
+                                Some(snapshot) => view! { <RoomDetail snapshot/> }.into_any(),
+                                None => view! { <NotFound/> }.into_any(),
+                            })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn RoomDetail(snapshot: super::RoomSnapshot) -> impl IntoView {
+    let i18n = use_i18n();
+    let clock = snapshot.clock;
+    let overview = snapshot.room;
+    let title = format!("{} · {}", overview.room.code, overview.room.name);
+    let status = overview.room.status.code();
+    let visit = overview.occupant.clone().map(|occupant| {
+        let arrived = clock.time_of_day(occupant.arrived_at);
+        let state = occupant.state;
+        view! {
+            <dl class="facts">
+                <dt>{move || i18n.t().visit_reason}</dt>
+                <dd>{occupant.reason}</dd>
+                <dt>{move || i18n.t().visit_state_label}</dt>
+                <dd>{move || (i18n.t().visit_state)(state)} " · " {move || (i18n.t().arrived_at)(&arrived)}</dd>
+            </dl>
+        }
+    });
+    view! {
+        <h1 id="page-title">{title}</h1>
+        <div class="room-detail" data-status=status>
+            <RoomSummary overview clock/>
+        </div>
+        {visit}
+    }
+}

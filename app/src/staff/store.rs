@@ -1,0 +1,73 @@
+use super::{NewStaffMember, StaffMember, StaffRole};
+use crate::store::{Store, StoreError, Tx};
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    id: i64,
+    family_name: String,
+    given_name: String,
+    active: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct RoleRow {
+    staff_member_id: i64,
+    #[sqlx(try_from = "String")]
+    role: StaffRole,
+}
+
+/// Every staff member of the facility with their roles, by family name.
+pub async fn list(store: &Store, facility_id: i64) -> Result<Vec<StaffMember>, StoreError> {
+    let members = crate::fetch_all!(
+        store.read(),
+        MemberRow,
+        "SELECT id, family_name, given_name, active FROM staff_member \
+         WHERE facility_id = $1 ORDER BY family_name, given_name, id",
+        facility_id
+    )?;
+    let roles = crate::fetch_all!(
+        store.read(),
+        RoleRow,
+        "SELECT r.staff_member_id, r.role FROM staff_role r \
+         JOIN staff_member s ON s.id = r.staff_member_id WHERE s.facility_id = $1",
+        facility_id
+    )?;
+    Ok(members
+        .into_iter()
+        .map(|m| {
+            let mut member_roles: Vec<StaffRole> = roles
+                .iter()
+                .filter(|r| r.staff_member_id == m.id)
+                .map(|r| r.role)
+                .collect();
+            member_roles.sort();
+            StaffMember {
+                id: m.id,
+                family_name: m.family_name,
+                given_name: m.given_name,
+                roles: member_roles,
+                active: m.active,
+            }
+        })
+        .collect())
+}
+
+pub async fn create(tx: &mut Tx, facility_id: i64, member: &NewStaffMember) -> Result<i64, StoreError> {
+    let id = crate::fetch_scalar!(
+        tx.exec(),
+        i64,
+        "INSERT INTO staff_member (facility_id, family_name, given_name, active) VALUES ($1, $2, $3, TRUE) RETURNING id",
+        facility_id,
+        &member.family_name,
+        &member.given_name
+    )?;
+    for role in &member.roles {
+        crate::execute!(
+            tx.exec(),
+            "INSERT INTO staff_role (staff_member_id, role) VALUES ($1, $2)",
+            id,
+            role.code()
+        )?;
+    }
+    Ok(id)
+}

@@ -1,0 +1,40 @@
+use crate::coded_enum;
+use serde::{Deserialize, Serialize};
+
+coded_enum! {
+    /// What a staff member is employed as; a person may hold several roles.
+    pub enum StaffRole {
+        MedicalAssistant = "medical_assistant",
+        Nurse = "nurse",
+        Phlebotomist = "phlebotomist",
+        LabTechnician = "lab_technician",
+        Physician = "physician",
+        Supervisor = "supervisor",
+        FrontDesk = "front_desk",
+        Administrator = "administrator",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffMember {
+    pub id: i64,
+    pub family_name: String,
+    pub given_name: String,
+    pub roles: Vec<StaffRole>,
+    pub active: bool,
+}
+
+impl StaffMember {
+    /// "Léa Martin": how colleagues name each other on the board.
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.given_name, self.family_name)
+    }
+}
+
+/// A staff member to register, as the store receives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewStaffMember {
+    pub family_name: String,
+    pub given_name: String,
+    pub roles: Vec<StaffRole>,
+}

@@ -1,0 +1,278 @@
+//! The one store API every domain module uses.
+//!
+//! SQLite is the embedded default; PostgreSQL serves clinics that run several app servers.
+//! Domain modules write each statement once, in the SQL both dialects share (`$1`
+//! placeholders, `RETURNING`, partial indexes), and run it through the macros below, which
+//! pick the backend at run time.
+//!
+//! SQLite allows one writer at a time. Rather than let concurrent requests race for the
+//! write lock (and fail with SQLITE_BUSY), every write goes through a pool of exactly one
+//! connection, so writers queue in the pool instead of in SQLite; reads use their own pool
+//! and, in WAL mode, never wait for writers.
+
+mod error;
+mod schema;
+
+pub use error::StoreError;
+pub use schema::{schema_columns, SchemaColumn};
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which database a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+enum Pools {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// A handle on the database, cheap to clone and shared by every request.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pools: Pools,
+}
+
+/// Where a statement runs: a pool (reads) or the connection of an open transaction.
+pub enum Exec<'a> {
+    SqlitePool(&'a SqlitePool),
+    SqliteConn(&'a mut SqliteConnection),
+    PgPool(&'a PgPool),
+    PgConn(&'a mut PgConnection),
+}
+
+/// A write transaction. Dropped without [`Tx::commit`], it rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub fn exec(&mut self) -> Exec<'_> {
+        match self {
+            Tx::Sqlite(tx) => Exec::SqliteConn(tx),
+            Tx::Postgres(tx) => Exec::PgConn(tx),
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Runs `$body` with `$e` bound to the executor of whichever backend `$exec` is on.
+/// The body is written once; the compiler checks it against both drivers.
+#[macro_export]
+macro_rules! on_backend {
+    ($exec:expr, |$e:ident| $body:expr) => {
+        match $exec {
+            $crate::store::Exec::SqlitePool($e) => $body,
+            $crate::store::Exec::SqliteConn($e) => $body,
+            $crate::store::Exec::PgPool($e) => $body,
+            $crate::store::Exec::PgConn($e) => $body,
+        }
+    };
+}
+
+/// `fetch_all!(exec, Row, "SELECT ... WHERE a = $1", a)`: every row, decoded into `Row`.
+#[macro_export]
+macro_rules! fetch_all {
+    ($exec:expr, $row:ty, $sql:expr $(, $bind:expr)* $(,)?) => {
+        $crate::on_backend!($exec, |e| sqlx::query_as::<_, $row>($sql)$(.bind($bind))*.fetch_all(e).await)
+            .map_err($crate::store::StoreError::from)
+    };
+}
+
+/// `fetch_optional!(exec, Row, sql, binds...)`: at most one row.
+#[macro_export]
+macro_rules! fetch_optional {
+    ($exec:expr, $row:ty, $sql:expr $(, $bind:expr)* $(,)?) => {
+        $crate::on_backend!($exec, |e| sqlx::query_as::<_, $row>($sql)$(.bind($bind))*.fetch_optional(e).await)
+            .map_err($crate::store::StoreError::from)
+    };
+}
+
+/// `fetch_scalar!(exec, T, sql, binds...)`: the first column of exactly one row.
+#[macro_export]
+macro_rules! fetch_scalar {
+    ($exec:expr, $ty:ty, $sql:expr $(, $bind:expr)* $(,)?) => {
+        $crate::on_backend!($exec, |e| sqlx::query_scalar::<_, $ty>($sql)$(.bind($bind))*.fetch_one(e).await)
+            .map_err($crate::store::StoreError::from)
+    };
+}
+
+/// `execute!(exec, sql, binds...)`: the number of rows changed.
+#[macro_export]
+macro_rules! execute {
+    ($exec:expr, $sql:expr $(, $bind:expr)* $(,)?) => {
+        $crate::on_backend!($exec, |e| sqlx::query($sql)$(.bind($bind))*.execute(e).await.map(|done| done.rows_affected()))
+            .map_err($crate::store::StoreError::from)
+    };
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+impl Store {
+    /// Opens the database at `url` (`sqlite://path` or `postgres://...`). A SQLite file is
+    /// created when missing; its directory must exist.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Self::connect_sqlite(url).await
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Self::connect_postgres(url).await
+        } else {
+            Err(StoreError::Unavailable(format!(
+                "unsupported database URL (expected sqlite:// or postgres://): {}",
+                redact(url)
+            )))
+        }
+    }
+
+    async fn connect_sqlite(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("bad SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            // Only reached if another process writes; our own writers queue in the pool.
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Store {
+            pools: Pools::Sqlite { read, write },
+        })
+    }
+
+    async fn connect_postgres(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("bad PostgreSQL URL: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Store {
+            pools: Pools::Postgres(pool),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pools {
+            Pools::Sqlite { .. } => Backend::Sqlite,
+            Pools::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the migrations that are not yet applied. Safe to run from several servers
+    /// at once on PostgreSQL (sqlx takes an advisory lock).
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.pools {
+            Pools::Sqlite { write, .. } => SQLITE_MIGRATIONS.run(write).await?,
+            Pools::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Where reads run.
+    pub fn read(&self) -> Exec<'_> {
+        match &self.pools {
+            Pools::Sqlite { read, .. } => Exec::SqlitePool(read),
+            Pools::Postgres(pool) => Exec::PgPool(pool),
+        }
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a transaction that reads then writes cannot be refused
+    /// half-way by another writer.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        match &self.pools {
+            Pools::Sqlite { write, .. } => Ok(Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)),
+            Pools::Postgres(pool) => Ok(Tx::Postgres(pool.begin().await?)),
+        }
+    }
+
+    /// Answers only when the database does.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let one = fetch_scalar!(self.read(), i64, "SELECT 1")?;
+        if one == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable("unexpected answer to SELECT 1".into()))
+        }
+    }
+
+    /// Waits for the connections in use to be returned, then closes them all, so that
+    /// SQLite checkpoints its WAL and PostgreSQL sees clean disconnects.
+    pub async fn close(&self) {
+        match &self.pools {
+            Pools::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Pools::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// A database URL fit for a log line or an error message: no password.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(
+            redact("postgres://clinic:s3cret@db:5432/plateau"),
+            "postgres://clinic:***@db:5432/plateau"
+        );
+        assert_eq!(redact("postgres://postgres@127.0.0.1/x"), "postgres://postgres@127.0.0.1/x");
+        assert_eq!(redact("sqlite:///var/lib/plateau/plateau.db"), "sqlite:///var/lib/plateau/plateau.db");
+    }
+}
+
+/// The store of the running server, as the router provides it to server functions.
+pub fn from_context() -> Result<Store, crate::error::AppError> {
+    leptos::prelude::use_context::<Store>().ok_or_else(|| {
+        tracing::error!("no store in context: the router was built without one");
+        crate::error::AppError::Internal
+    })
+}

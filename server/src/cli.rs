@@ -1,0 +1,85 @@
+//! The `plateau` command line.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Plateau: the clinic back office on the procedure-room tablet.
+#[derive(Debug, Parser)]
+#[command(name = "plateau", version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Options of `serve`, which runs when no command is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default command).
+    Serve(ServeArgs),
+    /// Apply the database migrations that are not yet applied, then exit.
+    Migrate(DatabaseArgs),
+    /// Load the demo clinic if the database is empty; running it again changes nothing.
+    SeedDemo(DatabaseArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB. Default: a SQLite file in
+    /// the data directory.
+    #[arg(long, env = "DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Directory for the default SQLite database; created on first run.
+    /// Default: $XDG_DATA_HOME/plateau, else ~/.local/share/plateau.
+    #[arg(long, env = "PLATEAU_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "PLATEAU_LISTEN", value_name = "ADDR", default_value = "127.0.0.1:3000")]
+    pub listen: String,
+
+    /// Load the demo clinic if the database is empty.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Directory of the built site (WASM, JS, CSS), as `cargo leptos build` leaves it.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", value_name = "DIR", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_is_the_default() {
+        let cli = Cli::try_parse_from(["plateau", "--demo", "--listen", "127.0.0.1:0"]);
+        let cli = cli.map_err(|e| e.to_string());
+        assert!(matches!(cli, Ok(Cli { command: None, serve: ServeArgs { demo: true, .. } })));
+    }
+
+    #[test]
+    fn subcommands_take_their_own_options() {
+        let cli = Cli::try_parse_from(["plateau", "migrate", "--database-url", "sqlite://x.db"]);
+        match cli.map(|c| c.command) {
+            Ok(Some(Command::Migrate(db))) => assert_eq!(db.database_url.as_deref(), Some("sqlite://x.db")),
+            other => panic!("unexpected: {other:?}"),
+        }
+        assert!(Cli::try_parse_from(["plateau", "migrate", "--demo"]).is_err());
+    }
+}

@@ -1,0 +1,114 @@
+//! Turns command-line options into what the server needs, with one-line errors.
+
+use crate::cli::DatabaseArgs;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Why Plateau could not start, in one line a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen on {addr:?}: {reason}")]
+    Listen { addr: String, reason: String },
+    #[error("data directory {path} is not usable: {reason}")]
+    DataDir { path: String, reason: String },
+    #[error("no data directory: set PLATEAU_DATA_DIR or --data-dir (HOME is not set)")]
+    NoDataDir,
+    #[error("cannot open database {url}: {reason}")]
+    Database { url: String, reason: String },
+    #[error("cannot prepare database {url}: {reason}")]
+    Migrate { url: String, reason: String },
+    #[error("cannot load the demo clinic: {0}")]
+    Seed(String),
+    #[error("server stopped with an error: {0}")]
+    Serve(String),
+}
+
+pub fn parse_listen(addr: &str) -> Result<SocketAddr, StartupError> {
+    addr.trim().parse().map_err(|e: std::net::AddrParseError| StartupError::Listen {
+        addr: addr.to_owned(),
+        reason: format!("{e} (expected IP:PORT, e.g. 127.0.0.1:3000)"),
+    })
+}
+
+/// The database URL to use: the one given, else a SQLite file in the data directory,
+/// which is created if missing and must be writable.
+pub fn database_url(args: &DatabaseArgs) -> Result<String, StartupError> {
+    if let Some(url) = args.database_url.as_deref().filter(|u| !u.trim().is_empty()) {
+        return Ok(url.trim().to_owned());
+    }
+    let dir = match &args.data_dir {
+        Some(dir) => dir.clone(),
+        None => default_data_dir()?,
+    };
+    prepare_data_dir(&dir)?;
+    Ok(format!("sqlite://{}", dir.join("plateau.db").display()))
+}
+
+fn default_data_dir() -> Result<PathBuf, StartupError> {
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(xdg).join("plateau"));
+    }
+    let home = std::env::var_os("HOME").filter(|v| !v.is_empty()).ok_or(StartupError::NoDataDir)?;
+    Ok(PathBuf::from(home).join(".local/share/plateau"))
+}
+
+fn prepare_data_dir(dir: &Path) -> Result<(), StartupError> {
+    let fail = |reason: String| StartupError::DataDir {
+        path: dir.display().to_string(),
+        reason,
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(fail("it is not a directory".into()));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    // Prove we can write there now, rather than fail on the first patient saved.
+    let probe = dir.join(".plateau-write-check");
+    std::fs::write(&probe, b"ok").map_err(|e| fail(format!("not writable: {e}")))?;
+    std::fs::remove_file(&probe).map_err(|e| fail(e.to_string()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_address_is_one_clear_line() {
+        let error = parse_listen("localhost:http").map(|_| ()).err().map(|e| e.to_string());
+        let error = error.unwrap_or_default();
+        assert!(error.starts_with("cannot listen on \"localhost:http\""), "{error}");
+        assert!(!error.contains('\n'));
+        assert!(parse_listen("127.0.0.1:0").is_ok());
+    }
+
+    #[test]
+    fn an_explicit_url_wins() {
+        let args = DatabaseArgs {
+            database_url: Some("postgres://postgres@127.0.0.1/x".into()),
+            data_dir: Some("/nonexistent/never".into()),
+        };
+        assert_eq!(database_url(&args).ok().as_deref(), Some("postgres://postgres@127.0.0.1/x"));
+    }
+
+    #[test]
+    fn the_data_dir_is_created_or_reported() {
+        let base = std::env::temp_dir().join(format!("plateau-datadir-{}", std::process::id()));
+        let args = DatabaseArgs {
+            database_url: None,
+            data_dir: Some(base.join("nested")),
+        };
+        let url = database_url(&args).unwrap_or_default();
+        assert!(url.ends_with("nested/plateau.db"), "{url}");
+        assert!(base.join("nested").is_dir());
+
+        let file = base.join("a-file");
+        std::fs::write(&file, b"x").unwrap_or_default();
+        let args = DatabaseArgs {
+            database_url: None,
+            data_dir: Some(file),
+        };
+        let error = database_url(&args).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("not a directory"), "{error}");
+        let _ = std::fs::remove_dir_all(base);
+    }
+}
