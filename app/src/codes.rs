@@ -57,6 +57,9 @@ mod tests {
         }
         assert_eq!(Sample::from_code("three"), None);
         assert!(Sample::try_from("nope".to_owned()).is_err());
-        assert_eq!(serde_json::to_string(&Sample::Two).ok().as_deref(), Some("\"two\""));
+        assert_eq!(
+            serde_json::to_string(&Sample::Two).ok().as_deref(),
+            Some("\"two\"")
+        );
     }
 }

@@ -4,9 +4,9 @@
 //! on the server where they happen and never cross the wire. Views turn each variant into
 //! a translated sentence through [`crate::i18n::Messages::error`].
 
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
 
 /// Why a field of a request was refused, in terms a view can translate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

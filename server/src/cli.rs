@@ -41,7 +41,12 @@ pub struct DatabaseArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address and port to listen on.
-    #[arg(long, env = "PLATEAU_LISTEN", value_name = "ADDR", default_value = "127.0.0.1:3000")]
+    #[arg(
+        long,
+        env = "PLATEAU_LISTEN",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:3000"
+    )]
     pub listen: String,
 
     /// Load the demo clinic if the database is empty.
@@ -49,7 +54,12 @@ pub struct ServeArgs {
     pub demo: bool,
 
     /// Directory of the built site (WASM, JS, CSS), as `cargo leptos build` leaves it.
-    #[arg(long, env = "LEPTOS_SITE_ROOT", value_name = "DIR", default_value = "target/site")]
+    #[arg(
+        long,
+        env = "LEPTOS_SITE_ROOT",
+        value_name = "DIR",
+        default_value = "target/site"
+    )]
     pub site_root: PathBuf,
 
     #[command(flatten)]
@@ -70,7 +80,13 @@ mod tests {
     fn serve_is_the_default() {
         let cli = Cli::try_parse_from(["plateau", "--demo", "--listen", "127.0.0.1:0"]);
         let cli = cli.map_err(|e| e.to_string());
-        assert!(matches!(cli, Ok(Cli { command: None, serve: ServeArgs { demo: true, .. } })));
+        assert!(matches!(
+            cli,
+            Ok(Cli {
+                command: None,
+                serve: ServeArgs { demo: true, .. }
+            })
+        ));
     }
 
     #[test]

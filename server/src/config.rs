@@ -24,10 +24,12 @@ pub enum StartupError {
 }
 
 pub fn parse_listen(addr: &str) -> Result<SocketAddr, StartupError> {
-    addr.trim().parse().map_err(|e: std::net::AddrParseError| StartupError::Listen {
-        addr: addr.to_owned(),
-        reason: format!("{e} (expected IP:PORT, e.g. 127.0.0.1:3000)"),
-    })
+    addr.trim()
+        .parse()
+        .map_err(|e: std::net::AddrParseError| StartupError::Listen {
+            addr: addr.to_owned(),
+            reason: format!("{e} (expected IP:PORT, e.g. 127.0.0.1:3000)"),
+        })
 }
 
 /// The database URL to use: the one given, else a SQLite file in the data directory,
@@ -48,7 +50,9 @@ fn default_data_dir() -> Result<PathBuf, StartupError> {
     if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         return Ok(PathBuf::from(xdg).join("plateau"));
     }
-    let home = std::env::var_os("HOME").filter(|v| !v.is_empty()).ok_or(StartupError::NoDataDir)?;
+    let home = std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .ok_or(StartupError::NoDataDir)?;
     Ok(PathBuf::from(home).join(".local/share/plateau"))
 }
 
@@ -74,9 +78,15 @@ mod tests {
 
     #[test]
     fn a_bad_address_is_one_clear_line() {
-        let error = parse_listen("localhost:http").map(|_| ()).err().map(|e| e.to_string());
+        let error = parse_listen("localhost:http")
+            .map(|_| ())
+            .err()
+            .map(|e| e.to_string());
         let error = error.unwrap_or_default();
-        assert!(error.starts_with("cannot listen on \"localhost:http\""), "{error}");
+        assert!(
+            error.starts_with("cannot listen on \"localhost:http\""),
+            "{error}"
+        );
         assert!(!error.contains('\n'));
         assert!(parse_listen("127.0.0.1:0").is_ok());
     }
@@ -87,7 +97,10 @@ mod tests {
             database_url: Some("postgres://postgres@127.0.0.1/x".into()),
             data_dir: Some("/nonexistent/never".into()),
         };
-        assert_eq!(database_url(&args).ok().as_deref(), Some("postgres://postgres@127.0.0.1/x"));
+        assert_eq!(
+            database_url(&args).ok().as_deref(),
+            Some("postgres://postgres@127.0.0.1/x")
+        );
     }
 
     #[test]
@@ -107,7 +120,10 @@ mod tests {
             database_url: None,
             data_dir: Some(file),
         };
-        let error = database_url(&args).err().map(|e| e.to_string()).unwrap_or_default();
+        let error = database_url(&args)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(error.contains("not a directory"), "{error}");
         let _ = std::fs::remove_dir_all(base);
     }

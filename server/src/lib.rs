@@ -68,11 +68,15 @@ async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         addr: args.listen.clone(),
         reason: e.to_string(),
     })?;
-    let local = listener.local_addr().map_err(|e| StartupError::Serve(e.to_string()))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| StartupError::Serve(e.to_string()))?;
     let site_root = args.site_root.display().to_string();
     let app = router::router(store.clone(), router::leptos_options(&site_root, local));
     tracing::info!(address = %format!("http://{local}"), "Plateau is listening");
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await;
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
     // In-flight requests have finished; close the pools so SQLite checkpoints its WAL.
     store.close().await;
     tracing::info!("stopped; database closed");

@@ -36,10 +36,18 @@ const STAFF: &[(&str, &str, &[StaffRole])] = &[
     ("Girard", "Antoine", &[StaffRole::Nurse]),
     ("Diallo", "Aminata", &[StaffRole::MedicalAssistant]),
     ("Roux", "Lucas", &[StaffRole::MedicalAssistant]),
-    ("Fontaine", "Chloé", &[StaffRole::MedicalAssistant, StaffRole::Phlebotomist]),
+    (
+        "Fontaine",
+        "Chloé",
+        &[StaffRole::MedicalAssistant, StaffRole::Phlebotomist],
+    ),
     ("Mercier", "Hugo", &[StaffRole::Phlebotomist]),
     ("Chevalier", "Inès", &[StaffRole::LabTechnician]),
-    ("Perrin", "Marc", &[StaffRole::LabTechnician, StaffRole::Supervisor]),
+    (
+        "Perrin",
+        "Marc",
+        &[StaffRole::LabTechnician, StaffRole::Supervisor],
+    ),
     ("Lambert", "Sophie", &[StaffRole::FrontDesk]),
     ("Faure", "Nicolas", &[StaffRole::Administrator]),
 ];
@@ -85,31 +93,232 @@ use Sex::{Female as F, Male as M};
 use VisitState::{Done, InExam, InProcedure, Queued, Waiting};
 
 const VISITS: &[DemoVisit] = &[
-    visit("Durand", "Élise", (1958, 3, 14), F, "fr", "Bouchon de cérumen, oreille droite", InExam, Some("E1"), 34),
-    visit("Petit", "Karim", (1991, 11, 2), M, "fr", "Plaie de la main gauche", InExam, Some("E2"), 21),
-    visit("Oliveira", "Ana", (1984, 6, 27), F, "pt", "Bilan diabète", InExam, Some("E4"), 12),
-    visit("Garnier", "Paul", (1972, 1, 9), M, "fr", "Lacération du cuir chevelu", InProcedure, Some("S1"), 58),
-    visit("Rousseau", "Margaux", (2001, 8, 19), F, "fr", "Exérèse d'un naevus", InProcedure, Some("S3"), 75),
-    visit("Haddad", "Samir", (1966, 4, 30), M, "ar", "Nodule thyroïdien, cytoponction", InProcedure, Some("IMG"), 49),
-    visit("Blanc", "Odile", (1949, 12, 3), F, "fr", "Prise de sang à jeun", Queued, None, 41),
-    visit("Martinez", "Lucía", (1995, 2, 11), F, "es", "Ablation des fils, genou", Queued, None, 33),
-    visit("Lemoine", "Bernard", (1953, 7, 22), M, "fr", "ECG de contrôle", Queued, None, 27),
-    visit("Kowalski", "Piotr", (1979, 10, 5), M, "en", "Vaccin antitétanique", Queued, None, 19),
-    visit("Bertrand", "Nina", (2015, 5, 16), F, "fr", "Glycémie capillaire", Queued, None, 8),
-    visit("Simon", "Gérard", (1944, 9, 28), M, "fr", "Contrôle de plaie, jambe", Waiting, None, 15),
-    visit("Traoré", "Fatoumata", (1988, 3, 3), F, "fr", "Douleur d'oreille", Waiting, None, 13),
-    visit("Muller", "Jonas", (1999, 1, 25), M, "en", "Entorse de cheville", Waiting, None, 11),
-    visit("Dubois", "Hélène", (1961, 6, 8), F, "fr", "Renouvellement d'ordonnance", Waiting, None, 9),
-    visit("Fournier", "Léo", (2010, 12, 30), M, "fr", "Morsure de chien, avant-bras", Waiting, None, 6),
-    visit("Nakamura", "Yui", (1993, 4, 12), F, "en", "Certificat de sport", Waiting, None, 2),
-    visit("Moreau", "Jacqueline", (1938, 2, 17), F, "fr", "Pansement d'ulcère", Done, None, 140),
-    visit("André", "Mathis", (2004, 9, 9), M, "fr", "Injection intramusculaire", Done, None, 120),
-    visit("Aubert", "Claire", (1976, 11, 21), F, "fr", "Résultats d'analyse", Done, None, 95),
+    visit(
+        "Durand",
+        "Élise",
+        (1958, 3, 14),
+        F,
+        "fr",
+        "Bouchon de cérumen, oreille droite",
+        InExam,
+        Some("E1"),
+        34,
+    ),
+    visit(
+        "Petit",
+        "Karim",
+        (1991, 11, 2),
+        M,
+        "fr",
+        "Plaie de la main gauche",
+        InExam,
+        Some("E2"),
+        21,
+    ),
+    visit(
+        "Oliveira",
+        "Ana",
+        (1984, 6, 27),
+        F,
+        "pt",
+        "Bilan diabète",
+        InExam,
+        Some("E4"),
+        12,
+    ),
+    visit(
+        "Garnier",
+        "Paul",
+        (1972, 1, 9),
+        M,
+        "fr",
+        "Lacération du cuir chevelu",
+        InProcedure,
+        Some("S1"),
+        58,
+    ),
+    visit(
+        "Rousseau",
+        "Margaux",
+        (2001, 8, 19),
+        F,
+        "fr",
+        "Exérèse d'un naevus",
+        InProcedure,
+        Some("S3"),
+        75,
+    ),
+    visit(
+        "Haddad",
+        "Samir",
+        (1966, 4, 30),
+        M,
+        "ar",
+        "Nodule thyroïdien, cytoponction",
+        InProcedure,
+        Some("IMG"),
+        49,
+    ),
+    visit(
+        "Blanc",
+        "Odile",
+        (1949, 12, 3),
+        F,
+        "fr",
+        "Prise de sang à jeun",
+        Queued,
+        None,
+        41,
+    ),
+    visit(
+        "Martinez",
+        "Lucía",
+        (1995, 2, 11),
+        F,
+        "es",
+        "Ablation des fils, genou",
+        Queued,
+        None,
+        33,
+    ),
+    visit(
+        "Lemoine",
+        "Bernard",
+        (1953, 7, 22),
+        M,
+        "fr",
+        "ECG de contrôle",
+        Queued,
+        None,
+        27,
+    ),
+    visit(
+        "Kowalski",
+        "Piotr",
+        (1979, 10, 5),
+        M,
+        "en",
+        "Vaccin antitétanique",
+        Queued,
+        None,
+        19,
+    ),
+    visit(
+        "Bertrand",
+        "Nina",
+        (2015, 5, 16),
+        F,
+        "fr",
+        "Glycémie capillaire",
+        Queued,
+        None,
+        8,
+    ),
+    visit(
+        "Simon",
+        "Gérard",
+        (1944, 9, 28),
+        M,
+        "fr",
+        "Contrôle de plaie, jambe",
+        Waiting,
+        None,
+        15,
+    ),
+    visit(
+        "Traoré",
+        "Fatoumata",
+        (1988, 3, 3),
+        F,
+        "fr",
+        "Douleur d'oreille",
+        Waiting,
+        None,
+        13,
+    ),
+    visit(
+        "Muller",
+        "Jonas",
+        (1999, 1, 25),
+        M,
+        "en",
+        "Entorse de cheville",
+        Waiting,
+        None,
+        11,
+    ),
+    visit(
+        "Dubois",
+        "Hélène",
+        (1961, 6, 8),
+        F,
+        "fr",
+        "Renouvellement d'ordonnance",
+        Waiting,
+        None,
+        9,
+    ),
+    visit(
+        "Fournier",
+        "Léo",
+        (2010, 12, 30),
+        M,
+        "fr",
+        "Morsure de chien, avant-bras",
+        Waiting,
+        None,
+        6,
+    ),
+    visit(
+        "Nakamura",
+        "Yui",
+        (1993, 4, 12),
+        F,
+        "en",
+        "Certificat de sport",
+        Waiting,
+        None,
+        2,
+    ),
+    visit(
+        "Moreau",
+        "Jacqueline",
+        (1938, 2, 17),
+        F,
+        "fr",
+        "Pansement d'ulcère",
+        Done,
+        None,
+        140,
+    ),
+    visit(
+        "André",
+        "Mathis",
+        (2004, 9, 9),
+        M,
+        "fr",
+        "Injection intramusculaire",
+        Done,
+        None,
+        120,
+    ),
+    visit(
+        "Aubert",
+        "Claire",
+        (1976, 11, 21),
+        F,
+        "fr",
+        "Résultats d'analyse",
+        Done,
+        None,
+        95,
+    ),
 ];
 
 /// Status of each room that is not simply occupied or free: one being cleaned, one
 /// contaminated after a procedure, for the board to show every colour it has.
-const ROOM_STATUS: &[(&str, RoomStatus)] = &[("E3", RoomStatus::Housekeeping), ("S2", RoomStatus::Contaminated)];
+const ROOM_STATUS: &[(&str, RoomStatus)] =
+    &[("E3", RoomStatus::Housekeeping), ("S2", RoomStatus::Contaminated)];
 
 /// Loads the demo clinic into an empty database. Running it again changes nothing.
 pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<SeedOutcome, StoreError> {
@@ -118,7 +327,8 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<SeedOutcome, Stor
     if facilities > 0 {
         return Ok(SeedOutcome::AlreadyPresent);
     }
-    let facility_id = crate::facility::store::create(&mut tx, "Clinique des Tilleuls (démo)", "Europe/Paris", now).await?;
+    let facility_id =
+        crate::facility::store::create(&mut tx, "Clinique des Tilleuls (démo)", "Europe/Paris", now).await?;
 
     let mut room_ids = Vec::with_capacity(ROOMS.len());
     for (order, (code, name, kind)) in (0_i64..).zip(ROOMS) {
@@ -127,7 +337,11 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<SeedOutcome, Stor
             .iter()
             .find(|(c, _)| c == code)
             .map(|(_, s)| *s)
-            .unwrap_or(if occupied { RoomStatus::Occupied } else { RoomStatus::Unoccupied });
+            .unwrap_or(if occupied {
+                RoomStatus::Occupied
+            } else {
+                RoomStatus::Unoccupied
+            });
         let room = NewRoom {
             code,
             name,
@@ -136,7 +350,10 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<SeedOutcome, Stor
             sort_order: order,
         };
         let since = now - Duration::minutes(5 + order * 7);
-        room_ids.push((*code, crate::rooms::store::create(&mut tx, facility_id, &room, since).await?));
+        room_ids.push((
+            *code,
+            crate::rooms::store::create(&mut tx, facility_id, &room, since).await?,
+        ));
     }
 
     for (family_name, given_name, roles) in STAFF {
@@ -193,7 +410,10 @@ mod tests {
         assert!(STAFF.len() >= 12);
         assert!(VISITS.len() >= 20);
         for state in VisitState::ALL {
-            assert!(VISITS.iter().any(|v| v.state == *state), "no demo visit in state {state}");
+            assert!(
+                VISITS.iter().any(|v| v.state == *state),
+                "no demo visit in state {state}"
+            );
         }
     }
 

@@ -82,7 +82,10 @@ mod tests {
     fn clock(offset_hours: i32) -> FacilityClock {
         FacilityClock {
             facility_name: "Test".into(),
-            now: Utc.with_ymd_and_hms(2026, 11, 25, 23, 30, 0).single().unwrap_or_default(),
+            now: Utc
+                .with_ymd_and_hms(2026, 11, 25, 23, 30, 0)
+                .single()
+                .unwrap_or_default(),
             utc_offset_seconds: offset_hours * 3600,
         }
     }
@@ -91,7 +94,10 @@ mod tests {
     fn formats_in_the_facility_zone() {
         let c = clock(1);
         assert_eq!(c.time_of_day(c.now), "00:30");
-        assert_eq!(c.today(), NaiveDate::from_ymd_opt(2026, 11, 26).unwrap_or_default());
+        assert_eq!(
+            c.today(),
+            NaiveDate::from_ymd_opt(2026, 11, 26).unwrap_or_default()
+        );
     }
 
     #[test]
@@ -109,7 +115,10 @@ mod tests {
             name: "x".into(),
             timezone: "Europe/Paris".into(),
         };
-        let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).single().unwrap_or_default();
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 25, 12, 0, 0)
+            .single()
+            .unwrap_or_default();
         assert_eq!(FacilityClock::at(&paris, now).utc_offset_seconds, 3600);
         assert!(!is_known_timezone("Mars/Olympus"));
     }

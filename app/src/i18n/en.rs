@@ -52,9 +52,11 @@ pub static MESSAGES: Messages = Messages {
     retry: "Try again",
     error_malformed: "The request could not be read. Nothing was changed.",
     error_not_found: "This item does not exist, or no longer exists.",
-    error_conflict: "Someone changed this at the same time. The screen shows the latest version; check it and try again.",
+    error_conflict:
+        "Someone changed this at the same time. The screen shows the latest version; check it and try again.",
     error_unavailable: "The database is not answering. Nothing was changed; try again in a moment.",
-    error_internal: "An unexpected error occurred. Nothing was changed. If it happens again, tell your administrator.",
+    error_internal:
+        "An unexpected error occurred. Nothing was changed. If it happens again, tell your administrator.",
     error_network: "The server cannot be reached. Check the Wi-Fi; Plateau will try again.",
     problem_required: "required",
     problem_too_long: "too long",

@@ -305,7 +305,10 @@ mod tests {
     fn languages_differ() {
         let (fr, en) = (Locale::Fr.messages(), Locale::En.messages());
         assert_ne!(fr.rooms_title, en.rooms_title);
-        assert_ne!((fr.room_status)(RoomStatus::Housekeeping), (en.room_status)(RoomStatus::Housekeeping));
+        assert_ne!(
+            (fr.room_status)(RoomStatus::Housekeeping),
+            (en.room_status)(RoomStatus::Housekeeping)
+        );
     }
 
     #[test]

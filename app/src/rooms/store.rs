@@ -67,7 +67,12 @@ pub struct NewRoom<'a> {
     pub sort_order: i64,
 }
 
-pub async fn create(tx: &mut Tx, facility_id: i64, room: &NewRoom<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
+pub async fn create(
+    tx: &mut Tx,
+    facility_id: i64,
+    room: &NewRoom<'_>,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
     crate::fetch_scalar!(
         tx.exec(),
         i64,

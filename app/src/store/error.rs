@@ -63,12 +63,21 @@ mod tests {
 
     #[test]
     fn names_the_field_from_either_dialect() {
-        assert_eq!(unique_field(Some("patient_facility_id_record_number_key"), ""), "record_number");
         assert_eq!(
-            unique_field(None, "UNIQUE constraint failed: patient.facility_id, patient.record_number"),
+            unique_field(Some("patient_facility_id_record_number_key"), ""),
             "record_number"
         );
-        assert_eq!(unique_field(None, "UNIQUE constraint failed: visit.room_id"), "room");
+        assert_eq!(
+            unique_field(
+                None,
+                "UNIQUE constraint failed: patient.facility_id, patient.record_number"
+            ),
+            "record_number"
+        );
+        assert_eq!(
+            unique_field(None, "UNIQUE constraint failed: visit.room_id"),
+            "room"
+        );
         assert_eq!(unique_field(None, "something else"), "unknown");
     }
 }

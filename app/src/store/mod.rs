@@ -219,7 +219,7 @@ impl Store {
 
     /// Answers only when the database does.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let one = fetch_scalar!(self.read(), i64, "SELECT 1")?;
+        let one = fetch_scalar!(self.read(), i64, "SELECT CAST(1 AS BIGINT)")?;
         if one == 1 {
             Ok(())
         } else {
@@ -264,8 +264,14 @@ mod tests {
             redact("postgres://clinic:s3cret@db:5432/plateau"),
             "postgres://clinic:***@db:5432/plateau"
         );
-        assert_eq!(redact("postgres://postgres@127.0.0.1/x"), "postgres://postgres@127.0.0.1/x");
-        assert_eq!(redact("sqlite:///var/lib/plateau/plateau.db"), "sqlite:///var/lib/plateau/plateau.db");
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1/x"),
+            "postgres://postgres@127.0.0.1/x"
+        );
+        assert_eq!(
+            redact("sqlite:///var/lib/plateau/plateau.db"),
+            "sqlite:///var/lib/plateau/plateau.db"
+        );
     }
 }
 

@@ -1,0 +1,161 @@
+//! The `plateau` binary as an operator meets it: help, clear start-up errors, signals.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn plateau() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_plateau"));
+    command
+        .env_remove("DATABASE_URL")
+        .env_remove("PLATEAU_LISTEN")
+        .env_remove("PLATEAU_DATA_DIR");
+    command
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("plateau-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["seed-demo", "--help"],
+    ] {
+        let output = plateau().args(args).output().unwrap();
+        assert!(output.status.success(), "{args:?}");
+        assert!(String::from_utf8_lossy(&output.stdout).contains("Usage"));
+    }
+}
+
+/// A start-up failure prints exactly one line, prefixed with the program's name.
+fn fails_with_one_line(args: &[&str], expected: &str) {
+    let output = plateau().args(args).env("PLATEAU_LOG", "off").output().unwrap();
+    assert!(!output.status.success(), "{args:?} should fail");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("plateau: ") && lines[0].contains(expected),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_addresses_and_databases_end_start_up_in_one_line() {
+    let dir = temp_dir("errors");
+    let db = format!("sqlite://{}", dir.join("ok.db").display());
+    fails_with_one_line(
+        &["serve", "--listen", "localhost:http", "--database-url", &db],
+        "cannot listen on",
+    );
+    fails_with_one_line(
+        &["serve", "--database-url", "sqlite:///no/such/dir/x.db"],
+        "cannot open database",
+    );
+    fails_with_one_line(
+        &["migrate", "--database-url", "mysql://nope"],
+        "cannot open database",
+    );
+    let file = dir.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    fails_with_one_line(
+        &["migrate", "--data-dir", file.to_str().unwrap()],
+        "data directory",
+    );
+    // A port already taken.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    fails_with_one_line(
+        &["serve", "--listen", &addr, "--database-url", &db],
+        "cannot listen on",
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn migrate_and_seed_demo_are_idempotent() {
+    let dir = temp_dir("seed");
+    let data_dir = dir.join("data");
+    for args in [&["migrate"][..], &["seed-demo"], &["seed-demo"], &["migrate"]] {
+        let output = plateau()
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    // The data directory was created on first run, with the database inside.
+    assert!(data_dir.join("plateau.db").is_file());
+    let second = plateau()
+        .args(["seed-demo", "--data-dir"])
+        .arg(&data_dir)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&second.stderr).contains("already holds a clinic"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn serves_then_stops_cleanly_on_sigterm() {
+    let dir = temp_dir("serve");
+    let db = format!("sqlite://{}", dir.join("serve.db").display());
+    let mut child = plateau()
+        .args([
+            "serve",
+            "--demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &db,
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut addr = None;
+    while addr.is_none() && Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        if line.contains("Plateau is listening") {
+            addr = line
+                .split("http://")
+                .nth(1)
+                .map(|rest| rest.split_whitespace().next().unwrap_or("").to_owned());
+        }
+    }
+    let addr = addr.expect("the server announces its address");
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    use std::io::{Read, Write};
+    write!(
+        stream,
+        "GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status:?}; log: {rest:?}");
+    assert!(rest.iter().any(|l| l.contains("database closed")), "{rest:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,0 +1,218 @@
+//! Test support: a fresh database of either kind, and the real router served on port 0.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use plateau_app::store::Store;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use tokio::sync::oneshot;
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique_name(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!(
+        "{prefix}_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A database made for one test, dropped by [`TestDb::cleanup`].
+pub struct TestDb {
+    pub store: Store,
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = std::env::temp_dir().join(unique_name("plateau_test"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("plateau.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        TestDb {
+            store,
+            url,
+            cleanup: Cleanup::File(dir),
+        }
+    }
+
+    /// A fresh PostgreSQL database, or `None` when no server is configured
+    /// (`PLATEAU_TEST_POSTGRES_URL`). A configured server that does not answer fails the test.
+    pub async fn postgres() -> Option<TestDb> {
+        let admin_url = std::env::var("PLATEAU_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())?;
+        let name = unique_name("plateau_test");
+        let admin = Store::connect(&admin_url).await.unwrap_or_else(|e| {
+            panic!("PLATEAU_TEST_POSTGRES_URL is set but PostgreSQL does not answer: {e}")
+        });
+        plateau_app::execute!(admin.read(), &format!("CREATE DATABASE {name}")).unwrap();
+        admin.close().await;
+        let url = with_database(&admin_url, &name);
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        Some(TestDb {
+            store,
+            url,
+            cleanup: Cleanup::Postgres { admin_url, name },
+        })
+    }
+
+    pub async fn cleanup(self) {
+        self.store.close().await;
+        match self.cleanup {
+            Cleanup::File(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                if let Ok(admin) = Store::connect(&admin_url).await {
+                    let _ = plateau_app::execute!(
+                        admin.read(),
+                        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                    );
+                    admin.close().await;
+                }
+            }
+        }
+    }
+}
+
+/// `postgres://u@h:5432/postgres?x=y` with the database name replaced.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{host_part}/{name}?{query}"),
+        None => format!("{host_part}/{name}"),
+    }
+}
+
+/// The real router, served on an ephemeral port until dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    pub async fn start(store: Store) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = plateau_server::router::router(
+            store,
+            plateau_server::router::leptos_options("target/site", addr),
+        );
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestServer {
+            addr,
+            client,
+            stop: Some(stop),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get_html(&self, path: &str, accept_language: &str) -> (u16, String) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .header("accept", "text/html")
+            .header("accept-language", accept_language)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+
+    /// Calls a server function the way a script or `curl` would: a form post.
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Runs the body once on SQLite and once on PostgreSQL (when configured), each on a
+/// fresh database: `on_both_databases!(name, |db| { ... })`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($name:ident, |$db:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $db = common::TestDb::sqlite().await;
+                $body
+                $db.cleanup().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some($db) = common::TestDb::postgres().await else {
+                    eprintln!("PLATEAU_TEST_POSTGRES_URL not set: PostgreSQL variant not run");
+                    return;
+                };
+                $body
+                $db.cleanup().await;
+            }
+        }
+    };
+}
+
+#[test]
+fn replaces_the_database_name() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        with_database("postgres://p@h/db?sslmode=disable", "x"),
+        "postgres://p@h/x?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://p@h", "x"), "postgres://p@h/x");
+}

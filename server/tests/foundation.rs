@@ -1,0 +1,283 @@
+//! Foundation, through the real router on port 0, on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use chrono::{NaiveDate, Utc};
+use common::TestServer;
+use plateau_app::demo::{self, SeedOutcome};
+use plateau_app::patients::store::{count_patients, create_patient, create_visit, NewVisit};
+use plateau_app::patients::{NewPatient, Sex, VisitState};
+use plateau_app::rooms::RoomsSnapshot;
+use plateau_app::store::schema_columns;
+
+async fn demo_server(db: &common::TestDb) -> TestServer {
+    assert_eq!(
+        demo::seed(&db.store, Utc::now()).await.unwrap(),
+        SeedOutcome::Seeded
+    );
+    TestServer::start(db.store.clone()).await
+}
+
+on_both_databases!(health_answers_only_with_the_database, |db| {
+    let server = TestServer::start(db.store.clone()).await;
+    let ok = server.client.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    db.store.close().await;
+    let down = server.client.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(down.status(), 503);
+    assert_eq!(down.text().await.unwrap(), "database unavailable");
+});
+
+on_both_databases!(rooms_render_on_the_server_in_the_browser_language, |db| {
+    let server = demo_server(&db).await;
+    let (status, english) = server.get_html("/", "en-GB,en;q=0.9").await;
+    assert_eq!(status, 200);
+    assert!(english.contains(r#"<html lang="en""#), "{english}");
+    for expected in [
+        "Rooms",
+        "Consultation 1",
+        "Occupied",
+        "Housekeeping",
+        "Contaminated",
+        "DURAND, Élise",
+        "DEMO-0001",
+    ] {
+        assert!(english.contains(expected), "missing {expected}");
+    }
+    let (_, french) = server.get_html("/", "fr-FR,fr;q=0.9").await;
+    assert!(french.contains(r#"<html lang="fr""#));
+    for expected in ["Salles", "Occupée", "Nettoyage", "Disponible", "IPP"] {
+        assert!(french.contains(expected), "missing {expected}");
+    }
+    // No preference we support: French, the clinic's language.
+    let (_, fallback) = server.get_html("/", "de-DE").await;
+    assert!(fallback.contains("Salles"));
+});
+
+on_both_databases!(a_remembered_choice_beats_the_browser_language, |db| {
+    let server = demo_server(&db).await;
+    let set = server.call("language", &[("lang", "en")]).await;
+    assert_eq!(set.status(), 200);
+    let cookie = set
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("plateau_lang=en;"), "{cookie}");
+    assert!(
+        cookie.contains("SameSite=Lax") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let page = server
+        .client
+        .get(server.url("/"))
+        .header("accept-language", "fr")
+        .header("cookie", "plateau_lang=en")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Rooms"));
+});
+
+on_both_databases!(language_switch_works_without_javascript, |db| {
+    let server = demo_server(&db).await;
+    // A browser without JavaScript posts the form and expects to be sent back.
+    let response = server
+        .client
+        .post(server.url("/api/language"))
+        .header("accept", "text/html")
+        .header("referer", server.url("/board"))
+        .form(&[("lang", "en")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    let location = response.headers().get("location").unwrap().to_str().unwrap();
+    assert!(location.starts_with(&server.url("/board")), "{location}");
+    assert!(response.headers().get("set-cookie").is_some());
+});
+
+on_both_databases!(bad_language_is_refused_and_nothing_is_remembered, |db| {
+    let server = TestServer::start(db.store.clone()).await;
+    for bad in ["klingon", "", "en-US-x-very-long-private-tag"] {
+        let response = server.call("language", &[("lang", bad)]).await;
+        assert_eq!(response.status(), 400, "{bad}");
+        assert!(response.headers().get("set-cookie").is_none());
+        let body = response.text().await.unwrap();
+        assert!(body.contains("Invalid") && body.contains("lang"), "{body}");
+    }
+    let missing = server.call("language", &[]).await;
+    assert_eq!(missing.status(), 400);
+    assert!(missing.text().await.unwrap().contains("Malformed"));
+});
+
+on_both_databases!(rooms_server_function_returns_every_room_with_its_patient, |db| {
+    let server = demo_server(&db).await;
+    let response = server.call("rooms", &[]).await;
+    assert_eq!(response.status(), 200);
+    let snapshot: RoomsSnapshot = response.json().await.unwrap();
+    assert_eq!(snapshot.rooms.len(), 9);
+    assert_eq!(snapshot.clock.facility_name, "Clinique des Tilleuls (démo)");
+    // Europe/Paris is one or two hours ahead of UTC.
+    assert!([3600, 7200].contains(&snapshot.clock.utc_offset_seconds));
+    let e1 = snapshot.rooms.iter().find(|r| r.room.code == "E1").unwrap();
+    assert_eq!(e1.occupant.as_ref().unwrap().patient.record_number, "DEMO-0001");
+    for overview in &snapshot.rooms {
+        // A room with a patient is occupied, and an occupied room has a patient.
+        assert_eq!(
+            overview.occupant.is_some(),
+            overview.room.status == plateau_app::rooms::RoomStatus::Occupied
+        );
+    }
+});
+
+on_both_databases!(room_detail_refuses_bad_ids_clearly, |db| {
+    let server = demo_server(&db).await;
+    let malformed = server.call("room", &[("room_id", "abc")]).await;
+    assert_eq!(malformed.status(), 400);
+    assert!(malformed.text().await.unwrap().contains("Malformed"));
+    let negative = server.call("room", &[("room_id", "-3")]).await;
+    assert_eq!(negative.status(), 400);
+    let unknown = server.call("room", &[("room_id", "999999")]).await;
+    assert_eq!(unknown.status(), 404);
+    let good = server.call("room", &[("room_id", "1")]).await;
+    assert_eq!(good.status(), 200);
+    let (status, page) = server.get_html("/rooms/1", "en").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("E1 · Consultation 1") && page.contains("Reason for visit"));
+});
+
+on_both_databases!(unknown_pages_get_a_translated_404, |db| {
+    let server = TestServer::start(db.store.clone()).await;
+    let (status, french) = server.get_html("/no/such/page", "fr").await;
+    assert_eq!(status, 404);
+    assert!(french.contains("Page introuvable"));
+    let (status, english) = server.get_html("/no/such/page", "en").await;
+    assert_eq!(status, 404);
+    assert!(english.contains("Page not found"));
+});
+
+on_both_databases!(board_shows_rooms_queue_and_staff, |db| {
+    let server = demo_server(&db).await;
+    let (status, page) = server.get_html("/board", "en").await;
+    assert_eq!(status, 200);
+    for expected in [
+        "Waiting",
+        "Staff",
+        "BLANC, Odile",
+        "Waiting for back office",
+        "Camille Lefèvre",
+        "Lab technician",
+    ] {
+        assert!(page.contains(expected), "missing {expected}");
+    }
+    // A patient who has left is on no list.
+    assert!(!page.contains("MOREAU, Jacqueline"));
+});
+
+on_both_databases!(an_empty_clinic_says_how_to_start, |db| {
+    let server = TestServer::start(db.store.clone()).await;
+    let (status, page) = server.get_html("/", "en").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("No rooms yet"));
+});
+
+on_both_databases!(demo_seed_is_idempotent, |db| {
+    assert_eq!(
+        demo::seed(&db.store, Utc::now()).await.unwrap(),
+        SeedOutcome::Seeded
+    );
+    assert_eq!(
+        demo::seed(&db.store, Utc::now()).await.unwrap(),
+        SeedOutcome::AlreadyPresent
+    );
+    assert_eq!(count_patients(&db.store).await.unwrap(), 20);
+    // Migrations run again are a no-op too.
+    db.store.migrate().await.unwrap();
+});
+
+on_both_databases!(thirty_two_concurrent_writers_lose_nothing, |db| {
+    demo::seed(&db.store, Utc::now()).await.unwrap();
+    let before = count_patients(&db.store).await.unwrap();
+    let mut writers = tokio::task::JoinSet::new();
+    for n in 0..32 {
+        let store = db.store.clone();
+        writers.spawn(async move {
+            let mut tx = store.begin().await?;
+            let patient = NewPatient {
+                record_number: format!("LOAD-{n:03}"),
+                family_name: "Charge".into(),
+                given_name: format!("Test {n}"),
+                birth_date: NaiveDate::from_ymd_opt(1980, 1, 1).unwrap(),
+                sex: Sex::Unknown,
+                preferred_language: "fr".into(),
+            };
+            let patient_id = create_patient(&mut tx, 1, &patient).await?;
+            let visit = NewVisit {
+                patient_id,
+                reason: "charge",
+                arrived_at: Utc::now(),
+                state: VisitState::Waiting,
+                room_id: None,
+                ended_at: None,
+            };
+            create_visit(&mut tx, &visit).await?;
+            tx.commit().await
+        });
+    }
+    let mut failures = Vec::new();
+    while let Some(result) = writers.join_next().await {
+        if let Err(error) = result.unwrap() {
+            failures.push(error.to_string());
+        }
+    }
+    assert!(failures.is_empty(), "writers failed: {failures:?}");
+    assert_eq!(count_patients(&db.store).await.unwrap(), before + 32);
+});
+
+on_both_databases!(a_duplicate_record_number_names_the_field, |db| {
+    demo::seed(&db.store, Utc::now()).await.unwrap();
+    let mut tx = db.store.begin().await.unwrap();
+    let duplicate = NewPatient {
+        record_number: "DEMO-0001".into(),
+        family_name: "Autre".into(),
+        given_name: "Personne".into(),
+        birth_date: NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(),
+        sex: Sex::Female,
+        preferred_language: "fr".into(),
+    };
+    let error = create_patient(&mut tx, 1, &duplicate).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            plateau_app::store::StoreError::Unique {
+                field: "record_number"
+            }
+        ),
+        "{error:?}"
+    );
+});
+
+/// Both dialects' migrations must describe the same tables and columns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_and_postgres_schemas_match() {
+    let Some(pg) = common::TestDb::postgres().await else {
+        eprintln!("PLATEAU_TEST_POSTGRES_URL not set: schema comparison not run");
+        return;
+    };
+    let sqlite = common::TestDb::sqlite().await;
+    let mut on_sqlite = schema_columns(&sqlite.store).await.unwrap();
+    let mut on_postgres = schema_columns(&pg.store).await.unwrap();
+    on_sqlite.sort();
+    on_postgres.sort();
+    assert!(!on_sqlite.is_empty());
+    assert_eq!(on_sqlite, on_postgres);
+    sqlite.cleanup().await;
+    pg.cleanup().await;
+}
