@@ -151,6 +151,11 @@ on_both_databases!(room_detail_refuses_bad_ids_clearly, |db| {
     let (status, page) = server.get_html("/rooms/1", "en").await;
     assert_eq!(status, 200);
     assert!(page.contains("E1 · Consultation 1") && page.contains("Reason for visit"));
+    for missing in ["/rooms/999999", "/rooms/abc"] {
+        let (status, page) = server.get_html(missing, "en").await;
+        assert_eq!(status, 404, "{missing}");
+        assert!(page.contains("Page not found"), "{missing}");
+    }
 });
 
 on_both_databases!(unknown_pages_get_a_translated_404, |db| {

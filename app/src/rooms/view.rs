@@ -1,4 +1,5 @@
 use super::{list_rooms, load_room, RoomOverview, RoomsSnapshot};
+use crate::error::AppError;
 use crate::facility::FacilityClock;
 use crate::i18n::use_i18n;
 use crate::patients::PatientIdentity;
@@ -114,11 +115,11 @@ pub fn RoomPage() -> impl IntoView {
             <Transition fallback=Loading>
                 <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
                     {move || Suspend::new(async move {
-                        room.await
-                            .map(|snapshot| match snapshot {
-                                Some(snapshot) => view! { <RoomDetail snapshot/> }.into_any(),
-                                None => view! { <NotFound/> }.into_any(),
-                            })
+                        match room.await {
+                            Ok(Some(snapshot)) => Ok(view! { <RoomDetail snapshot/> }.into_any()),
+                            Ok(None) | Err(AppError::NotFound) => Ok(view! { <NotFound/> }.into_any()),
+                            Err(error) => Err(error),
+                        }
                     })}
                 </ErrorBoundary>
             </Transition>

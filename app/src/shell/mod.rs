@@ -8,7 +8,7 @@ use crate::rooms::{RoomPage, RoomsPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Html, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 /// The HTML document the server sends; the client hydrates `App` inside it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -62,11 +62,13 @@ pub fn App() -> impl IntoView {
             </header>
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=RoomsPage/>
-                    <Route path=path!("/rooms/:id") view=RoomPage/>
-                    <Route path=path!("/board") view=BoardPage/>
-                    <Route path=path!("/lab") view=LabPage/>
-                    <Route path=path!("/escort") view=EscortPage/>
+                    // Async: the server waits for the data, so every page is complete HTML
+                    // that works without JavaScript and gets its real status code.
+                    <Route path=path!("/") view=RoomsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/rooms/:id") view=RoomPage ssr=SsrMode::Async/>
+                    <Route path=path!("/board") view=BoardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/lab") view=LabPage ssr=SsrMode::Async/>
+                    <Route path=path!("/escort") view=EscortPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -254,6 +254,14 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// The store of the running server, as the router provides it to server functions.
+pub fn from_context() -> Result<Store, crate::error::AppError> {
+    leptos::prelude::use_context::<Store>().ok_or_else(|| {
+        tracing::error!("no store in context: the router was built without one");
+        crate::error::AppError::Internal
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::redact;
@@ -273,12 +281,4 @@ mod tests {
             "sqlite:///var/lib/plateau/plateau.db"
         );
     }
-}
-
-/// The store of the running server, as the router provides it to server functions.
-pub fn from_context() -> Result<Store, crate::error::AppError> {
-    leptos::prelude::use_context::<Store>().ok_or_else(|| {
-        tracing::error!("no store in context: the router was built without one");
-        crate::error::AppError::Internal
-    })
 }
