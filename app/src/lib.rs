@@ -12,6 +12,7 @@ pub mod patients;
 pub mod rooms;
 pub mod shell;
 pub mod staff;
+pub mod time;
 
 #[cfg(feature = "ssr")]
 pub mod demo;

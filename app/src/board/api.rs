@@ -1,6 +1,6 @@
 use crate::error::AppError;
 use crate::facility::FacilityClock;
-use crate::patients::WaitingVisit;
+use crate::patients::PatientVisit;
 use crate::rooms::RoomOverview;
 use crate::staff::StaffMember;
 use leptos::prelude::*;
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub struct BoardSnapshot {
     pub clock: FacilityClock,
     pub rooms: Vec<RoomOverview>,
-    pub waiting: Vec<WaitingVisit>,
+    pub waiting: Vec<PatientVisit>,
     pub staff: Vec<StaffMember>,
 }
 

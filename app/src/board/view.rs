@@ -2,7 +2,7 @@ use super::{load_board, BoardSnapshot};
 use crate::i18n::use_i18n;
 use crate::patients::PatientIdentity;
 use crate::rooms::{RoomGrid, RoomsSnapshot};
-use crate::shell::{ErrorPanel, Loading};
+use crate::shell::loaded;
 use leptos::prelude::*;
 
 #[component]
@@ -12,13 +12,7 @@ pub fn BoardPage() -> impl IntoView {
     view! {
         <section class="page board" aria-labelledby="page-title">
             <h1 id="page-title">{move || i18n.t().board_title}</h1>
-            <Transition fallback=Loading>
-                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
-                    {move || Suspend::new(async move {
-                        board.await.map(|snapshot| view! { <Board snapshot/> })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            {loaded(board, |snapshot| view! { <Board snapshot/> })}
         </section>
     }
 }

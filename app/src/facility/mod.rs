@@ -8,7 +8,7 @@ pub mod store;
 #[cfg(feature = "ssr")]
 pub use api::current_clock;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Offset, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Offset, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +25,7 @@ pub struct Facility {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FacilityClock {
     pub facility_name: String,
+    #[serde(with = "crate::time::millis")]
     pub now: DateTime<Utc>,
     pub utc_offset_seconds: i32,
 }
@@ -36,7 +37,10 @@ impl FacilityClock {
 
     /// "14:05" in the facility's time zone.
     pub fn time_of_day(&self, at: DateTime<Utc>) -> String {
-        at.with_timezone(&self.offset()).format("%H:%M").to_string()
+        // Formatted by hand: chrono's strftime engine would add tens of kilobytes to the
+        // WebAssembly client for two numbers.
+        let local = at.with_timezone(&self.offset());
+        format!("{:02}:{:02}", local.hour(), local.minute())
     }
 
     pub fn today(&self) -> NaiveDate {

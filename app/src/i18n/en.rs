@@ -2,6 +2,7 @@ use super::Messages;
 use crate::patients::VisitState;
 use crate::rooms::{RoomKind, RoomStatus};
 use crate::staff::StaffRole;
+use chrono::Datelike;
 
 pub static MESSAGES: Messages = Messages {
     app_name: "Plateau",
@@ -64,7 +65,7 @@ pub static MESSAGES: Messages = Messages {
     problem_malformed: "not in the expected format",
     problem_already_taken: "already in use",
 
-    date: |date| date.format("%Y-%m-%d").to_string(),
+    date: |date| format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day()),
     room_kind: |kind| match kind {
         RoomKind::Exam => "Exam room",
         RoomKind::Procedure => "Procedure room",

@@ -2,6 +2,7 @@ use super::Messages;
 use crate::patients::VisitState;
 use crate::rooms::{RoomKind, RoomStatus};
 use crate::staff::StaffRole;
+use chrono::Datelike;
 
 pub static MESSAGES: Messages = Messages {
     app_name: "Plateau",
@@ -62,7 +63,7 @@ pub static MESSAGES: Messages = Messages {
     problem_malformed: "format inattendu",
     problem_already_taken: "déjà utilisé",
 
-    date: |date| date.format("%d/%m/%Y").to_string(),
+    date: |date| format!("{:02}/{:02}/{:04}", date.day(), date.month(), date.year()),
     room_kind: |kind| match kind {
         RoomKind::Exam => "Salle d’examen",
         RoomKind::Procedure => "Salle de soins",

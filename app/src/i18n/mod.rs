@@ -312,6 +312,13 @@ mod tests {
     }
 
     #[test]
+    fn dates_follow_each_language_custom() {
+        let date = NaiveDate::from_ymd_opt(1958, 3, 4).unwrap_or_default();
+        assert_eq!((Locale::Fr.messages().date)(date), "04/03/1958");
+        assert_eq!((Locale::En.messages().date)(date), "1958-03-04");
+    }
+
+    #[test]
     fn errors_never_show_internals() {
         let t = Locale::En.messages();
         let text = t.error(&AppError::Network("tcp reset by 10.0.0.1".into()));

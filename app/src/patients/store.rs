@@ -1,4 +1,4 @@
-use super::{NewPatient, Occupant, PatientSummary, VisitState, WaitingVisit};
+use super::{NewPatient, PatientSummary, PatientVisit, VisitState};
 use crate::store::{Store, StoreError, Tx};
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -22,42 +22,36 @@ const VISIT_SELECT: &str = "SELECT v.id AS visit_id, v.room_id, v.reason, v.stat
      p.id AS patient_id, p.record_number, p.family_name, p.given_name, p.birth_date \
      FROM visit v JOIN patient p ON p.id = v.patient_id";
 
-impl VisitRow {
-    fn patient(&self) -> PatientSummary {
-        PatientSummary {
-            id: self.patient_id,
-            record_number: self.record_number.clone(),
-            family_name: self.family_name.clone(),
-            given_name: self.given_name.clone(),
-            birth_date: self.birth_date,
+impl From<VisitRow> for PatientVisit {
+    fn from(row: VisitRow) -> Self {
+        PatientVisit {
+            patient: PatientSummary {
+                id: row.patient_id,
+                record_number: row.record_number,
+                family_name: row.family_name,
+                given_name: row.given_name,
+                birth_date: row.birth_date,
+            },
+            visit_id: row.visit_id,
+            reason: row.reason,
+            state: row.state,
+            arrived_at: row.arrived_at,
         }
     }
 }
 
 /// The patients now in a room, keyed by room.
-pub async fn occupants(store: &Store, facility_id: i64) -> Result<Vec<(i64, Occupant)>, StoreError> {
+pub async fn occupants(store: &Store, facility_id: i64) -> Result<Vec<(i64, PatientVisit)>, StoreError> {
     let sql = format!("{VISIT_SELECT} WHERE p.facility_id = $1 AND v.room_id IS NOT NULL");
     let rows = crate::fetch_all!(store.read(), VisitRow, &sql, facility_id)?;
     Ok(rows
         .into_iter()
-        .filter_map(|row| {
-            let room_id = row.room_id?;
-            Some((
-                room_id,
-                Occupant {
-                    patient: row.patient(),
-                    visit_id: row.visit_id,
-                    reason: row.reason,
-                    state: row.state,
-                    arrived_at: row.arrived_at,
-                },
-            ))
-        })
+        .filter_map(|row| Some((row.room_id?, PatientVisit::from(row))))
         .collect())
 }
 
 /// Visits waiting for a room (to be seen, or for back-office work), longest wait first.
-pub async fn waiting(store: &Store, facility_id: i64) -> Result<Vec<WaitingVisit>, StoreError> {
+pub async fn waiting(store: &Store, facility_id: i64) -> Result<Vec<PatientVisit>, StoreError> {
     let sql = format!(
         "{VISIT_SELECT} WHERE p.facility_id = $1 AND v.room_id IS NULL AND v.state IN ($2, $3) \
          ORDER BY v.arrived_at, v.id"
@@ -70,16 +64,7 @@ pub async fn waiting(store: &Store, facility_id: i64) -> Result<Vec<WaitingVisit
         VisitState::Waiting.code(),
         VisitState::Queued.code()
     )?;
-    Ok(rows
-        .into_iter()
-        .map(|row| WaitingVisit {
-            patient: row.patient(),
-            visit_id: row.visit_id,
-            reason: row.reason,
-            state: row.state,
-            arrived_at: row.arrived_at,
-        })
-        .collect())
+    Ok(rows.into_iter().map(PatientVisit::from).collect())
 }
 
 pub async fn create_patient(tx: &mut Tx, facility_id: i64, patient: &NewPatient) -> Result<i64, StoreError> {

@@ -36,6 +36,7 @@ pub struct PatientSummary {
     pub record_number: String,
     pub family_name: String,
     pub given_name: String,
+    #[serde(with = "crate::time::days")]
     pub birth_date: NaiveDate,
 }
 
@@ -55,23 +56,15 @@ impl PatientSummary {
     }
 }
 
-/// The patient in a room and why they are here.
+/// A patient's current visit: who, why, where it stands and since when. The same shape
+/// serves the patient in a room and the patient in the waiting queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Occupant {
+pub struct PatientVisit {
     pub patient: PatientSummary,
     pub visit_id: i64,
     pub reason: String,
     pub state: VisitState,
-    pub arrived_at: DateTime<Utc>,
-}
-
-/// A visit waiting for a room, as the board's queue shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WaitingVisit {
-    pub patient: PatientSummary,
-    pub visit_id: i64,
-    pub reason: String,
-    pub state: VisitState,
+    #[serde(with = "crate::time::millis")]
     pub arrived_at: DateTime<Utc>,
 }
 
@@ -81,6 +74,7 @@ pub struct NewPatient {
     pub record_number: String,
     pub family_name: String,
     pub given_name: String,
+    #[serde(with = "crate::time::days")]
     pub birth_date: NaiveDate,
     pub sex: Sex,
     pub preferred_language: String,

@@ -1,5 +1,5 @@
 use crate::coded_enum;
-use crate::patients::Occupant;
+use crate::patients::PatientVisit;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +44,7 @@ pub struct Room {
     pub name: String,
     pub kind: RoomKind,
     pub status: RoomStatus,
+    #[serde(with = "crate::time::millis")]
     pub status_since: DateTime<Utc>,
 }
 
@@ -51,7 +52,7 @@ pub struct Room {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomOverview {
     pub room: Room,
-    pub occupant: Option<Occupant>,
+    pub occupant: Option<PatientVisit>,
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@ use crate::error::AppError;
 use crate::facility::FacilityClock;
 use crate::i18n::use_i18n;
 use crate::patients::PatientIdentity;
-use crate::shell::{ErrorPanel, Loading, NotFound};
+use crate::shell::{loaded, NotFound};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -15,13 +15,7 @@ pub fn RoomsPage() -> impl IntoView {
     view! {
         <section class="page" aria-labelledby="page-title">
             <h1 id="page-title">{move || i18n.t().rooms_title}</h1>
-            <Transition fallback=Loading>
-                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
-                    {move || Suspend::new(async move {
-                        rooms.await.map(|snapshot| view! { <RoomGrid snapshot/> })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            {loaded(rooms, |snapshot| view! { <RoomGrid snapshot/> })}
         </section>
     }
 }
@@ -101,9 +95,14 @@ pub fn RoomPage() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
     let room_id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    // A room that does not exist, or an address that names none, is a 404, not an error.
     let room = Resource::new(room_id, |id| async move {
         match id {
-            Some(id) => load_room(id).await.map(Some),
+            Some(id) => match load_room(id).await {
+                Ok(snapshot) => Ok(Some(snapshot)),
+                Err(AppError::NotFound) => Ok(None),
+                Err(error) => Err(error),
+            },
             None => Ok(None),
         }
     });
@@ -112,17 +111,10 @@ pub fn RoomPage() -> impl IntoView {
             <p>
                 <a class="button secondary" href="/">{move || i18n.t().back_to_rooms}</a>
             </p>
-            <Transition fallback=Loading>
-                <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
-                    {move || Suspend::new(async move {
-                        match room.await {
-                            Ok(Some(snapshot)) => Ok(view! { <RoomDetail snapshot/> }.into_any()),
-                            Ok(None) | Err(AppError::NotFound) => Ok(view! { <NotFound/> }.into_any()),
-                            Err(error) => Err(error),
-                        }
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            {loaded(room, |snapshot| match snapshot {
+                Some(snapshot) => view! { <RoomDetail snapshot/> }.into_any(),
+                None => view! { <NotFound/> }.into_any(),
+            })}
         </section>
     }
 }

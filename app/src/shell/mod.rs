@@ -90,8 +90,10 @@ fn Navigation() -> impl IntoView {
     }
 }
 
-/// Switches the interface language and remembers the choice. A plain form: without
-/// JavaScript the browser posts it and comes back to the same page.
+/// Switches the interface language and remembers the choice. Without JavaScript the
+/// browser posts the form to the server function, which sends it back to the same page.
+/// With JavaScript the choice is sent directly and applied in place: this avoids
+/// `ActionForm`, whose form decoding would add tens of kilobytes to the client.
 #[component]
 fn LanguageSwitch() -> impl IntoView {
     let i18n = use_i18n();
@@ -101,8 +103,15 @@ fn LanguageSwitch() -> impl IntoView {
             i18n.set(locale);
         }
     });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        if let Some(lang) = ev.submitter().and_then(|button| button.get_attribute("value")) {
+            ev.prevent_default();
+            set_language.dispatch(SetLanguage { lang });
+        }
+    };
+    let action = <SetLanguage as leptos::server_fn::ServerFn>::PATH;
     view! {
-        <ActionForm action=set_language attr:class="language-switch">
+        <form class="language-switch" method="post" action=action on:submit=on_submit>
             <fieldset>
                 <legend class="visually-hidden">{move || i18n.t().language}</legend>
                 {Locale::ALL
@@ -122,7 +131,29 @@ fn LanguageSwitch() -> impl IntoView {
                     })
                     .collect_view()}
             </fieldset>
-        </ActionForm>
+        </form>
+    }
+}
+
+/// Shows what a resource loaded, with the loading text while it first loads (the
+/// previous content stays while it reloads) and the error panel if it failed.
+pub fn loaded<T, V>(
+    resource: Resource<Result<T, AppError>>,
+    render: impl Fn(T) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Transition fallback=Loading>
+            <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
+                {move || {
+                    let render = render.clone();
+                    Suspend::new(async move { resource.await.map(render) })
+                }}
+            </ErrorBoundary>
+        </Transition>
     }
 }
 
