@@ -269,6 +269,32 @@ on_both_databases!(a_duplicate_record_number_names_the_field, |db| {
     );
 });
 
+on_both_databases!(foreign_keys_are_enforced, |db| {
+    let mut tx = db.store.begin().await.unwrap();
+    let orphan = NewVisit {
+        patient_id: 424_242,
+        reason: "nobody",
+        arrived_at: Utc::now(),
+        state: VisitState::Waiting,
+        room_id: None,
+        ended_at: None,
+    };
+    assert!(create_visit(&mut tx, &orphan).await.is_err());
+});
+
+/// SQLite runs in WAL mode (readers never wait for the writer) with foreign keys on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_uses_wal_and_foreign_keys() {
+    let db = common::TestDb::sqlite().await;
+    let mode = plateau_app::fetch_scalar!(db.store.read(), String, "PRAGMA journal_mode").unwrap();
+    assert_eq!(mode, "wal");
+    let mut tx = db.store.begin().await.unwrap();
+    let foreign_keys = plateau_app::fetch_scalar!(tx.exec(), i64, "PRAGMA foreign_keys").unwrap();
+    assert_eq!(foreign_keys, 1);
+    drop(tx);
+    db.cleanup().await;
+}
+
 /// Both dialects' migrations must describe the same tables and columns.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_and_postgres_schemas_match() {
