@@ -56,6 +56,13 @@ impl AppError {
         }])
     }
 
+    /// `NotFound`, with the server's answer set to 404.
+    pub fn not_found() -> Self {
+        let error = AppError::NotFound;
+        set_response_status(&error);
+        error
+    }
+
     /// The HTTP status that goes with this error when it is answered by the server.
     pub fn status(&self) -> http::StatusCode {
         use http::StatusCode;
@@ -79,6 +86,20 @@ impl FromServerFnError for AppError {
                 set_response_status(&error);
                 error
             }
+            // On the server these mean the request body could not be read: the caller's
+            // fault, answered 400 without the decoder's words. In the browser they mean the
+            // server could not be reached or answered something unreadable.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Request(message)
+            | ServerFnErrorErr::Deserialization(message)
+            | ServerFnErrorErr::Serialization(message)
+            | ServerFnErrorErr::UnsupportedRequestMethod(message) => {
+                tracing::info!(%message, "unreadable server function request");
+                let error = AppError::Malformed;
+                set_response_status(&error);
+                error
+            }
+            #[cfg(not(feature = "ssr"))]
             ServerFnErrorErr::Request(message)
             | ServerFnErrorErr::Deserialization(message)
             | ServerFnErrorErr::Serialization(message)

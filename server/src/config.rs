@@ -43,7 +43,14 @@ pub fn database_url(args: &DatabaseArgs) -> Result<String, StartupError> {
         None => default_data_dir()?,
     };
     prepare_data_dir(&dir)?;
-    Ok(format!("sqlite://{}", dir.join("plateau.db").display()))
+    Ok(sqlite_url(&dir.join("plateau.db")))
+}
+
+/// `sqlite://PATH`, with the characters a URL gives a meaning to escaped.
+fn sqlite_url(path: &Path) -> String {
+    let path = path.display().to_string();
+    let escaped = path.replace('%', "%25").replace('?', "%3F").replace('#', "%23");
+    format!("sqlite://{escaped}")
 }
 
 fn default_data_dir() -> Result<PathBuf, StartupError> {
@@ -89,6 +96,14 @@ mod tests {
         );
         assert!(!error.contains('\n'));
         assert!(parse_listen("127.0.0.1:0").is_ok());
+    }
+
+    #[test]
+    fn odd_characters_in_the_path_are_escaped() {
+        assert_eq!(
+            sqlite_url(Path::new("/srv/a?b#c%d/plateau.db")),
+            "sqlite:///srv/a%3Fb%23c%25d/plateau.db"
+        );
     }
 
     #[test]

@@ -99,6 +99,19 @@ fn migrate_and_seed_demo_are_idempotent() {
     }
     // The data directory was created on first run, with the database inside.
     assert!(data_dir.join("plateau.db").is_file());
+    // Characters that mean something in a URL are fine in a directory name.
+    let odd = dir.join("odd ?#% name");
+    let output = plateau()
+        .args(["migrate", "--data-dir"])
+        .arg(&odd)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(odd.join("plateau.db").is_file());
     let second = plateau()
         .args(["seed-demo", "--data-dir"])
         .arg(&data_dir)

@@ -115,6 +115,17 @@ on_both_databases!(bad_language_is_refused_and_nothing_is_remembered, |db| {
     let missing = server.call("language", &[]).await;
     assert_eq!(missing.status(), 400);
     assert!(missing.text().await.unwrap().contains("Malformed"));
+    // A body that is not even text: refused as malformed, without the decoder's words.
+    let garbage = server
+        .client
+        .post(server.url("/api/language"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![0xff_u8, 0xfe, 0x00, 0x80])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.status(), 400);
+    assert_eq!(garbage.text().await.unwrap(), r#""Malformed""#);
 });
 
 on_both_databases!(rooms_server_function_returns_every_room_with_its_patient, |db| {
@@ -151,7 +162,7 @@ on_both_databases!(room_detail_refuses_bad_ids_clearly, |db| {
     let (status, page) = server.get_html("/rooms/1", "en").await;
     assert_eq!(status, 200);
     assert!(page.contains("E1 · Consultation 1") && page.contains("Reason for visit"));
-    for missing in ["/rooms/999999", "/rooms/abc"] {
+    for missing in ["/rooms/999999", "/rooms/abc", "/rooms/0", "/rooms/-3"] {
         let (status, page) = server.get_html(missing, "en").await;
         assert_eq!(status, 404, "{missing}");
         assert!(page.contains("Page not found"), "{missing}");
@@ -170,6 +181,17 @@ on_both_databases!(unknown_pages_get_a_translated_404, |db| {
 
 on_both_databases!(board_shows_rooms_queue_and_staff, |db| {
     let server = demo_server(&db).await;
+    // Someone who left the clinic is no longer listed.
+    let mut tx = db.store.begin().await.unwrap();
+    let changed = plateau_app::execute!(
+        tx.exec(),
+        "UPDATE staff_member SET active = $1 WHERE family_name = $2",
+        false,
+        "Faure"
+    )
+    .unwrap();
+    assert_eq!(changed, 1);
+    tx.commit().await.unwrap();
     let (status, page) = server.get_html("/board", "en").await;
     assert_eq!(status, 200);
     for expected in [
@@ -182,12 +204,14 @@ on_both_databases!(board_shows_rooms_queue_and_staff, |db| {
     ] {
         assert!(page.contains(expected), "missing {expected}");
     }
-    // A patient who has left is on no list.
+    // A patient who has left is on no list, nor is a former colleague.
     assert!(!page.contains("MOREAU, Jacqueline"));
+    assert!(!page.contains("Nicolas Faure"));
 });
 
 on_both_databases!(an_empty_clinic_says_how_to_start, |db| {
     let server = TestServer::start(db.store.clone()).await;
+    assert_eq!(server.call("room", &[("room_id", "1")]).await.status(), 404);
     let (status, page) = server.get_html("/", "en").await;
     assert_eq!(status, 200);
     assert!(page.contains("No rooms yet"));

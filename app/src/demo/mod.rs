@@ -6,7 +6,7 @@ use crate::patients::{NewPatient, Sex, VisitState};
 use crate::rooms::store::NewRoom;
 use crate::rooms::{RoomKind, RoomStatus};
 use crate::staff::{NewStaffMember, StaffRole};
-use crate::store::{Store, StoreError};
+use crate::store::{Backend, Store, StoreError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,6 +324,11 @@ const ROOM_STATUS: &[(&str, RoomStatus)] =
 /// Loads the demo clinic into an empty database. Running it again changes nothing.
 pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<SeedOutcome, StoreError> {
     let mut tx = store.begin().await?;
+    if store.backend() == Backend::Postgres {
+        // Two app servers started with --demo must not both load a clinic. (SQLite's
+        // BEGIN IMMEDIATE already serialises writers.)
+        crate::execute!(tx.exec(), "LOCK TABLE facility IN SHARE ROW EXCLUSIVE MODE")?;
+    }
     let facilities = crate::fetch_scalar!(tx.exec(), i64, "SELECT COUNT(*) FROM facility")?;
     if facilities > 0 {
         return Ok(SeedOutcome::AlreadyPresent);

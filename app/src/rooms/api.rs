@@ -41,7 +41,7 @@ pub async fn load_room(room_id: i64) -> Result<RoomSnapshot, AppError> {
     checks.finish()?;
     let store = crate::store::from_context()?;
     let (facility_id, clock) = crate::facility::current_clock(&store).await?;
-    let facility_id = facility_id.ok_or(AppError::NotFound)?;
+    let facility_id = facility_id.ok_or_else(AppError::not_found)?;
     let room = super::store::get(&store, facility_id, room_id).await?;
     let occupant = crate::patients::store::occupants(&store, facility_id)
         .await?

@@ -94,7 +94,13 @@ fn RoomSummary(overview: RoomOverview, clock: FacilityClock) -> impl IntoView {
 pub fn RoomPage() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
-    let room_id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    let room_id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+            .filter(|id| *id > 0)
+    };
     // A room that does not exist, or an address that names none, is a 404, not an error.
     let room = Resource::new(room_id, |id| async move {
         match id {
@@ -107,7 +113,7 @@ pub fn RoomPage() -> impl IntoView {
         }
     });
     view! {
-        <section class="page room-page" aria-labelledby="page-title">
+        <section class="page room-page">
             <p>
                 <a class="button secondary" href="/">{move || i18n.t().back_to_rooms}</a>
             </p>

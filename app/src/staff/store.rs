@@ -16,14 +16,15 @@ struct RoleRow {
     role: StaffRole,
 }
 
-/// Every staff member of the facility with their roles, by family name.
+/// The facility's active staff with their roles, by family then given name. Sorted here
+/// rather than in SQL: PostgreSQL collates by locale, SQLite by bytes.
 pub async fn list(store: &Store, facility_id: i64) -> Result<Vec<StaffMember>, StoreError> {
     let members = crate::fetch_all!(
         store.read(),
         MemberRow,
-        "SELECT id, family_name, given_name, active FROM staff_member \
-         WHERE facility_id = $1 ORDER BY family_name, given_name, id",
-        facility_id
+        "SELECT id, family_name, given_name, active FROM staff_member WHERE facility_id = $1 AND active = $2",
+        facility_id,
+        true
     )?;
     let roles = crate::fetch_all!(
         store.read(),
@@ -32,7 +33,7 @@ pub async fn list(store: &Store, facility_id: i64) -> Result<Vec<StaffMember>, S
          JOIN staff_member s ON s.id = r.staff_member_id WHERE s.facility_id = $1",
         facility_id
     )?;
-    Ok(members
+    let mut staff: Vec<StaffMember> = members
         .into_iter()
         .map(|m| {
             let mut member_roles: Vec<StaffRole> = roles
@@ -49,7 +50,9 @@ pub async fn list(store: &Store, facility_id: i64) -> Result<Vec<StaffMember>, S
                 active: m.active,
             }
         })
-        .collect())
+        .collect();
+    staff.sort_by(|a, b| (&a.family_name, &a.given_name, a.id).cmp(&(&b.family_name, &b.given_name, b.id)));
+    Ok(staff)
 }
 
 pub async fn create(tx: &mut Tx, facility_id: i64, member: &NewStaffMember) -> Result<i64, StoreError> {
