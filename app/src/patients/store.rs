@@ -50,6 +50,13 @@ pub async fn occupants(store: &Store, facility_id: i64) -> Result<Vec<(i64, Pati
         .collect())
 }
 
+/// The patient now in one room, if any.
+pub async fn occupant(store: &Store, room_id: i64) -> Result<Option<PatientVisit>, StoreError> {
+    let sql = format!("{VISIT_SELECT} WHERE v.room_id = $1");
+    let row = crate::fetch_optional!(store.read(), VisitRow, &sql, room_id)?;
+    Ok(row.map(PatientVisit::from))
+}
+
 /// Visits waiting for a room (to be seen, or for back-office work), longest wait first.
 pub async fn waiting(store: &Store, facility_id: i64) -> Result<Vec<PatientVisit>, StoreError> {
     let sql = format!(

@@ -42,14 +42,6 @@ pub async fn load_room(room_id: i64) -> Result<RoomSnapshot, AppError> {
     let store = crate::store::from_context()?;
     let (facility_id, clock) = crate::facility::current_clock(&store).await?;
     let facility_id = facility_id.ok_or_else(AppError::not_found)?;
-    let room = super::store::get(&store, facility_id, room_id).await?;
-    let occupant = crate::patients::store::occupants(&store, facility_id)
-        .await?
-        .into_iter()
-        .find(|(id, _)| *id == room.id)
-        .map(|(_, occupant)| occupant);
-    Ok(RoomSnapshot {
-        clock,
-        room: RoomOverview { room, occupant },
-    })
+    let room = super::store::overview_of(&store, facility_id, room_id).await?;
+    Ok(RoomSnapshot { clock, room })
 }

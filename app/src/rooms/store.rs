@@ -58,6 +58,13 @@ pub async fn overview(store: &Store, facility_id: i64) -> Result<Vec<RoomOvervie
         .collect())
 }
 
+/// One room with the patient in it.
+pub async fn overview_of(store: &Store, facility_id: i64, room_id: i64) -> Result<RoomOverview, StoreError> {
+    let room = get(store, facility_id, room_id).await?;
+    let occupant = crate::patients::store::occupant(store, room.id).await?;
+    Ok(RoomOverview { room, occupant })
+}
+
 /// A room to create, as the store receives it.
 pub struct NewRoom<'a> {
     pub code: &'a str,
