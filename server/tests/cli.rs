@@ -80,44 +80,37 @@ fn bad_addresses_and_databases_end_start_up_in_one_line() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Runs `plateau ARGS --data-dir DIR` and insists that it succeeds.
+fn run_with_data_dir(args: &[&str], data_dir: &std::path::Path) -> std::process::Output {
+    let output = plateau()
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
 #[test]
 fn migrate_and_seed_demo_are_idempotent() {
     let dir = temp_dir("seed");
     let data_dir = dir.join("data");
     for args in [&["migrate"][..], &["seed-demo"], &["seed-demo"], &["migrate"]] {
-        let output = plateau()
-            .args(args)
-            .arg("--data-dir")
-            .arg(&data_dir)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        run_with_data_dir(args, &data_dir);
     }
     // The data directory was created on first run, with the database inside.
     assert!(data_dir.join("plateau.db").is_file());
+    let again = run_with_data_dir(&["seed-demo"], &data_dir);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a clinic"));
     // Characters that mean something in a URL are fine in a directory name.
     let odd = dir.join("odd ?#% name");
-    let output = plateau()
-        .args(["migrate", "--data-dir"])
-        .arg(&odd)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_with_data_dir(&["migrate"], &odd);
     assert!(odd.join("plateau.db").is_file());
-    let second = plateau()
-        .args(["seed-demo", "--data-dir"])
-        .arg(&data_dir)
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&second.stderr).contains("already holds a clinic"));
     let _ = std::fs::remove_dir_all(dir);
 }
 
