@@ -9,6 +9,11 @@ const port = Number(process.env.PLATEAU_E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;
 const root = path.resolve(__dirname, '..');
 const dataDir = process.env.PLATEAU_E2E_DATA_DIR ?? mkdtempSync(path.join(tmpdir(), 'plateau-e2e-'));
+// A second server whose screens lock after ten seconds, for the idle-lock journey.
+export const idlePort = port + 1;
+const idleDataDir = mkdtempSync(path.join(tmpdir(), 'plateau-e2e-idle-'));
+const binary = path.join(root, 'target/release/plateau');
+const siteRoot = path.join(root, 'target/site');
 
 export default defineConfig({
   testDir: './tests',
@@ -36,13 +41,24 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `${path.join(root, 'target/release/plateau')} serve --demo --listen 127.0.0.1:${port} --data-dir ${dataDir} --site-root ${path.join(root, 'target/site')}`,
-    url: `${baseURL}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-    env: { PLATEAU_LOG: 'warn' },
-  },
+  webServer: [
+    {
+      command: `${binary} serve --demo --listen 127.0.0.1:${port} --data-dir ${dataDir} --site-root ${siteRoot}`,
+      url: `${baseURL}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: { PLATEAU_LOG: 'warn' },
+    },
+    {
+      command: `${binary} serve --demo --idle-lock 10s --listen 127.0.0.1:${idlePort} --data-dir ${idleDataDir} --site-root ${siteRoot}`,
+      url: `http://127.0.0.1:${idlePort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: { PLATEAU_LOG: 'warn' },
+    },
+  ],
 });

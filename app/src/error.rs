@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 pub enum Problem {
     Required,
     TooLong,
+    TooShort,
+    /// A PIN or password that does not match.
+    Incorrect,
     NotAllowed,
     Malformed,
     AlreadyTaken,
@@ -37,6 +40,27 @@ pub enum AppError {
     /// The change no longer applies because someone else changed the same thing first.
     #[error("conflict")]
     Conflict,
+    /// Nobody is signed in (or the session ended); sign in and try again.
+    #[error("not signed in")]
+    Unauthenticated,
+    /// Signed in, but the screen is locked: unlock first.
+    #[error("screen locked")]
+    Locked,
+    /// Signed in, but this person's roles do not allow it.
+    #[error("forbidden")]
+    Forbidden,
+    /// Wrong username or password: one message for both, so nobody learns which.
+    #[error("sign-in refused")]
+    SignInRefused,
+    /// Too many failed tries for this username; closed for this many more minutes.
+    #[error("too many attempts")]
+    TooManyAttempts { minutes: u32 },
+    /// The patient is not in this person's care; they may open it by breaking the glass.
+    #[error("patient not assigned")]
+    NotAssigned,
+    /// The request came from another site; nothing was done.
+    #[error("cross-site request refused")]
+    CrossSite,
     /// The database is not answering; the request may be retried.
     #[error("service unavailable")]
     Unavailable,
@@ -49,11 +73,14 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// One refused field, with the server's answer set to 400.
     pub fn invalid(field: &str, problem: Problem) -> Self {
-        AppError::Invalid(vec![FieldError {
+        let error = AppError::Invalid(vec![FieldError {
             field: field.to_owned(),
             problem,
-        }])
+        }]);
+        set_response_status(&error);
+        error
     }
 
     /// `NotFound`, with the server's answer set to 404.
@@ -69,6 +96,10 @@ impl AppError {
         match self {
             AppError::Invalid(_) | AppError::Malformed => StatusCode::BAD_REQUEST,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unauthenticated | AppError::SignInRefused => StatusCode::UNAUTHORIZED,
+            AppError::Locked => StatusCode::LOCKED,
+            AppError::Forbidden | AppError::NotAssigned | AppError::CrossSite => StatusCode::FORBIDDEN,
+            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Conflict => StatusCode::CONFLICT,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal | AppError::Network(_) => StatusCode::INTERNAL_SERVER_ERROR,

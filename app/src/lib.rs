@@ -3,7 +3,11 @@
 //! clinic; each holds its types, its server functions, its SQL (`store`, server only) and
 //! its views.
 
+pub mod accounts;
+pub mod audit;
+pub mod auth;
 pub mod board;
+pub mod care;
 pub mod codes;
 pub mod error;
 pub mod facility;

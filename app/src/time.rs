@@ -35,6 +35,21 @@ pub mod days {
     }
 }
 
+/// "2026-11-25 14:05:03 UTC", formatted by hand to keep chrono's formatter out of the
+/// WebAssembly client.
+pub fn utc_stamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{DateTime, NaiveDate, TimeZone, Utc};
@@ -46,6 +61,15 @@ mod tests {
         at: DateTime<Utc>,
         #[serde(with = "super::days")]
         born: NaiveDate,
+    }
+
+    #[test]
+    fn stamps_are_plain_utc() {
+        let at = Utc
+            .with_ymd_and_hms(2026, 1, 5, 8, 3, 9)
+            .single()
+            .unwrap_or_default();
+        assert_eq!(super::utc_stamp(at), "2026-01-05 08:03:09 UTC");
     }
 
     #[test]

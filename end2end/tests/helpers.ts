@@ -1,4 +1,4 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type BrowserContext, type Page } from '@playwright/test';
 
 /** Waits until the WebAssembly client has taken over the server-rendered page. */
 export async function waitForHydration(page: Page) {
@@ -14,3 +14,20 @@ export const TABLETS = [
   { width: 820, height: 1180 },
   { width: 800, height: 1280 },
 ];
+
+/** The demo clinic's password and PIN (README). */
+export const DEMO_PASSWORD = 'tilleuls-demo';
+export const DEMO_PIN = '2468';
+
+/**
+ * Signs a browser context in as a demo account through the sign-in endpoint, as the
+ * form does; the session cookie lands in the context. Journeys about signing in use the
+ * form itself.
+ */
+export async function signIn(context: BrowserContext, username = 'j.morel', baseURL = 'http://127.0.0.1:3100') {
+  const response = await context.request.post(`${baseURL}/api/sign_in`, {
+    form: { username, password: DEMO_PASSWORD },
+    headers: { origin: baseURL, accept: 'application/json' },
+  });
+  expect(response.status(), `sign-in as ${username}`).toBe(200);
+}

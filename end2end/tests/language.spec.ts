@@ -1,9 +1,13 @@
 import { test, expect } from '@playwright/test';
-import { waitForHydration } from './helpers';
+import { signIn, waitForHydration } from './helpers';
 
 test.describe('language', () => {
+  // A supervisor sees every screen and every patient.
+  test.beforeEach(async ({ context }) => signIn(context));
+
   test('follows the browser language when nothing was chosen', async ({ browser }) => {
     const context = await browser.newContext({ locale: 'en-GB' });
+    await signIn(context);
     const page = await context.newPage();
     await page.goto('/');
     await expect(page.locator('html')).toHaveAttribute('lang', 'en');
@@ -31,6 +35,7 @@ test.describe('language', () => {
 
   test('switches without JavaScript too', async ({ browser }) => {
     const context = await browser.newContext({ javaScriptEnabled: false, locale: 'fr-FR' });
+    await signIn(context);
     const page = await context.newPage();
     await page.goto('/board');
     await expect(page.getByRole('heading', { level: 1, name: 'Tableau' })).toBeVisible();

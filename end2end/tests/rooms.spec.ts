@@ -1,9 +1,13 @@
 import { test, expect } from '@playwright/test';
-import { waitForHydration } from './helpers';
+import { signIn, waitForHydration } from './helpers';
 
 test.describe('rooms screen', () => {
+  // A supervisor sees every screen and every patient.
+  test.beforeEach(async ({ context }) => signIn(context));
+
   test('renders every room with its status and patient without JavaScript', async ({ browser }) => {
     const context = await browser.newContext({ javaScriptEnabled: false, locale: 'en-US' });
+    await signIn(context);
     const page = await context.newPage();
     await page.goto('/');
     await expect(page.getByRole('heading', { level: 1, name: 'Rooms' })).toBeVisible();

@@ -1,8 +1,11 @@
 import { test, expect } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { TABLETS, waitForHydration } from './helpers';
+import { signIn, TABLETS, waitForHydration } from './helpers';
 
 test.describe('tablet layout and accessibility', () => {
+  // A supervisor sees every screen and every patient.
+  test.beforeEach(async ({ context }) => signIn(context));
+
   for (const size of TABLETS) {
     test(`fits ${size.width}x${size.height} with touch targets of 48px or more`, async ({ page }) => {
       await page.setViewportSize(size);
@@ -22,8 +25,23 @@ test.describe('tablet layout and accessibility', () => {
     });
   }
 
-  for (const path of ['/', '/board', '/rooms/5', '/lab', '/escort', '/nowhere']) {
-    test(`axe finds no serious or critical violation on ${path}`, async ({ page }) => {
+  const pages: [string, string][] = [
+    ['/', 'j.morel'],
+    ['/board', 'j.morel'],
+    ['/rooms/5', 'j.morel'],
+    ['/lab', 'j.morel'],
+    ['/escort', 'j.morel'],
+    ['/nowhere', 'j.morel'],
+    ['/account', 'j.morel'],
+    ['/break-glass', 'j.morel'],
+    ['/admin/accounts', 'n.faure'],
+    ['/admin/accounts/1', 'n.faure'],
+    ['/admin/accounts/new', 'n.faure'],
+    ['/admin/audit', 'n.faure'],
+  ];
+  for (const [path, user] of pages) {
+    test(`axe finds no serious or critical violation on ${path}`, async ({ page, context }) => {
+      await signIn(context, user);
       await page.goto(path);
       await waitForHydration(page);
       const results = await new AxeBuilder({ page }).analyze();
@@ -31,4 +49,23 @@ test.describe('tablet layout and accessibility', () => {
       expect(serious.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`)).toEqual([]);
     });
   }
+
+  test('axe finds no serious or critical violation on the sign-in and lock screens', async ({ browser }) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto('/sign-in');
+    await waitForHydration(page);
+    let results = await new AxeBuilder({ page }).analyze();
+    const serious = (r: typeof results) =>
+      r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id);
+    expect(serious(results)).toEqual([]);
+    await signIn(context, 'a.diallo');
+    await page.goto('/');
+    await waitForHydration(page);
+    await page.getByRole('button', { name: 'Verrouiller' }).tap();
+    await expect(page.getByRole('heading', { name: 'Écran verrouillé' })).toBeVisible();
+    results = await new AxeBuilder({ page }).analyze();
+    expect(serious(results)).toEqual([]);
+    await context.close();
+  });
 });

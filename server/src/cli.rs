@@ -23,6 +23,52 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Load the demo clinic if the database is empty; running it again changes nothing.
     SeedDemo(DatabaseArgs),
+    /// Manage sign-in accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account, reading its password from standard input (how the first
+    /// administrator of a clinic is made).
+    Add(UserAddArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserAddArgs {
+    /// Sign-in name: 3 to 32 of a-z, 0-9, '.', '-', '_'.
+    #[arg(long, value_name = "NAME")]
+    pub username: String,
+
+    /// A role the person holds; repeat for several (administrator, physician, nurse,
+    /// medical_assistant, phlebotomist, lab_technician, supervisor, front_desk).
+    #[arg(long = "role", value_name = "ROLE", required = true)]
+    pub roles: Vec<String>,
+
+    /// Read the password from standard input (its first line). Required: passwords are
+    /// never given as arguments, which other users of the machine could see.
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+
+    /// Given name, as colleagues see it. Default: the username.
+    #[arg(long, value_name = "NAME")]
+    pub given_name: Option<String>,
+
+    /// Family name, as colleagues see it. Default: the username.
+    #[arg(long, value_name = "NAME")]
+    pub family_name: Option<String>,
+
+    /// The clinic's name, when the database holds none yet.
+    #[arg(long, value_name = "NAME")]
+    pub facility: Option<String>,
+
+    /// The clinic's IANA time zone, when the database holds no clinic yet.
+    #[arg(long, value_name = "ZONE", default_value = "Europe/Paris")]
+    pub timezone: String,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -52,6 +98,20 @@ pub struct ServeArgs {
     /// Load the demo clinic if the database is empty.
     #[arg(long)]
     pub demo: bool,
+
+    /// Lock a screen after this long without a touch or a key: 90s, 5m, 1h.
+    #[arg(
+        long,
+        env = "PLATEAU_IDLE_LOCK",
+        value_name = "DURATION",
+        default_value = "5m"
+    )]
+    pub idle_lock: String,
+
+    /// Plateau is reached over HTTPS (through a TLS proxy): cookies get `Secure` and
+    /// responses HSTS.
+    #[arg(long, env = "PLATEAU_BEHIND_TLS")]
+    pub behind_tls: bool,
 
     /// Directory of the built site (WASM, JS, CSS), as `cargo leptos build` leaves it.
     #[arg(
@@ -97,5 +157,33 @@ mod tests {
             other => panic!("unexpected: {other:?}"),
         }
         assert!(Cli::try_parse_from(["plateau", "migrate", "--demo"]).is_err());
+    }
+
+    #[test]
+    fn user_add_needs_a_role_and_the_password_on_stdin() {
+        let ok = Cli::try_parse_from([
+            "plateau",
+            "user",
+            "add",
+            "--username",
+            "admin",
+            "--role",
+            "administrator",
+            "--role",
+            "supervisor",
+            "--password-stdin",
+        ]);
+        match ok.map(|c| c.command) {
+            Ok(Some(Command::User(UserCommand::Add(args)))) => {
+                assert_eq!(args.roles, ["administrator", "supervisor"]);
+            }
+            other => panic!("unexpected: {other:?}"),
+        }
+        assert!(
+            Cli::try_parse_from(["plateau", "user", "add", "--username", "a", "--password-stdin"]).is_err()
+        );
+        assert!(
+            Cli::try_parse_from(["plateau", "user", "add", "--username", "a", "--role", "nurse"]).is_err()
+        );
     }
 }

@@ -21,6 +21,29 @@ pub enum StartupError {
     Seed(String),
     #[error("server stopped with an error: {0}")]
     Serve(String),
+    #[error("--idle-lock {0:?} is not a duration: give seconds, minutes or hours, e.g. 90s, 5m, 1h (between 10s and 12h)")]
+    IdleLock(String),
+    #[error("cannot create the account: {0}")]
+    User(String),
+}
+
+/// "90s", "5m", "1h" (a bare number is minutes), between 10 seconds and 12 hours.
+pub fn parse_idle_lock(text: &str) -> Result<std::time::Duration, StartupError> {
+    let trimmed = text.trim();
+    let (number, unit) = match trimmed.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => trimmed.split_at(i),
+        None => (trimmed, "m"),
+    };
+    let seconds = match (number.parse::<u64>(), unit.trim()) {
+        (Ok(n), "s") => Some(n),
+        (Ok(n), "m") => n.checked_mul(60),
+        (Ok(n), "h") => n.checked_mul(3600),
+        _ => None,
+    };
+    seconds
+        .filter(|s| (10..=12 * 3600).contains(s))
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| StartupError::IdleLock(text.to_owned()))
 }
 
 pub fn parse_listen(addr: &str) -> Result<SocketAddr, StartupError> {
@@ -82,6 +105,29 @@ fn prepare_data_dir(dir: &Path) -> Result<(), StartupError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idle_lock_durations() {
+        assert_eq!(
+            parse_idle_lock("5m").ok(),
+            Some(std::time::Duration::from_secs(300))
+        );
+        assert_eq!(
+            parse_idle_lock("90s").ok(),
+            Some(std::time::Duration::from_secs(90))
+        );
+        assert_eq!(
+            parse_idle_lock("1h").ok(),
+            Some(std::time::Duration::from_secs(3600))
+        );
+        assert_eq!(
+            parse_idle_lock("15").ok(),
+            Some(std::time::Duration::from_secs(900))
+        );
+        for bad in ["", "m", "5x", "-5m", "1s", "13h", "99999999999999999999h"] {
+            assert!(parse_idle_lock(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn a_bad_address_is_one_clear_line() {

@@ -3,8 +3,9 @@
 pub mod cli;
 pub mod config;
 pub mod router;
+pub mod security;
 
-use cli::{Cli, Command, DatabaseArgs, ServeArgs};
+use cli::{Cli, Command, DatabaseArgs, ServeArgs, UserAddArgs, UserCommand};
 use config::StartupError;
 use plateau_app::demo::{self, SeedOutcome};
 use plateau_app::store::{redact, Store};
@@ -27,6 +28,99 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
             store.close().await;
             outcome.map(|_| ())
         }
+        Some(Command::User(UserCommand::Add(args))) => {
+            let password = read_password_line(std::io::stdin().lock())?;
+            let store = open_store(&args.database).await?;
+            let outcome = add_user(&store, &args, password).await;
+            store.close().await;
+            outcome
+        }
+    }
+}
+
+/// The first line of `input`, without its line ending.
+fn read_password_line(mut input: impl std::io::BufRead) -> Result<String, StartupError> {
+    let mut line = String::new();
+    input
+        .read_line(&mut line)
+        .map_err(|e| StartupError::User(format!("cannot read the password from standard input: {e}")))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Creates an account from the command line, with the same checks as the admin screen.
+async fn add_user(store: &Store, args: &UserAddArgs, password: String) -> Result<(), StartupError> {
+    use plateau_app::error::AppError;
+    let failed = |error: AppError| StartupError::User(describe(&error));
+    let given = args.given_name.clone().unwrap_or_else(|| args.username.clone());
+    let family = args.family_name.clone().unwrap_or_else(|| args.username.clone());
+    let account =
+        plateau_app::accounts::checked_new_account(&args.username, &family, &given, &args.roles, password)
+            .await
+            .map_err(failed)?;
+    let now = chrono::Utc::now();
+    let mut tx = store.begin().await.map_err(|e| failed(e.into()))?;
+    let facility_id = match plateau_app::facility::store::first_id(&mut tx)
+        .await
+        .map_err(|e| failed(e.into()))?
+    {
+        Some(id) => id,
+        None => {
+            let name = args
+                .facility
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| {
+                    StartupError::User(
+                        "the database holds no clinic yet: give its name with --facility".to_owned(),
+                    )
+                })?;
+            if !plateau_app::facility::store::known_timezone(&args.timezone) {
+                return Err(StartupError::User(format!(
+                    "{:?} is not an IANA time zone",
+                    args.timezone
+                )));
+            }
+            plateau_app::facility::store::create(&mut tx, name, &args.timezone, now)
+                .await
+                .map_err(|e| failed(e.into()))?
+        }
+    };
+    let account_id = plateau_app::accounts::store::create(&mut tx, facility_id, &account, now)
+        .await
+        .map_err(|e| failed(e.into()))?;
+    let roles = account
+        .roles
+        .iter()
+        .map(|r| r.code())
+        .collect::<Vec<_>>()
+        .join(",");
+    let entry =
+        plateau_app::audit::Entry::anonymous("", "account.create", plateau_app::audit::Outcome::Allowed)
+            .record(format!("account/{account_id}"))
+            .detail(format!("{} [{roles}] from the command line", account.username))
+            .meta(plateau_app::auth::RequestMeta {
+                address: "local".into(),
+                device: "plateau user add".into(),
+            });
+    plateau_app::audit::record_in(&mut tx, entry)
+        .await
+        .map_err(|e| failed(e.into()))?;
+    tx.commit().await.map_err(|e| failed(e.into()))?;
+    tracing::info!(username = %account.username, roles = %roles, "account created");
+    Ok(())
+}
+
+/// An application error as one line for the terminal.
+fn describe(error: &plateau_app::error::AppError) -> String {
+    use plateau_app::error::AppError;
+    match error {
+        AppError::Invalid(fields) => fields
+            .iter()
+            .map(|f| format!("{}: {:?}", f.field, f.problem))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
     }
 }
 
@@ -59,6 +153,11 @@ async fn seed_demo(store: &Store) -> Result<SeedOutcome, StartupError> {
 
 async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     let addr = config::parse_listen(&args.listen)?;
+    let auth = plateau_app::auth::AuthSettings {
+        idle_lock: config::parse_idle_lock(&args.idle_lock)?,
+        behind_tls: args.behind_tls,
+        ..Default::default()
+    };
     let store = open_store(&args.database).await?;
     if args.demo {
         seed_demo(&store).await?;
@@ -71,7 +170,8 @@ async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         .local_addr()
         .map_err(|e| StartupError::Serve(e.to_string()))?;
     let site_root = args.site_root.display().to_string();
-    let app = router::router(store.clone(), router::leptos_options(&site_root, local));
+    let app = router::router(store.clone(), router::leptos_options(&site_root, local), auth)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     tracing::info!(address = %format!("http://{local}"), "Plateau is listening");
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

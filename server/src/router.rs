@@ -1,12 +1,16 @@
 //! The HTTP application: Leptos pages and server functions, static files, health.
 
-use axum::extract::{FromRef, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::extract::{FromRef, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
+use axum::{middleware, Extension, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use plateau_app::audit::{self, AuditFilter};
+use plateau_app::auth::guard::RequestAuth;
+use plateau_app::auth::{AuthSettings, Capability};
+use plateau_app::error::AppError;
 use plateau_app::store::Store;
 use plateau_app::{shell, App};
 use std::time::Duration;
@@ -17,24 +21,33 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Store,
+    pub auth: AuthSettings,
 }
 
-/// Builds the whole router around a store; tests serve it on port 0.
-pub fn router(store: Store, leptos_options: LeptosOptions) -> Router {
+/// Builds the whole router around a store; tests serve it on port 0. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()` so the audit trail records
+/// addresses.
+pub fn router(store: Store, leptos_options: LeptosOptions, auth: AuthSettings) -> Router {
     let routes = generate_route_list(App);
     let state = AppState {
         leptos_options: leptos_options.clone(),
         store: store.clone(),
+        auth,
     };
     let context = move || provide_context(store.clone());
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/audit.csv", get(audit_csv))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             context, shell,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::security::guard_requests,
         ))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
@@ -53,6 +66,44 @@ async fn healthz(State(store): State<Store>) -> impl IntoResponse {
             tracing::warn!("health check: database timed out");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
+    }
+}
+
+/// The audit trail as CSV, filtered like the audit page. The security layer already
+/// checked the capability; this checks again, as every endpoint does.
+async fn audit_csv(
+    State(store): State<Store>,
+    Extension(auth): Extension<RequestAuth>,
+    Query(filter): Query<AuditFilter>,
+) -> Response {
+    let Some(principal) = auth
+        .principal
+        .filter(|p| !p.locked && p.can(Capability::ReadAudit))
+    else {
+        return StatusCode::FORBIDDEN.into_response();
+    };
+    let answer = async {
+        let query = plateau_app::audit::validated_query(&store, &filter).await?;
+        let page = plateau_app::audit::store::search(&store, &query).await?;
+        let entry = audit::Entry::by(&principal, "audit.export", audit::Outcome::Allowed)
+            .meta(auth.meta.clone())
+            .detail(format!("{} lines; {}", page.lines.len(), filter.query_string()));
+        audit::record(&store, entry).await?;
+        Ok::<_, AppError>(plateau_app::audit::store::to_csv(&page.lines))
+    };
+    match answer.await {
+        Ok(csv) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"plateau-audit.csv\"",
+                ),
+            ],
+            csv,
+        )
+            .into_response(),
+        Err(error) => (error.status(), error.to_string()).into_response(),
     }
 }
 

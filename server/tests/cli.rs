@@ -28,6 +28,7 @@ fn every_command_has_help() {
         &["serve", "--help"],
         &["migrate", "--help"],
         &["seed-demo", "--help"],
+        &["user", "add", "--help"],
     ] {
         let output = plateau().args(args).output().unwrap();
         assert!(output.status.success(), "{args:?}");
@@ -163,5 +164,81 @@ fn serves_then_stops_cleanly_on_sigterm() {
     let status = child.wait().unwrap();
     assert!(status.success(), "exit status {status:?}; log: {rest:?}");
     assert!(rest.iter().any(|l| l.contains("database closed")), "{rest:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Runs `plateau user add ARGS --data-dir DIR` with `password` on standard input.
+fn user_add(args: &[&str], data_dir: &std::path::Path, password: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = plateau()
+        .args(["user", "add"])
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("PLATEAU_LOG", "off")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(password.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn the_first_administrator_is_made_from_the_command_line() {
+    let dir = temp_dir("user-add");
+    let data_dir = dir.join("data");
+    let admin = [
+        "--username",
+        "Admin",
+        "--role",
+        "administrator",
+        "--password-stdin",
+    ];
+    // An empty database has no clinic yet: its name is needed, once.
+    let no_clinic = user_add(&admin, &data_dir, "a long enough password\n");
+    assert!(!no_clinic.status.success());
+    assert!(String::from_utf8_lossy(&no_clinic.stderr).contains("--facility"));
+    let with_clinic = [
+        &admin[..],
+        &["--facility", "Clinique du Parc", "--given-name", "Alex"],
+    ]
+    .concat();
+    let made = user_add(&with_clinic, &data_dir, "a long enough password\n");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    // Bad input: one line naming the problem, and nothing is created.
+    for (args, password, expected) in [
+        (&admin[..], "a long enough password\n", "username: AlreadyTaken"),
+        (
+            &["--username", "second", "--role", "wizard", "--password-stdin"][..],
+            "a long enough password",
+            "roles: NotAllowed",
+        ),
+        (
+            &["--username", "third", "--role", "nurse", "--password-stdin"][..],
+            "short\n",
+            "password: TooShort",
+        ),
+        (
+            &["--username", "no way", "--role", "nurse", "--password-stdin"][..],
+            "a long enough password",
+            "username: Malformed",
+        ),
+    ] {
+        let output = user_add(args, &data_dir, password);
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("plateau: cannot create the account: ") && stderr.contains(expected),
+            "{stderr}"
+        );
+    }
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -16,7 +16,10 @@ async fn demo_server(db: &common::TestDb) -> TestServer {
         demo::seed(&db.store, Utc::now()).await.unwrap(),
         SeedOutcome::Seeded
     );
-    TestServer::start(db.store.clone()).await
+    let server = TestServer::start(db.store.clone()).await;
+    // A supervisor opens every room and every patient.
+    server.sign_in_demo("j.morel").await;
+    server
 }
 
 on_both_databases!(health_answers_only_with_the_database, |db| {
@@ -75,7 +78,7 @@ on_both_databases!(a_remembered_choice_beats_the_browser_language, |db| {
         .client
         .get(server.url("/"))
         .header("accept-language", "fr")
-        .header("cookie", "plateau_lang=en")
+        .header("cookie", format!("plateau_lang=en; {}", server.cookie().unwrap()))
         .send()
         .await
         .unwrap()
@@ -91,6 +94,7 @@ on_both_databases!(language_switch_works_without_javascript, |db| {
     let response = server
         .client
         .post(server.url("/api/language"))
+        .header("origin", server.origin())
         .header("accept", "text/html")
         .header("referer", server.url("/board"))
         .form(&[("lang", "en")])
@@ -119,6 +123,7 @@ on_both_databases!(bad_language_is_refused_and_nothing_is_remembered, |db| {
     let garbage = server
         .client
         .post(server.url("/api/language"))
+        .header("origin", server.origin())
         .header("content-type", "application/x-www-form-urlencoded")
         .body(vec![0xff_u8, 0xfe, 0x00, 0x80])
         .send()
@@ -210,7 +215,15 @@ on_both_databases!(board_shows_rooms_queue_and_staff, |db| {
 });
 
 on_both_databases!(an_empty_clinic_says_how_to_start, |db| {
+    common::add_account(&db.store, "first.nurse", &["nurse"]).await;
     let server = TestServer::start(db.store.clone()).await;
+    assert_eq!(
+        server
+            .sign_in("first.nurse", common::TEST_PASSWORD)
+            .await
+            .status(),
+        200
+    );
     assert_eq!(server.call("room", &[("room_id", "1")]).await.status(), 404);
     let (status, page) = server.get_html("/", "en").await;
     assert_eq!(status, 200);

@@ -16,6 +16,8 @@ pub struct BoardSnapshot {
 
 #[server(prefix = "/api", endpoint = "board")]
 pub async fn load_board() -> Result<BoardSnapshot, AppError> {
+    use crate::audit::{self, Entry, Outcome};
+    let principal = crate::auth::require(crate::auth::Capability::ViewBoard).await?;
     let store = crate::store::from_context()?;
     let (facility_id, clock) = crate::facility::current_clock(&store).await?;
     let Some(facility_id) = facility_id else {
@@ -31,6 +33,12 @@ pub async fn load_board() -> Result<BoardSnapshot, AppError> {
         crate::patients::store::waiting(&store, facility_id),
         crate::staff::store::list(&store, facility_id),
     )?;
+    // The board names patients in rooms and waiting: a read of patient data.
+    audit::record(
+        &store,
+        Entry::by(&principal, "board.read", Outcome::Allowed).record("board"),
+    )
+    .await?;
     Ok(BoardSnapshot {
         clock,
         rooms,

@@ -1,6 +1,8 @@
 //! The demo clinic: a small French clinic's back office on a busy morning. Every name is
 //! invented and every record number starts with DEMO, so nobody mistakes it for real data.
 
+use crate::accounts::store::NewAccount;
+use crate::accounts::{Certification, CertificationKind};
 use crate::patients::store::{create_patient, create_visit, NewVisit};
 use crate::patients::{NewPatient, Sex, VisitState};
 use crate::rooms::store::NewRoom;
@@ -28,28 +30,85 @@ const ROOMS: &[(&str, &str, RoomKind)] = &[
     ("IMG", "Échographie", RoomKind::Imaging),
 ];
 
-const STAFF: &[(&str, &str, &[StaffRole])] = &[
-    ("Lefèvre", "Camille", &[StaffRole::Physician]),
-    ("Nguyen", "Thomas", &[StaffRole::Physician, StaffRole::Supervisor]),
-    ("Benali", "Yasmine", &[StaffRole::Physician]),
-    ("Morel", "Julie", &[StaffRole::Nurse, StaffRole::Supervisor]),
-    ("Girard", "Antoine", &[StaffRole::Nurse]),
-    ("Diallo", "Aminata", &[StaffRole::MedicalAssistant]),
-    ("Roux", "Lucas", &[StaffRole::MedicalAssistant]),
+/// The demo clinic's staff: family name, given name, username, roles. Everyone has an
+/// account with the password [`DEMO_PASSWORD`] and the PIN [`DEMO_PIN`].
+const STAFF: &[(&str, &str, &str, &[StaffRole])] = &[
+    ("Lefèvre", "Camille", "c.lefevre", &[StaffRole::Physician]),
+    (
+        "Nguyen",
+        "Thomas",
+        "t.nguyen",
+        &[StaffRole::Physician, StaffRole::Supervisor],
+    ),
+    ("Benali", "Yasmine", "y.benali", &[StaffRole::Physician]),
+    (
+        "Morel",
+        "Julie",
+        "j.morel",
+        &[StaffRole::Nurse, StaffRole::Supervisor],
+    ),
+    ("Girard", "Antoine", "a.girard", &[StaffRole::Nurse]),
+    ("Diallo", "Aminata", "a.diallo", &[StaffRole::MedicalAssistant]),
+    ("Roux", "Lucas", "l.roux", &[StaffRole::MedicalAssistant]),
     (
         "Fontaine",
         "Chloé",
+        "c.fontaine",
         &[StaffRole::MedicalAssistant, StaffRole::Phlebotomist],
     ),
-    ("Mercier", "Hugo", &[StaffRole::Phlebotomist]),
-    ("Chevalier", "Inès", &[StaffRole::LabTechnician]),
+    ("Mercier", "Hugo", "h.mercier", &[StaffRole::Phlebotomist]),
+    ("Chevalier", "Inès", "i.chevalier", &[StaffRole::LabTechnician]),
     (
         "Perrin",
         "Marc",
+        "m.perrin",
         &[StaffRole::LabTechnician, StaffRole::Supervisor],
     ),
-    ("Lambert", "Sophie", &[StaffRole::FrontDesk]),
-    ("Faure", "Nicolas", &[StaffRole::Administrator]),
+    ("Lambert", "Sophie", "s.lambert", &[StaffRole::FrontDesk]),
+    ("Faure", "Nicolas", "n.faure", &[StaffRole::Administrator]),
+];
+
+/// The demo accounts' password and PIN, printed in the README. Demo data only.
+pub const DEMO_PASSWORD: &str = "tilleuls-demo";
+pub const DEMO_PIN: &str = "2468";
+
+/// One demo account per role, as the README lists them.
+pub const DEMO_ACCOUNT_PER_ROLE: &[(StaffRole, &str)] = &[
+    (StaffRole::Physician, "c.lefevre"),
+    (StaffRole::Nurse, "a.girard"),
+    (StaffRole::MedicalAssistant, "a.diallo"),
+    (StaffRole::Phlebotomist, "h.mercier"),
+    (StaffRole::LabTechnician, "i.chevalier"),
+    (StaffRole::Supervisor, "j.morel"),
+    (StaffRole::FrontDesk, "s.lambert"),
+    (StaffRole::Administrator, "n.faure"),
+];
+
+/// Who cares for the patients in rooms: (room code, usernames). Everyone else opens
+/// those patients only by breaking the glass.
+const CARE_TEAMS: &[(&str, &[&str])] = &[
+    ("E1", &["c.lefevre", "a.diallo"]),
+    ("E2", &["c.lefevre", "l.roux"]),
+    ("E4", &["y.benali", "c.fontaine"]),
+    ("S1", &["c.lefevre", "a.girard", "a.diallo"]),
+    ("S3", &["y.benali", "a.girard"]),
+    ("IMG", &["t.nguyen", "h.mercier"]),
+];
+
+/// Certifications of the demo staff: (username, kind, days from today until expiry).
+/// One has lapsed, so the screens have an expired certification to show.
+const CERTIFICATIONS: &[(&str, CertificationKind, i64)] = &[
+    ("a.diallo", CertificationKind::MedicalAssistant, 400),
+    ("a.diallo", CertificationKind::Bls, 200),
+    ("l.roux", CertificationKind::MedicalAssistant, 300),
+    ("l.roux", CertificationKind::Bls, -10),
+    ("c.fontaine", CertificationKind::Phlebotomy, 500),
+    ("c.fontaine", CertificationKind::MedicalAssistant, 120),
+    ("h.mercier", CertificationKind::Phlebotomy, 250),
+    ("a.girard", CertificationKind::Bls, 180),
+    ("a.girard", CertificationKind::WoundCare, 365),
+    ("j.morel", CertificationKind::Acls, 90),
+    ("t.nguyen", CertificationKind::Ultrasound, 700),
 ];
 
 /// A demo patient and their visit: where they are and how long ago they arrived.
@@ -362,13 +421,43 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<SeedOutcome, Stor
         ));
     }
 
-    for (family_name, given_name, roles) in STAFF {
-        let member = NewStaffMember {
+    // One hash for every demo account: the password is published anyway, and hashing
+    // thirteen times would slow every start with --demo for nothing.
+    let password_hash = crate::auth::password::hash(DEMO_PASSWORD.to_owned()).await?;
+    let pin_hash = crate::auth::password::hash(DEMO_PIN.to_owned()).await?;
+    let mut staff_ids = Vec::with_capacity(STAFF.len());
+    for (family_name, given_name, username, roles) in STAFF {
+        let account = NewAccount {
+            username: (*username).to_owned(),
             family_name: (*family_name).to_owned(),
             given_name: (*given_name).to_owned(),
             roles: roles.to_vec(),
+            password_hash: password_hash.clone(),
+            pin_hash: Some(pin_hash.clone()),
         };
-        crate::staff::store::create(&mut tx, facility_id, &member).await?;
+        let member = NewStaffMember {
+            family_name: account.family_name.clone(),
+            given_name: account.given_name.clone(),
+            roles: account.roles.clone(),
+        };
+        let staff_id = crate::staff::store::create(&mut tx, facility_id, &member).await?;
+        crate::accounts::store::attach(&mut tx, staff_id, &account, now).await?;
+        staff_ids.push((*username, staff_id));
+    }
+    let staff_id = |username: &str| {
+        staff_ids
+            .iter()
+            .find(|(u, _)| *u == username)
+            .map(|(_, id)| *id)
+            .ok_or_else(|| StoreError::Database(format!("demo staff {username} missing")))
+    };
+    let today = now.date_naive();
+    for (username, kind, days) in CERTIFICATIONS {
+        let certification = Certification {
+            kind: *kind,
+            expires_on: today + Duration::days(*days),
+        };
+        crate::accounts::store::set_certification(&mut tx, staff_id(username)?, &certification).await?;
     }
 
     for (number, v) in (1..).zip(VISITS) {
@@ -396,7 +485,14 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<SeedOutcome, Stor
             room_id,
             ended_at,
         };
-        create_visit(&mut tx, &new_visit).await?;
+        let visit_id = create_visit(&mut tx, &new_visit).await?;
+        let team = CARE_TEAMS
+            .iter()
+            .find(|(room, _)| Some(*room) == v.room)
+            .map(|(_, team)| *team);
+        for username in team.unwrap_or_default() {
+            crate::care::store::assign(&mut tx, visit_id, staff_id(username)?, arrived_at).await?;
+        }
     }
     tx.commit().await?;
     Ok(SeedOutcome::Seeded)
@@ -438,7 +534,37 @@ mod tests {
     #[test]
     fn every_role_is_staffed() {
         for role in StaffRole::ALL {
-            assert!(STAFF.iter().any(|(_, _, roles)| roles.contains(role)), "{role}");
+            assert!(
+                STAFF.iter().any(|(_, _, _, roles)| roles.contains(role)),
+                "{role}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_role_has_a_demo_account_that_holds_it() {
+        for role in StaffRole::ALL {
+            let (_, username) = DEMO_ACCOUNT_PER_ROLE
+                .iter()
+                .find(|(r, _)| r == role)
+                .unwrap_or_else(|| panic!("no demo account for {role}"));
+            assert!(STAFF
+                .iter()
+                .any(|(_, _, u, roles)| u == username && roles.contains(role)));
+            assert!(crate::accounts::username_problem(username).is_none());
+        }
+    }
+
+    #[test]
+    fn care_teams_name_demo_staff_in_occupied_rooms() {
+        for (room, team) in CARE_TEAMS {
+            assert!(VISITS.iter().any(|v| v.room == Some(*room)), "{room}");
+            for username in *team {
+                assert!(STAFF.iter().any(|(_, _, u, _)| u == username), "{username}");
+            }
+        }
+        for (username, _, _) in CERTIFICATIONS {
+            assert!(STAFF.iter().any(|(_, _, u, _)| u == username), "{username}");
         }
     }
 }

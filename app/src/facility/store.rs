@@ -23,6 +23,19 @@ pub async fn current(store: &Store) -> Result<Option<Facility>, StoreError> {
     }))
 }
 
+/// The facility's id, read inside a write transaction.
+pub async fn first_id(tx: &mut Tx) -> Result<Option<i64>, StoreError> {
+    Ok(
+        crate::fetch_optional!(tx.exec(), (i64,), "SELECT id FROM facility ORDER BY id LIMIT 1")?
+            .map(|(id,)| id),
+    )
+}
+
+/// Whether `timezone` is an IANA zone name this build knows.
+pub fn known_timezone(timezone: &str) -> bool {
+    timezone.parse::<chrono_tz::Tz>().is_ok()
+}
+
 pub async fn create(tx: &mut Tx, name: &str, timezone: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
     crate::fetch_scalar!(
         tx.exec(),

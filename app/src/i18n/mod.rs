@@ -10,6 +10,8 @@ mod fr;
 
 pub use api::*;
 
+use crate::accounts::CertificationKind;
+use crate::audit::Outcome;
 use crate::error::{AppError, Problem};
 use crate::patients::VisitState;
 use crate::rooms::{RoomKind, RoomStatus};
@@ -148,6 +150,95 @@ pub struct Messages {
     pub problem_malformed: &'static str,
     pub problem_already_taken: &'static str,
 
+    pub nav_break_glass: &'static str,
+    pub nav_accounts: &'static str,
+    pub nav_audit: &'static str,
+    pub forbidden_title: &'static str,
+    pub working: &'static str,
+    pub sign_in_title: &'static str,
+    pub username: &'static str,
+    pub password: &'static str,
+    pub sign_in: &'static str,
+    pub my_account: &'static str,
+    pub lock_screen: &'static str,
+    pub sign_out: &'static str,
+    pub pin: &'static str,
+    pub locked_title: &'static str,
+    pub locked_for: fn(&str) -> String,
+    pub unlock: &'static str,
+    pub switch_user: &'static str,
+    pub sessions_title: &'static str,
+    pub pin_title: &'static str,
+    pub pin_hint: &'static str,
+    pub new_pin: &'static str,
+    pub current_password: &'static str,
+    pub save: &'static str,
+    pub saved: &'static str,
+    pub password_title: &'static str,
+    pub new_password: &'static str,
+    pub this_device: &'static str,
+    pub locked_badge: &'static str,
+    pub end_session: &'static str,
+    pub accounts_title: &'static str,
+    pub new_account: &'static str,
+    pub person: &'static str,
+    pub roles: &'static str,
+    pub account_state: &'static str,
+    pub active: &'static str,
+    pub deactivated: &'static str,
+    pub given_name: &'static str,
+    pub family_name: &'static str,
+    pub initial_password: &'static str,
+    pub create: &'static str,
+    pub identity_and_roles: &'static str,
+    pub certifications: &'static str,
+    pub certification: fn(CertificationKind) -> &'static str,
+    pub valid_until: fn(&str) -> String,
+    pub expired: &'static str,
+    pub remove: &'static str,
+    pub certification_label: &'static str,
+    pub expires_on: &'static str,
+    pub add: &'static str,
+    pub reset_password: &'static str,
+    pub open_sessions: fn(usize) -> String,
+    pub end_all_sessions: &'static str,
+    pub deactivate: &'static str,
+    pub reactivate: &'static str,
+    pub audit_title: &'static str,
+    pub patient_record_number: &'static str,
+    pub from_day: &'static str,
+    pub to_day: &'static str,
+    pub filter: &'static str,
+    pub export_csv: &'static str,
+    pub when: &'static str,
+    pub action: &'static str,
+    pub outcome: &'static str,
+    pub record: &'static str,
+    pub device: &'static str,
+    pub outcome_label: fn(Outcome) -> &'static str,
+    pub older: &'static str,
+    pub patient_not_assigned: &'static str,
+    pub break_glass_reason: &'static str,
+    pub break_glass_hint: &'static str,
+    pub break_glass: &'static str,
+    pub break_glass_active: &'static str,
+    pub break_glass_log_title: &'static str,
+    pub break_glass_none: &'static str,
+    pub review: &'static str,
+    pub reviewed_by: fn(&str) -> String,
+    pub mark_reviewed: &'static str,
+    pub patient_present: &'static str,
+    pub problem_too_short: &'static str,
+    pub problem_incorrect: &'static str,
+    pub error_unauthenticated: &'static str,
+    pub error_locked: &'static str,
+    pub error_forbidden: &'static str,
+    pub error_sign_in_refused: &'static str,
+    pub error_too_many_attempts: fn(u32) -> String,
+    pub error_not_assigned: &'static str,
+    pub error_cross_site: &'static str,
+    pub field_name: fn(&str) -> String,
+
     pub date: fn(NaiveDate) -> String,
     pub room_kind: fn(RoomKind) -> &'static str,
     pub room_status: fn(RoomStatus) -> &'static str,
@@ -163,6 +254,8 @@ impl Messages {
             Problem::NotAllowed => self.problem_not_allowed,
             Problem::Malformed => self.problem_malformed,
             Problem::AlreadyTaken => self.problem_already_taken,
+            Problem::TooShort => self.problem_too_short,
+            Problem::Incorrect => self.problem_incorrect,
         }
     }
 
@@ -171,7 +264,7 @@ impl Messages {
         match error {
             AppError::Invalid(fields) => fields
                 .iter()
-                .map(|f| format!("{}: {}", f.field, self.problem(f.problem)))
+                .map(|f| format!("{}: {}", (self.field_name)(&f.field), self.problem(f.problem)))
                 .collect::<Vec<_>>()
                 .join(" · "),
             AppError::Malformed => self.error_malformed.to_owned(),
@@ -180,6 +273,13 @@ impl Messages {
             AppError::Unavailable => self.error_unavailable.to_owned(),
             AppError::Internal => self.error_internal.to_owned(),
             AppError::Network(_) => self.error_network.to_owned(),
+            AppError::Unauthenticated => self.error_unauthenticated.to_owned(),
+            AppError::Locked => self.error_locked.to_owned(),
+            AppError::Forbidden => self.error_forbidden.to_owned(),
+            AppError::SignInRefused => self.error_sign_in_refused.to_owned(),
+            AppError::TooManyAttempts { minutes } => (self.error_too_many_attempts)(*minutes),
+            AppError::NotAssigned => self.error_not_assigned.to_owned(),
+            AppError::CrossSite => self.error_cross_site.to_owned(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Server functions of the rooms screen: authorise, validate, read, map the error.
 
 use super::RoomOverview;
+use crate::care::PatientAccess;
 use crate::error::AppError;
 use crate::facility::FacilityClock;
 use leptos::prelude::*;
@@ -13,35 +14,96 @@ pub struct RoomsSnapshot {
     pub rooms: Vec<RoomOverview>,
 }
 
-/// One room with its patient.
+/// One room with its patient, when this person may see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomSnapshot {
     pub clock: FacilityClock,
+    /// The occupant is left out unless this person may open the patient.
     pub room: RoomOverview,
+    /// Why the patient is shown, when they are.
+    pub access: Option<PatientAccess>,
+    /// A patient is in the room whom this person may not open.
+    pub restricted: Option<RestrictedOccupant>,
+}
+
+/// A patient present in the room but outside this person's care.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestrictedOccupant {
+    pub patient_id: i64,
+    /// They may open the patient anyway by breaking the glass.
+    pub may_break_glass: bool,
 }
 
 #[server(prefix = "/api", endpoint = "rooms")]
 pub async fn list_rooms() -> Result<RoomsSnapshot, AppError> {
+    use crate::audit::{self, Entry, Outcome};
+    let principal = crate::auth::require(crate::auth::Capability::ViewRooms).await?;
     let store = crate::store::from_context()?;
     let (facility_id, clock) = crate::facility::current_clock(&store).await?;
     let rooms = match facility_id {
         Some(id) => super::store::overview(&store, id).await?,
         None => Vec::new(),
     };
+    // The rooms screen names the patients in the rooms: a read of patient data.
+    audit::record(
+        &store,
+        Entry::by(&principal, "rooms.read", Outcome::Allowed).record("rooms"),
+    )
+    .await?;
     Ok(RoomsSnapshot { clock, rooms })
 }
 
 #[server(prefix = "/api", endpoint = "room")]
 pub async fn load_room(room_id: i64) -> Result<RoomSnapshot, AppError> {
+    use crate::audit::{self, Entry, Outcome};
+    use crate::auth::Capability;
     use crate::error::{validate::Checks, Problem};
     let mut checks = Checks::new();
     if room_id <= 0 {
         checks.fail("room_id", Problem::Malformed);
     }
     checks.finish()?;
+    let principal = crate::auth::require(Capability::ViewRooms).await?;
     let store = crate::store::from_context()?;
     let (facility_id, clock) = crate::facility::current_clock(&store).await?;
     let facility_id = facility_id.ok_or_else(AppError::not_found)?;
-    let room = super::store::overview_of(&store, facility_id, room_id).await?;
-    Ok(RoomSnapshot { clock, room })
+    let mut room = super::store::overview_of(&store, facility_id, room_id).await?;
+    let record = format!("room/{room_id}");
+    let Some(occupant) = room.occupant.take() else {
+        return Ok(RoomSnapshot {
+            clock,
+            room,
+            access: None,
+            restricted: None,
+        });
+    };
+    let patient_id = occupant.patient.id;
+    let access =
+        crate::care::store::access_to(&store, &principal, patient_id, occupant.visit_id, clock.now).await?;
+    let entry = Entry::by(
+        &principal,
+        "patient.read",
+        if access.is_some() {
+            Outcome::Allowed
+        } else {
+            Outcome::Refused
+        },
+    )
+    .patient(patient_id)
+    .record(record)
+    .break_glass(access == Some(PatientAccess::BreakGlass));
+    audit::record(&store, entry).await?;
+    let restricted = access.is_none().then(|| RestrictedOccupant {
+        patient_id,
+        may_break_glass: principal.can(Capability::BreakGlass),
+    });
+    if access.is_some() {
+        room.occupant = Some(occupant);
+    }
+    Ok(RoomSnapshot {
+        clock,
+        room,
+        access,
+        restricted,
+    })
 }

@@ -1,4 +1,5 @@
 use super::{list_rooms, load_room, RoomOverview, RoomsSnapshot};
+use crate::care::{BreakGlassForm, PatientAccess};
 use crate::error::AppError;
 use crate::facility::FacilityClock;
 use crate::i18n::use_i18n;
@@ -56,7 +57,13 @@ pub fn RoomCard(overview: RoomOverview, clock: FacilityClock) -> impl IntoView {
 
 /// The room's name, kind, status with its age, and the patient in it.
 #[component]
-fn RoomSummary(overview: RoomOverview, clock: FacilityClock) -> impl IntoView {
+fn RoomSummary(
+    overview: RoomOverview,
+    clock: FacilityClock,
+    /// A patient is there, but not one this person may see.
+    #[prop(optional)]
+    occupant_hidden: bool,
+) -> impl IntoView {
     let i18n = use_i18n();
     let RoomOverview { room, occupant } = overview;
     let (kind, status) = (room.kind, room.status);
@@ -83,6 +90,9 @@ fn RoomSummary(overview: RoomOverview, clock: FacilityClock) -> impl IntoView {
                     <p class="visit-reason">{occupant.reason}</p>
                 }
                     .into_any()
+            }
+            None if occupant_hidden => {
+                view! { <p class="room-occupied">{move || i18n.t().patient_present}</p> }.into_any()
             }
             None => view! { <p class="room-free">{move || i18n.t().room_free}</p> }.into_any(),
         }}
@@ -112,13 +122,14 @@ pub fn RoomPage() -> impl IntoView {
             None => Ok(None),
         }
     });
+    let reload = Callback::new(move |()| room.refetch());
     view! {
         <section class="page room-page">
             <p>
                 <a class="button secondary" href="/">{move || i18n.t().back_to_rooms}</a>
             </p>
-            {loaded(room, |snapshot| match snapshot {
-                Some(snapshot) => view! { <RoomDetail snapshot/> }.into_any(),
+            {loaded(room, move |snapshot| match snapshot {
+                Some(snapshot) => view! { <RoomDetail snapshot reload/> }.into_any(),
                 None => view! { <NotFound/> }.into_any(),
             })}
         </section>
@@ -126,9 +137,16 @@ pub fn RoomPage() -> impl IntoView {
 }
 
 #[component]
-fn RoomDetail(snapshot: super::RoomSnapshot) -> impl IntoView {
+fn RoomDetail(snapshot: super::RoomSnapshot, reload: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
     let clock = snapshot.clock;
+    let occupant_hidden = snapshot.restricted.is_some();
+    let restricted = snapshot.restricted.map(|r| {
+        view! { <BreakGlassForm patient_id=r.patient_id may_break_glass=r.may_break_glass on_opened=reload/> }
+    });
+    let break_glass_notice = (snapshot.access == Some(PatientAccess::BreakGlass)).then(
+        || view! { <p class="badge warning break-glass-active">{move || i18n.t().break_glass_active}</p> },
+    );
     let overview = snapshot.room;
     let title = format!("{} · {}", overview.room.code, overview.room.name);
     let status = overview.room.status.code();
@@ -146,9 +164,11 @@ fn RoomDetail(snapshot: super::RoomSnapshot) -> impl IntoView {
     });
     view! {
         <h1 id="page-title">{title}</h1>
+        {break_glass_notice}
         <div class="room-detail" data-status=status>
-            <RoomSummary overview clock/>
+            <RoomSummary overview clock occupant_hidden/>
         </div>
+        {restricted}
         {visit}
     }
 }

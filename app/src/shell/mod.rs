@@ -1,7 +1,13 @@
 //! The frame every screen sits in: document shell, top bar, navigation, language switch,
 //! and the shared loading, error and not-found views.
 
+use crate::accounts::{AccountEditPage, AccountsPage, NewAccountPage};
+use crate::audit::AuditPage;
+use crate::auth::{
+    page_access, Access, AccountPage, CurrentUser, IdleLock, LockScreen, SignInPage, UserMenu,
+};
 use crate::board::BoardPage;
+use crate::care::BreakGlassLogPage;
 use crate::error::AppError;
 use crate::i18n::{provide_i18n, use_i18n, Locale, SetLanguage};
 use crate::rooms::{RoomPage, RoomsPage};
@@ -10,8 +16,14 @@ use leptos_meta::{provide_meta_context, Html, Meta, MetaTags, Stylesheet, Title}
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
+mod forms;
+
+pub use forms::*;
+
 /// The HTML document the server sends; the client hydrates `App` inside it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html>
@@ -29,6 +41,37 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The page's Content-Security-Policy: scripts only from this site or carrying this
+/// response's nonce (Leptos puts it on its hydration and data scripts), WebAssembly
+/// allowed to compile, no framing, no plugins, forms only to this site.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    let nonce = leptos::nonce::use_nonce()
+        .map(|n| n.to_string())
+        .unwrap_or_default();
+    let policy = content_security_policy(&nonce);
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&policy),
+    ) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// The policy for a page whose inline scripts carry `nonce`; with an empty nonce, no
+/// inline script runs at all.
+pub fn content_security_policy(nonce: &str) -> String {
+    let scripts = if nonce.is_empty() {
+        "script-src 'self' 'wasm-unsafe-eval'".to_owned()
+    } else {
+        format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'")
+    };
+    format!(
+        "default-src 'self'; {scripts}; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+         font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
 /// The language to start in: on the server, the request's; in the browser, the page's.
 fn initial_locale() -> Locale {
     #[cfg(feature = "ssr")]
@@ -44,6 +87,12 @@ fn initial_locale() -> Locale {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let i18n = provide_i18n(initial_locale());
+    // Who is signed in decides what every part of the page shows. The server knows it
+    // from the request and writes it into the page; the browser reads it back while
+    // hydrating, so no screen waits for it.
+    let user = SharedValue::new(signed_in_user).into_inner();
+    let session = Session(RwSignal::new(user));
+    provide_context(session);
     view! {
         <Html {..} lang=move || i18n.locale().tag() dir="ltr"/>
         <Stylesheet id="leptos" href="/pkg/plateau.css"/>
@@ -58,35 +107,138 @@ pub fn App() -> impl IntoView {
                     <span class="brand-tagline">{move || i18n.t().tagline}</span>
                 </a>
                 <Navigation/>
+                <UserMenu/>
                 <LanguageSwitch/>
             </header>
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
                     // Async: the server waits for the data, so every page is complete HTML
                     // that works without JavaScript and gets its real status code.
-                    <Route path=path!("/") view=RoomsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/rooms/:id") view=RoomPage ssr=SsrMode::Async/>
-                    <Route path=path!("/board") view=BoardPage ssr=SsrMode::Async/>
-                    <Route path=path!("/lab") view=LabPage ssr=SsrMode::Async/>
-                    <Route path=path!("/escort") view=EscortPage ssr=SsrMode::Async/>
+                    <Route path=path!("/") view=|| guard(RoomsPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/rooms/:id") view=|| guard(RoomPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/board") view=|| guard(BoardPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/lab") view=|| guard(LabPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/escort") view=|| guard(EscortPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/sign-in") view=|| guard(SignInPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=|| guard(AccountPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/accounts") view=|| guard(AccountsPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/accounts/new") view=|| guard(NewAccountPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/accounts/:id") view=|| guard(AccountEditPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=|| guard(AuditPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/break-glass") view=|| guard(BreakGlassLogPage) ssr=SsrMode::Async/>
                 </Routes>
             </main>
+            <IdleLock/>
         </Router>
     }
 }
 
-/// The surfaces of Plateau, as large touch targets. `A` marks the current one with
-/// `aria-current="page"`.
+/// The person signed in on this request, as the server knows it.
+fn signed_in_user() -> Option<CurrentUser> {
+    #[cfg(feature = "ssr")]
+    let user = crate::auth::signed_in_user();
+    #[cfg(not(feature = "ssr"))]
+    let user = None;
+    user
+}
+
+/// The person using this browser, shared with every screen.
+#[derive(Clone, Copy)]
+pub struct Session(RwSignal<Option<CurrentUser>>);
+
+impl Session {
+    /// The signed-in person; reactive.
+    pub fn user(&self) -> Option<CurrentUser> {
+        self.0.get()
+    }
+
+    /// The signed-in person, without tracking (browser timers).
+    pub fn user_now(&self) -> Option<CurrentUser> {
+        self.0.get_untracked()
+    }
+
+    pub fn set_locked(&self, locked: bool) {
+        self.0.update(|user| {
+            if let Some(user) = user {
+                user.locked = locked;
+            }
+        });
+    }
+}
+
+pub fn use_session() -> Session {
+    use_context::<Session>().unwrap_or_else(|| Session(RwSignal::new(None)))
+}
+
+/// Whether `user` may open the page at `path`.
+pub fn may_open(user: Option<&CurrentUser>, path: &str) -> bool {
+    match (page_access(path), user) {
+        (Some(Access::Public), _) => true,
+        (_, None) => false,
+        (Some(Access::SignedIn | Access::SignedInEvenLocked), Some(_)) => true,
+        (Some(Access::Needs(capability)), Some(user)) => user.can(capability),
+        (None, _) => false,
+    }
+}
+
+/// What a page shows for the person using this browser.
+#[derive(Clone, PartialEq)]
+enum PageAccess {
+    Open,
+    Locked,
+    SignIn,
+    Refused,
+}
+
+/// Renders `page` only for someone the policy lets open this address; a locked screen
+/// shows the lock screen instead (the page is not in the document at all), others get
+/// the sign-in form or a refusal. The server refuses their data calls regardless.
+fn guard<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
+    let path = leptos_router::hooks::use_location().pathname.get_untracked();
+    let session = use_session();
+    let access = Memo::new(move |_| {
+        let user = session.user();
+        match user {
+            Some(user) if user.locked && page_access(&path) != Some(Access::Public) => PageAccess::Locked,
+            user if may_open(user.as_ref(), &path) => PageAccess::Open,
+            None => PageAccess::SignIn,
+            Some(_) => PageAccess::Refused,
+        }
+    });
+    move || match access.get() {
+        PageAccess::Open => page().into_any(),
+        PageAccess::Locked => view! { <LockScreen/> }.into_any(),
+        PageAccess::SignIn => view! { <SignInPage/> }.into_any(),
+        PageAccess::Refused => view! { <Forbidden/> }.into_any(),
+    }
+}
+
+/// The surfaces of Plateau this person may use, as large touch targets. `A` marks the
+/// current one with `aria-current="page"`.
 #[component]
 fn Navigation() -> impl IntoView {
     let i18n = use_i18n();
-    view! {
-        <nav class="main-nav" aria-label=move || i18n.t().main_navigation>
-            <A href="/" exact=true>{move || i18n.t().nav_rooms}</A>
-            <A href="/board">{move || i18n.t().nav_board}</A>
-            <A href="/lab">{move || i18n.t().nav_lab}</A>
-            <A href="/escort">{move || i18n.t().nav_escort}</A>
-        </nav>
+    let links: [(&'static str, fn(&crate::i18n::Messages) -> &'static str); 7] = [
+        ("/", |t| t.nav_rooms),
+        ("/board", |t| t.nav_board),
+        ("/lab", |t| t.nav_lab),
+        ("/escort", |t| t.nav_escort),
+        ("/break-glass", |t| t.nav_break_glass),
+        ("/admin/accounts", |t| t.nav_accounts),
+        ("/admin/audit", |t| t.nav_audit),
+    ];
+    let session = use_session();
+    move || {
+        let user = session.user().filter(|u| !u.locked)?;
+        Some(view! {
+            <nav class="main-nav" aria-label=move || i18n.t().main_navigation>
+                {links
+                    .into_iter()
+                    .filter(|(href, _)| may_open(Some(&user), href))
+                    .map(|(href, label)| view! { <A href=href exact=true>{move || label(i18n.t())}</A> })
+                    .collect_view()}
+            </nav>
+        })
     }
 }
 
@@ -205,6 +357,20 @@ pub fn NotFound() -> impl IntoView {
             <p>
                 <a class="button" href="/">{move || i18n.t().go_to_rooms}</a>
             </p>
+        </section>
+    }
+}
+
+/// The refusal a signed-in person sees for a page their roles do not open; on the server
+/// it also sets the status.
+#[component]
+pub fn Forbidden() -> impl IntoView {
+    crate::error::set_response_status(&AppError::Forbidden);
+    let i18n = use_i18n();
+    view! {
+        <section class="page forbidden" aria-labelledby="forbidden-title">
+            <h1 id="forbidden-title">{move || i18n.t().forbidden_title}</h1>
+            <p>{move || i18n.t().error_forbidden}</p>
         </section>
     }
 }

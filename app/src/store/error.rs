@@ -48,6 +48,8 @@ fn unique_field(constraint: Option<&str>, message: &str) -> &'static str {
     };
     if text.contains("record_number") {
         "record_number"
+    } else if text.contains("username") {
+        "username"
     } else if text.contains("room") && text.contains("code") {
         "code"
     } else if text.contains("visit") && text.contains("room") {

@@ -104,21 +104,59 @@ pub fn with_database(url: &str, name: &str) -> String {
     }
 }
 
-/// The real router, served on an ephemeral port until dropped.
+/// The password of accounts made by [`add_account`].
+pub const TEST_PASSWORD: &str = "correct horse battery";
+
+/// Gives the database an account (and a clinic, if it has none); returns the account id.
+pub async fn add_account(store: &Store, username: &str, roles: &[&str]) -> i64 {
+    let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+    let account = plateau_app::accounts::checked_new_account(
+        username,
+        "Test",
+        username,
+        &roles,
+        TEST_PASSWORD.to_owned(),
+    )
+    .await
+    .unwrap();
+    let now = chrono::Utc::now();
+    let mut tx = store.begin().await.unwrap();
+    let facility_id = match plateau_app::facility::store::first_id(&mut tx).await.unwrap() {
+        Some(id) => id,
+        None => plateau_app::facility::store::create(&mut tx, "Test clinic", "Europe/Paris", now)
+            .await
+            .unwrap(),
+    };
+    let id = plateau_app::accounts::store::create(&mut tx, facility_id, &account, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// The real router, served on an ephemeral port until dropped. Requests carry the
+/// session cookie of the last [`TestServer::sign_in`], like a browser would.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
+    pub token: std::sync::Mutex<Option<String>>,
     stop: Option<oneshot::Sender<()>>,
 }
 
 impl TestServer {
     pub async fn start(store: Store) -> TestServer {
+        Self::start_with(store, plateau_app::auth::AuthSettings::default()).await
+    }
+
+    pub async fn start_with(store: Store, settings: plateau_app::auth::AuthSettings) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = plateau_server::router::router(
             store,
             plateau_server::router::leptos_options("target/site", addr),
-        );
+            settings,
+        )
+        .into_make_service_with_connect_info::<SocketAddr>();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
             axum::serve(listener, app)
@@ -135,8 +173,72 @@ impl TestServer {
         TestServer {
             addr,
             client,
+            token: std::sync::Mutex::new(None),
             stop: Some(stop),
         }
+    }
+
+    /// This server's origin, as a browser's `Origin` header names it.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn cookie(&self) -> Option<String> {
+        self.token
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|t| format!("{}={t}", plateau_app::auth::SESSION_COOKIE))
+    }
+
+    pub fn set_token(&self, token: Option<String>) {
+        *self.token.lock().unwrap() = token;
+    }
+
+    pub fn token(&self) -> Option<String> {
+        self.token.lock().unwrap().clone()
+    }
+
+    /// Signs in as our client does; on success the session is kept for later requests.
+    pub async fn sign_in(&self, username: &str, password: &str) -> reqwest::Response {
+        let response = self
+            .client
+            .post(self.url("/api/sign_in"))
+            .header("origin", self.origin())
+            .header("accept", "application/json")
+            .header(
+                "user-agent",
+                "Mozilla/5.0 (Linux; Android 14) Chrome/131.0 Safari/537.36",
+            )
+            .form(&[("username", username), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 200 {
+            let token = session_token_in(&response).expect("sign-in sets the session cookie");
+            self.set_token(Some(token));
+        }
+        response
+    }
+
+    /// Signs in as a demo account, which must succeed.
+    pub async fn sign_in_demo(&self, username: &str) {
+        let response = self.sign_in(username, plateau_app::demo::DEMO_PASSWORD).await;
+        assert_eq!(response.status(), 200, "{username} could not sign in");
+    }
+
+    fn with_cookie(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self.cookie() {
+            Some(cookie) => request.header("cookie", cookie),
+            None => request,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.with_cookie(self.client.get(self.url(path)).header("accept", "text/html"))
+            .send()
+            .await
+            .unwrap()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -145,8 +247,7 @@ impl TestServer {
 
     pub async fn get_html(&self, path: &str, accept_language: &str) -> (u16, String) {
         let response = self
-            .client
-            .get(self.url(path))
+            .with_cookie(self.client.get(self.url(path)))
             .header("accept", "text/html")
             .header("accept-language", accept_language)
             .send()
@@ -156,15 +257,32 @@ impl TestServer {
         (status, response.text().await.unwrap())
     }
 
-    /// Calls a server function the way a script or `curl` would: a form post.
+    /// Calls a server function the way our client does: a form post from this origin,
+    /// asking for JSON, with the session cookie.
     pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.client
-            .post(self.url(&format!("/api/{endpoint}")))
+        self.with_cookie(self.client.post(self.url(&format!("/api/{endpoint}"))))
+            .header("origin", self.origin())
+            .header("accept", "application/json")
             .form(form)
             .send()
             .await
             .unwrap()
     }
+}
+
+/// The session token a response's `Set-Cookie` carries, if any.
+pub fn session_token_in(response: &reqwest::Response) -> Option<String> {
+    let prefix = format!("{}=", plateau_app::auth::SESSION_COOKIE);
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.strip_prefix(&prefix)
+                .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
+        })
+        .filter(|t| !t.is_empty())
 }
 
 impl Drop for TestServer {

@@ -1,0 +1,368 @@
+//! Server functions of account administration. Each one: authorise (administrators
+//! only), validate, write with its audit row in one transaction, map the error.
+
+use super::{AccountDetail, AccountSummary};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// Usernames: 3 to 32 of a-z, 0-9, dot, dash, underscore (stored in lower case).
+pub fn username_problem(username: &str) -> Option<crate::error::Problem> {
+    use crate::error::Problem;
+    let length = username.chars().count();
+    if username.is_empty() {
+        Some(Problem::Required)
+    } else if length < 3 {
+        Some(Problem::TooShort)
+    } else if length > 32 {
+        Some(Problem::TooLong)
+    } else if !username
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'))
+    {
+        Some(Problem::Malformed)
+    } else {
+        None
+    }
+}
+
+/// An account's details as a form sends them, checked field by field.
+#[cfg(feature = "ssr")]
+pub struct CheckedPerson {
+    pub family_name: String,
+    pub given_name: String,
+    pub roles: Vec<crate::staff::StaffRole>,
+}
+
+#[cfg(feature = "ssr")]
+pub fn check_person(
+    checks: &mut crate::error::validate::Checks,
+    family_name: &str,
+    given_name: &str,
+    roles: &[String],
+) -> CheckedPerson {
+    use crate::error::Problem;
+    use crate::staff::StaffRole;
+    let family_name = checks.text("family_name", family_name, 80);
+    let given_name = checks.text("given_name", given_name, 80);
+    let mut parsed = Vec::new();
+    for code in roles {
+        match StaffRole::from_code(code.trim()) {
+            Some(role) if !parsed.contains(&role) => parsed.push(role),
+            Some(_) => {}
+            None => {
+                checks.fail("roles", Problem::NotAllowed);
+                break;
+            }
+        }
+    }
+    if roles.is_empty() {
+        checks.fail("roles", Problem::Required);
+    }
+    parsed.sort();
+    CheckedPerson {
+        family_name,
+        given_name,
+        roles: parsed,
+    }
+}
+
+/// Checks everything a new account needs and hashes its password.
+#[cfg(feature = "ssr")]
+pub async fn checked_new_account(
+    username: &str,
+    family_name: &str,
+    given_name: &str,
+    roles: &[String],
+    password: String,
+) -> Result<super::store::NewAccount, AppError> {
+    use crate::error::validate::Checks;
+    let mut checks = Checks::new();
+    let username = username.trim().to_lowercase();
+    if let Some(problem) = username_problem(&username) {
+        checks.fail("username", problem);
+    }
+    let person = check_person(&mut checks, family_name, given_name, roles);
+    if let Some(problem) = crate::auth::password::password_problem(&password) {
+        checks.fail("password", problem);
+    }
+    checks.finish()?;
+    Ok(super::store::NewAccount {
+        username,
+        family_name: person.family_name,
+        given_name: person.given_name,
+        roles: person.roles,
+        password_hash: crate::auth::password::hash(password).await?,
+        pin_hash: None,
+    })
+}
+
+/// The administrator, the store and the facility every function below works in.
+#[cfg(feature = "ssr")]
+async fn administration() -> Result<
+    (
+        crate::auth::Principal,
+        crate::store::Store,
+        i64,
+        crate::facility::FacilityClock,
+    ),
+    AppError,
+> {
+    let principal = crate::auth::require(crate::auth::Capability::ManageAccounts).await?;
+    let store = crate::store::from_context()?;
+    let (facility_id, clock) = crate::facility::current_clock(&store).await?;
+    let facility_id = facility_id.ok_or_else(AppError::not_found)?;
+    Ok((principal, store, facility_id, clock))
+}
+
+#[cfg(feature = "ssr")]
+fn audit_entry(principal: &crate::auth::Principal, action: &str, account_id: i64) -> crate::audit::Entry {
+    crate::audit::Entry::by(principal, action, crate::audit::Outcome::Allowed)
+        .record(format!("account/{account_id}"))
+}
+
+#[cfg(feature = "ssr")]
+fn positive(field: &str, id: i64) -> Result<i64, AppError> {
+    if id > 0 {
+        Ok(id)
+    } else {
+        Err(AppError::invalid(field, crate::error::Problem::Malformed))
+    }
+}
+
+#[server(prefix = "/api", endpoint = "accounts")]
+pub async fn list_accounts() -> Result<Vec<AccountSummary>, AppError> {
+    let (_, store, facility_id, _) = administration().await?;
+    Ok(super::store::list(&store, facility_id, chrono::Utc::now()).await?)
+}
+
+#[server(prefix = "/api", endpoint = "account")]
+pub async fn load_account(account_id: i64) -> Result<AccountDetail, AppError> {
+    let account_id = positive("account_id", account_id)?;
+    let (_, store, facility_id, clock) = administration().await?;
+    super::store::staff_member_of(&store, facility_id, account_id)
+        .await
+        .map_err(|_| AppError::not_found())?;
+    let idle = crate::auth::guard::settings().idle_lock;
+    Ok(super::store::detail(&store, account_id, clock.now, clock.today(), idle).await?)
+}
+
+#[server(prefix = "/api", endpoint = "create_account")]
+pub async fn create_account(
+    username: String,
+    family_name: String,
+    given_name: String,
+    #[server(default)] roles: Vec<String>,
+    password: String,
+) -> Result<i64, AppError> {
+    let (principal, store, facility_id, _) = administration().await?;
+    let account = checked_new_account(&username, &family_name, &given_name, &roles, password).await?;
+    let mut tx = store.begin().await?;
+    let account_id = super::store::create(&mut tx, facility_id, &account, chrono::Utc::now()).await?;
+    let roles = account
+        .roles
+        .iter()
+        .map(|r| r.code())
+        .collect::<Vec<_>>()
+        .join(",");
+    crate::audit::record_in(
+        &mut tx,
+        audit_entry(&principal, "account.create", account_id)
+            .detail(format!("{} [{roles}]", account.username)),
+    )
+    .await?;
+    tx.commit().await?;
+    leptos_axum::redirect(&format!("/admin/accounts/{account_id}"));
+    Ok(account_id)
+}
+
+#[server(prefix = "/api", endpoint = "update_account")]
+pub async fn update_account(
+    account_id: i64,
+    family_name: String,
+    given_name: String,
+    #[server(default)] roles: Vec<String>,
+) -> Result<(), AppError> {
+    use crate::error::validate::Checks;
+    let account_id = positive("account_id", account_id)?;
+    let mut checks = Checks::new();
+    let person = check_person(&mut checks, &family_name, &given_name, &roles);
+    checks.finish()?;
+    let (principal, store, facility_id, _) = administration().await?;
+    let staff_member_id = super::store::staff_member_of(&store, facility_id, account_id)
+        .await
+        .map_err(|_| AppError::not_found())?;
+    let mut tx = store.begin().await?;
+    super::store::update(
+        &mut tx,
+        staff_member_id,
+        &person.family_name,
+        &person.given_name,
+        &person.roles,
+    )
+    .await?;
+    let roles = person
+        .roles
+        .iter()
+        .map(|r| r.code())
+        .collect::<Vec<_>>()
+        .join(",");
+    crate::audit::record_in(
+        &mut tx,
+        audit_entry(&principal, "account.update", account_id).detail(format!("roles [{roles}]")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deactivates (every session ends at once) or reactivates an account. Administrators
+/// cannot deactivate themselves, so a clinic is never left without one by accident.
+#[server(prefix = "/api", endpoint = "set_account_active")]
+pub async fn set_account_active(account_id: i64, active: bool) -> Result<(), AppError> {
+    use crate::auth::session::{end_all, EndReason};
+    let account_id = positive("account_id", account_id)?;
+    let (principal, store, facility_id, clock) = administration().await?;
+    if !active && account_id == principal.account_id {
+        return Err(AppError::invalid("account_id", crate::error::Problem::NotAllowed));
+    }
+    let staff_member_id = super::store::staff_member_of(&store, facility_id, account_id)
+        .await
+        .map_err(|_| AppError::not_found())?;
+    let mut tx = store.begin().await?;
+    super::store::set_active(&mut tx, staff_member_id, active).await?;
+    if !active {
+        end_all(&mut tx, account_id, EndReason::Deactivated, clock.now).await?;
+    }
+    let action = if active {
+        "account.reactivate"
+    } else {
+        "account.deactivate"
+    };
+    crate::audit::record_in(&mut tx, audit_entry(&principal, action, account_id)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets a new password for someone who forgot theirs; their sessions end.
+#[server(prefix = "/api", endpoint = "reset_password")]
+pub async fn reset_password(account_id: i64, password: String) -> Result<(), AppError> {
+    use crate::auth::session::{end_all, EndReason};
+    use crate::error::validate::Checks;
+    let account_id = positive("account_id", account_id)?;
+    let mut checks = Checks::new();
+    if let Some(problem) = crate::auth::password::password_problem(&password) {
+        checks.fail("password", problem);
+    }
+    checks.finish()?;
+    let (principal, store, facility_id, clock) = administration().await?;
+    super::store::staff_member_of(&store, facility_id, account_id)
+        .await
+        .map_err(|_| AppError::not_found())?;
+    let hash = crate::auth::password::hash(password).await?;
+    let mut tx = store.begin().await?;
+    super::store::set_password(&mut tx, account_id, &hash, clock.now).await?;
+    end_all(&mut tx, account_id, EndReason::Revoked, clock.now).await?;
+    crate::audit::record_in(
+        &mut tx,
+        audit_entry(&principal, "account.reset_password", account_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records a certification, or renews it with a new expiry date.
+#[server(prefix = "/api", endpoint = "set_certification")]
+pub async fn set_certification(account_id: i64, kind: String, expires_on: String) -> Result<(), AppError> {
+    use crate::error::{validate::Checks, Problem};
+    let account_id = positive("account_id", account_id)?;
+    let mut checks = Checks::new();
+    let kind_parsed = super::CertificationKind::from_code(kind.trim());
+    if kind_parsed.is_none() {
+        checks.fail("kind", Problem::NotAllowed);
+    }
+    let date = chrono::NaiveDate::parse_from_str(expires_on.trim(), "%Y-%m-%d").ok();
+    if expires_on.trim().is_empty() {
+        checks.fail("expires_on", Problem::Required);
+    } else if date.is_none() {
+        checks.fail("expires_on", Problem::Malformed);
+    }
+    checks.finish()?;
+    let (Some(kind), Some(expires_on)) = (kind_parsed, date) else {
+        return Err(AppError::Malformed);
+    };
+    let (principal, store, facility_id, _) = administration().await?;
+    let staff_member_id = super::store::staff_member_of(&store, facility_id, account_id)
+        .await
+        .map_err(|_| AppError::not_found())?;
+    let certification = super::Certification { kind, expires_on };
+    let mut tx = store.begin().await?;
+    super::store::set_certification(&mut tx, staff_member_id, &certification).await?;
+    crate::audit::record_in(
+        &mut tx,
+        audit_entry(&principal, "certification.set", account_id).detail(format!("{kind} until {expires_on}")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "remove_certification")]
+pub async fn remove_certification(account_id: i64, kind: String) -> Result<(), AppError> {
+    use crate::error::Problem;
+    let account_id = positive("account_id", account_id)?;
+    let kind = super::CertificationKind::from_code(kind.trim())
+        .ok_or_else(|| AppError::invalid("kind", Problem::NotAllowed))?;
+    let (principal, store, facility_id, _) = administration().await?;
+    let staff_member_id = super::store::staff_member_of(&store, facility_id, account_id)
+        .await
+        .map_err(|_| AppError::not_found())?;
+    let mut tx = store.begin().await?;
+    if !super::store::remove_certification(&mut tx, staff_member_id, kind).await? {
+        return Err(AppError::not_found());
+    }
+    crate::audit::record_in(
+        &mut tx,
+        audit_entry(&principal, "certification.remove", account_id).detail(kind.code()),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Ends every session of an account (a lost tablet, a colleague who left signed in).
+#[server(prefix = "/api", endpoint = "end_account_sessions")]
+pub async fn end_account_sessions(account_id: i64) -> Result<u64, AppError> {
+    use crate::auth::session::{end_all, EndReason};
+    let account_id = positive("account_id", account_id)?;
+    let (principal, store, facility_id, clock) = administration().await?;
+    super::store::staff_member_of(&store, facility_id, account_id)
+        .await
+        .map_err(|_| AppError::not_found())?;
+    let mut tx = store.begin().await?;
+    let ended = end_all(&mut tx, account_id, EndReason::Revoked, clock.now).await?;
+    crate::audit::record_in(
+        &mut tx,
+        audit_entry(&principal, "session.end_all", account_id).detail(format!("{ended} ended")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ended)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Problem;
+
+    #[test]
+    fn usernames_are_short_plain_and_lower_case() {
+        assert_eq!(username_problem("c.lefevre"), None);
+        assert_eq!(username_problem(""), Some(Problem::Required));
+        assert_eq!(username_problem("ab"), Some(Problem::TooShort));
+        assert_eq!(username_problem(&"a".repeat(33)), Some(Problem::TooLong));
+        assert_eq!(username_problem("léa"), Some(Problem::Malformed));
+        assert_eq!(username_problem("Lea"), Some(Problem::Malformed));
+        assert_eq!(username_problem("a b"), Some(Problem::Malformed));
+    }
+}

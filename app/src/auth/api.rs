@@ -1,0 +1,414 @@
+//! Server functions of signing in and out, the lock screen and one's own sessions.
+
+use super::{SessionState, SessionSummary};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// Who is signed in here, and whether the screen is locked. Never fails for nobody.
+#[server(prefix = "/api", endpoint = "session")]
+pub async fn load_session() -> Result<SessionState, AppError> {
+    Ok(SessionState {
+        user: super::guard::current_principal().map(|p| current_user(&p)),
+    })
+}
+
+/// The person signed in on the current request, as the browser is told.
+#[cfg(feature = "ssr")]
+pub fn signed_in_user() -> Option<super::CurrentUser> {
+    super::guard::current_principal().map(|p| current_user(&p))
+}
+
+#[cfg(feature = "ssr")]
+fn current_user(principal: &super::Principal) -> super::CurrentUser {
+    super::CurrentUser {
+        username: principal.username.clone(),
+        display_name: principal.display_name.clone(),
+        roles: principal.roles.clone(),
+        locked: principal.locked,
+        has_pin: principal.has_pin,
+        idle_lock_seconds: u32::try_from(super::guard::settings().idle_lock.as_secs()).unwrap_or(u32::MAX),
+    }
+}
+
+/// Signs in and answers where to go next. The same refusal, in about the same time, for
+/// an unknown username and a wrong password; repeated failures close sign-in for that
+/// username for a while. Signing in on a browser that had someone else's (locked)
+/// session ends that session: this is how a colleague takes over a shared tablet.
+#[server(prefix = "/api", endpoint = "sign_in")]
+pub async fn sign_in(username: String, password: String, next: Option<String>) -> Result<String, AppError> {
+    use super::{password, session, throttle};
+    use crate::audit::{self, Entry, Outcome};
+    use crate::error::{validate::Checks, Problem};
+    use chrono::Utc;
+
+    let mut checks = Checks::new();
+    let username = checks.text("username", &username, 64).to_lowercase();
+    if password.is_empty() {
+        checks.fail("password", Problem::Required);
+    } else if password.chars().count() > password::PASSWORD_MAX {
+        checks.fail("password", Problem::TooLong);
+    }
+    checks.finish()?;
+
+    let store = crate::store::from_context()?;
+    let now = Utc::now();
+    if let Some(until) = throttle::closed_until(&store, &username, now).await? {
+        audit::record(
+            &store,
+            Entry::anonymous(&username, "sign_in", Outcome::Refused).detail("throttled"),
+        )
+        .await?;
+        return Err(too_many_attempts(until, now));
+    }
+    let credentials = crate::accounts::store::credentials(&store, &username).await?;
+    let usable = credentials.as_ref().filter(|c| c.active);
+    let matched = password::verify(password, usable.map(|c| c.password_hash.clone())).await;
+    let Some(account) = usable.filter(|_| matched) else {
+        let mut tx = store.begin().await?;
+        let closed = throttle::failed(&mut tx, &username, now).await?;
+        let mut entry =
+            Entry::anonymous(&username, "sign_in", Outcome::Refused).detail("wrong username or password");
+        if let Some(c) = &credentials {
+            entry = entry.account(c.account_id);
+        }
+        audit::record_in(&mut tx, entry).await?;
+        tx.commit().await?;
+        let error = match closed {
+            Some(until) => too_many_attempts(until, now),
+            None => AppError::SignInRefused,
+        };
+        crate::error::set_response_status(&error);
+        return Err(error);
+    };
+
+    let settings = super::guard::settings();
+    let meta = super::guard::request_meta();
+    let mut tx = store.begin().await?;
+    throttle::succeeded(&mut tx, &username).await?;
+    if let Some(previous) = super::guard::current_principal() {
+        session::end(
+            &mut tx,
+            previous.session_id,
+            session::EndReason::SwitchedUser,
+            now,
+        )
+        .await?;
+    }
+    let (session_id, token) =
+        session::create(&mut tx, account.account_id, &meta, now, settings.session_lifetime).await?;
+    let entry = Entry::anonymous(&username, "sign_in", Outcome::Allowed)
+        .account(account.account_id)
+        .record(format!("session/{session_id}"));
+    audit::record_in(&mut tx, entry).await?;
+    tx.commit().await?;
+    set_session_cookie(Some(&token), &settings);
+
+    let roles = crate::accounts::store::roles(&store, account.staff_member_id).await?;
+    let destination = next
+        .filter(|n| safe_next(n))
+        .unwrap_or_else(|| super::home_for(&roles).to_owned());
+    redirect_plain_form(&destination);
+    Ok(destination)
+}
+
+#[cfg(feature = "ssr")]
+fn too_many_attempts(until: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> AppError {
+    let minutes = ((until - now).num_seconds().max(1) + 59) / 60;
+    let error = AppError::TooManyAttempts {
+        minutes: u32::try_from(minutes).unwrap_or(u32::MAX),
+    };
+    crate::error::set_response_status(&error);
+    error
+}
+
+/// Only a path of this site: never `//elsewhere` or `https://elsewhere`.
+pub fn safe_next(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 200
+        && !next.chars().any(|c| c.is_control())
+}
+
+/// `Set-Cookie` for the session: the token, or its removal with `None`.
+#[cfg(feature = "ssr")]
+pub fn session_cookie(token: Option<&str>, settings: &super::AuthSettings) -> String {
+    let secure = if settings.behind_tls { "; Secure" } else { "" };
+    match token {
+        Some(token) => format!(
+            "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+            super::SESSION_COOKIE,
+            settings.session_lifetime.as_secs()
+        ),
+        None => format!(
+            "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}",
+            super::SESSION_COOKIE
+        ),
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn set_session_cookie(token: Option<&str>, settings: &super::AuthSettings) {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(value) = http::HeaderValue::from_str(&session_cookie(token, settings)) {
+            response.append_header(http::header::SET_COOKIE, value);
+        }
+    }
+}
+
+/// A browser posting a plain form (no JavaScript) is sent on to `path`; our own client
+/// reads the answer and moves on itself.
+#[cfg(feature = "ssr")]
+fn redirect_plain_form(path: &str) {
+    let wants_json = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.headers.get(http::header::ACCEPT).cloned())
+        .and_then(|accept| accept.to_str().ok().map(|a| a.contains("application/json")))
+        .unwrap_or(false);
+    if !wants_json {
+        leptos_axum::redirect(path);
+    }
+}
+
+#[server(prefix = "/api", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use crate::audit::{self, Entry, Outcome};
+    let principal = super::guard::require_signed_in_even_locked()?;
+    let store = crate::store::from_context()?;
+    let now = chrono::Utc::now();
+    let mut tx = store.begin().await?;
+    super::session::end(
+        &mut tx,
+        principal.session_id,
+        super::session::EndReason::SignedOut,
+        now,
+    )
+    .await?;
+    let entry = Entry::by(&principal, "sign_out", Outcome::Allowed)
+        .record(format!("session/{}", principal.session_id));
+    audit::record_in(&mut tx, entry).await?;
+    tx.commit().await?;
+    set_session_cookie(None, &super::guard::settings());
+    redirect_plain_form("/sign-in");
+    Ok(())
+}
+
+/// Locks this browser's screen now (the idle timer, or the person leaving the tablet).
+#[server(prefix = "/api", endpoint = "lock")]
+pub async fn lock_screen() -> Result<(), AppError> {
+    use crate::audit::{self, Entry, Outcome};
+    let principal = super::guard::require_signed_in_even_locked()?;
+    let store = crate::store::from_context()?;
+    let mut tx = store.begin().await?;
+    super::session::lock(&mut tx, principal.session_id, chrono::Utc::now()).await?;
+    let entry = Entry::by(&principal, "screen.lock", Outcome::Allowed)
+        .record(format!("session/{}", principal.session_id));
+    audit::record_in(&mut tx, entry).await?;
+    tx.commit().await?;
+    redirect_plain_form("/");
+    Ok(())
+}
+
+/// Wrong PINs allowed on one lock before the session ends and a full sign-in is needed.
+pub const PIN_TRIES: i64 = 5;
+
+/// Unlocks this browser's screen for the person who locked it, with their PIN (or their
+/// password when they have no PIN). Five wrong tries end the session.
+#[server(prefix = "/api", endpoint = "unlock")]
+pub async fn unlock(secret: String) -> Result<(), AppError> {
+    use crate::audit::{self, Entry, Outcome};
+    use crate::error::{validate::Checks, Problem};
+    let principal = super::guard::require_signed_in_even_locked()?;
+    let mut checks = Checks::new();
+    if secret.is_empty() {
+        checks.fail("secret", Problem::Required);
+    } else if secret.chars().count() > super::password::PASSWORD_MAX {
+        checks.fail("secret", Problem::TooLong);
+    }
+    checks.finish()?;
+    let store = crate::store::from_context()?;
+    let now = chrono::Utc::now();
+    let credentials = crate::accounts::store::credentials(&store, &principal.username)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let hash = credentials
+        .pin_hash
+        .clone()
+        .unwrap_or(credentials.password_hash.clone());
+    let record = format!("session/{}", principal.session_id);
+    let mut tx = store.begin().await?;
+    if super::password::verify(secret, Some(hash)).await {
+        super::session::unlock(&mut tx, principal.session_id, now).await?;
+        audit::record_in(
+            &mut tx,
+            Entry::by(&principal, "screen.unlock", Outcome::Allowed).record(record),
+        )
+        .await?;
+        tx.commit().await?;
+        redirect_plain_form("/");
+        return Ok(());
+    }
+    let failures = super::session::pin_failed(&mut tx, principal.session_id, now).await?;
+    let entry = Entry::by(&principal, "screen.unlock", Outcome::Refused)
+        .record(record)
+        .detail(format!("wrong PIN ({failures} of {PIN_TRIES})"));
+    audit::record_in(&mut tx, entry).await?;
+    let error = if failures >= PIN_TRIES {
+        super::session::end(
+            &mut tx,
+            principal.session_id,
+            super::session::EndReason::PinFailures,
+            now,
+        )
+        .await?;
+        set_session_cookie(None, &super::guard::settings());
+        AppError::Unauthenticated
+    } else {
+        AppError::invalid("secret", Problem::Incorrect)
+    };
+    tx.commit().await?;
+    crate::error::set_response_status(&error);
+    Err(error)
+}
+
+#[server(prefix = "/api", endpoint = "my_sessions")]
+pub async fn my_sessions() -> Result<Vec<SessionSummary>, AppError> {
+    let principal = super::guard::require_signed_in()?;
+    let store = crate::store::from_context()?;
+    let settings = super::guard::settings();
+    Ok(super::session::list_open(
+        &store,
+        principal.account_id,
+        Some(principal.session_id),
+        chrono::Utc::now(),
+        settings.idle_lock,
+    )
+    .await?)
+}
+
+/// Ends one of one's own sessions (a tablet left signed in elsewhere).
+#[server(prefix = "/api", endpoint = "end_my_session")]
+pub async fn end_my_session(session_id: i64) -> Result<(), AppError> {
+    use crate::audit::{self, Entry, Outcome};
+    let principal = super::guard::require_signed_in()?;
+    let store = crate::store::from_context()?;
+    let mut tx = store.begin().await?;
+    let ended =
+        super::session::end_own(&mut tx, principal.account_id, session_id, chrono::Utc::now()).await?;
+    if !ended {
+        return Err(AppError::not_found());
+    }
+    audit::record_in(
+        &mut tx,
+        Entry::by(&principal, "session.end", Outcome::Allowed).record(format!("session/{session_id}")),
+    )
+    .await?;
+    tx.commit().await?;
+    if session_id == principal.session_id {
+        set_session_cookie(None, &super::guard::settings());
+    }
+    redirect_plain_form("/account");
+    Ok(())
+}
+
+/// Sets one's PIN for unlocking shared tablets; the password proves it is them.
+#[server(prefix = "/api", endpoint = "set_pin")]
+pub async fn set_pin(password: String, pin: String) -> Result<(), AppError> {
+    use crate::audit::{self, Entry, Outcome};
+    use crate::error::validate::Checks;
+    let principal = super::guard::require_signed_in()?;
+    let mut checks = Checks::new();
+    if let Some(problem) = super::password::pin_problem(&pin) {
+        checks.fail("pin", problem);
+    }
+    checks.finish()?;
+    let store = crate::store::from_context()?;
+    confirm_password(&store, &principal, password).await?;
+    let pin_hash = super::password::hash(pin).await?;
+    let mut tx = store.begin().await?;
+    crate::accounts::store::set_pin(&mut tx, principal.account_id, &pin_hash).await?;
+    audit::record_in(
+        &mut tx,
+        Entry::by(&principal, "account.set_pin", Outcome::Allowed)
+            .record(format!("account/{}", principal.account_id)),
+    )
+    .await?;
+    tx.commit().await?;
+    redirect_plain_form("/account");
+    Ok(())
+}
+
+/// Changes one's password; every other session of the account ends.
+#[server(prefix = "/api", endpoint = "change_password")]
+pub async fn change_password(current: String, new_password: String) -> Result<(), AppError> {
+    use crate::audit::{self, Entry, Outcome};
+    use crate::error::validate::Checks;
+    let principal = super::guard::require_signed_in()?;
+    let mut checks = Checks::new();
+    if let Some(problem) = super::password::password_problem(&new_password) {
+        checks.fail("new_password", problem);
+    }
+    checks.finish()?;
+    let store = crate::store::from_context()?;
+    confirm_password(&store, &principal, current).await?;
+    let hash = super::password::hash(new_password).await?;
+    let now = chrono::Utc::now();
+    let mut tx = store.begin().await?;
+    crate::accounts::store::set_password(&mut tx, principal.account_id, &hash, now).await?;
+    crate::execute!(
+        tx.exec(),
+        "UPDATE session SET ended_at = $1, ended_reason = 'revoked' WHERE account_id = $2 AND id <> $3 AND ended_at IS NULL",
+        now,
+        principal.account_id,
+        principal.session_id
+    )?;
+    audit::record_in(
+        &mut tx,
+        Entry::by(&principal, "account.change_password", Outcome::Allowed)
+            .record(format!("account/{}", principal.account_id)),
+    )
+    .await?;
+    tx.commit().await?;
+    redirect_plain_form("/account");
+    Ok(())
+}
+
+/// Checks the signed-in person's own password before a change to their credentials.
+#[cfg(feature = "ssr")]
+async fn confirm_password(
+    store: &crate::store::Store,
+    principal: &super::Principal,
+    password: String,
+) -> Result<(), AppError> {
+    use crate::audit::{self, Entry, Outcome};
+    use crate::error::Problem;
+    let hash = crate::accounts::store::credentials(store, &principal.username)
+        .await?
+        .map(|c| c.password_hash);
+    if password.is_empty()
+        || password.chars().count() > super::password::PASSWORD_MAX
+        || !super::password::verify(password, hash).await
+    {
+        audit::record(
+            store,
+            Entry::by(principal, "account.confirm_password", Outcome::Refused),
+        )
+        .await?;
+        return Err(AppError::invalid("password", Problem::Incorrect));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert!(safe_next("/rooms/3"));
+        assert!(!safe_next("//evil.example/"));
+        assert!(!safe_next("/\\evil.example"));
+        assert!(!safe_next("https://evil.example/"));
+        assert!(!safe_next("/a\nb"));
+        assert!(!safe_next(&format!("/{}", "a".repeat(300))));
+    }
+}

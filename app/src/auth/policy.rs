@@ -1,0 +1,299 @@
+//! The one access policy: which role may do what, which capability every endpoint and
+//! page needs. The server enforces it on every request (router layer and each server
+//! function); the interface uses the same table to show only what a person may do.
+
+use crate::coded_enum;
+use crate::staff::StaffRole;
+
+coded_enum! {
+    /// Something a person may be allowed to do.
+    pub enum Capability {
+        /// The rooms screen and a room's status.
+        ViewRooms = "view_rooms",
+        /// The board of rooms, waiting patients and staff.
+        ViewBoard = "view_board",
+        /// A patient's details, when on the visit's care team (or through break-glass).
+        OpenPatient = "open_patient",
+        /// Any patient's details without being on the care team.
+        OpenAnyPatient = "open_any_patient",
+        /// Emergency access to a patient outside one's assignments, with a reason.
+        BreakGlass = "break_glass",
+        /// The list of emergency accesses, to review them.
+        ReviewBreakGlass = "review_break_glass",
+        /// The lab workstation.
+        UseLab = "use_lab",
+        /// Create, edit and deactivate accounts, roles and certifications; end anyone's sessions.
+        ManageAccounts = "manage_accounts",
+        /// Read and export the audit trail.
+        ReadAudit = "read_audit",
+    }
+}
+
+/// Whether `role` grants `capability`. Every rule of the clinic in one match: the
+/// administrator runs accounts and the audit but opens no patient; patients never enter
+/// the lab, so the lab is for those who work in it.
+pub fn allows(role: StaffRole, capability: Capability) -> bool {
+    use Capability::*;
+    use StaffRole::*;
+    match capability {
+        ViewRooms | ViewBoard => matches!(
+            role,
+            MedicalAssistant | Nurse | Phlebotomist | Physician | Supervisor | FrontDesk
+        ),
+        OpenPatient => matches!(
+            role,
+            MedicalAssistant | Nurse | Phlebotomist | Physician | Supervisor
+        ),
+        OpenAnyPatient => matches!(role, Supervisor),
+        BreakGlass => matches!(role, MedicalAssistant | Nurse | Phlebotomist | Physician),
+        ReviewBreakGlass => matches!(role, Supervisor | Administrator),
+        UseLab => matches!(role, LabTechnician | Phlebotomist | Supervisor),
+        ManageAccounts | ReadAudit => matches!(role, Administrator),
+    }
+}
+
+/// Whether any of a person's roles grants `capability`.
+pub fn any_allows(roles: &[StaffRole], capability: Capability) -> bool {
+    roles.iter().any(|role| allows(*role, capability))
+}
+
+/// Who may call an endpoint or open a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (sign-in itself, the language, the patient help page).
+    Public,
+    /// Anyone signed in, even on a locked screen (unlock, sign out, own session state).
+    SignedInEvenLocked,
+    /// Anyone signed in with an unlocked screen (own account, own sessions).
+    SignedIn,
+    /// Signed in, unlocked, and holding the capability.
+    Needs(Capability),
+}
+
+/// Every server function, by path, with the access it needs. The router refuses a path
+/// that is not listed here, and a test checks that this table and the registered server
+/// functions agree, so a new endpoint cannot go out without a decision.
+pub const ENDPOINTS: &[(&str, Access)] = &[
+    ("/api/language", Access::Public),
+    ("/api/sign_in", Access::Public),
+    ("/api/session", Access::Public),
+    ("/api/sign_out", Access::SignedInEvenLocked),
+    ("/api/lock", Access::SignedInEvenLocked),
+    ("/api/unlock", Access::SignedInEvenLocked),
+    ("/api/my_sessions", Access::SignedIn),
+    ("/api/end_my_session", Access::SignedIn),
+    ("/api/set_pin", Access::SignedIn),
+    ("/api/change_password", Access::SignedIn),
+    ("/api/rooms", Access::Needs(Capability::ViewRooms)),
+    ("/api/room", Access::Needs(Capability::ViewRooms)),
+    ("/api/board", Access::Needs(Capability::ViewBoard)),
+    ("/api/break_glass", Access::Needs(Capability::BreakGlass)),
+    (
+        "/api/break_glass_log",
+        Access::Needs(Capability::ReviewBreakGlass),
+    ),
+    (
+        "/api/review_break_glass",
+        Access::Needs(Capability::ReviewBreakGlass),
+    ),
+    ("/api/accounts", Access::Needs(Capability::ManageAccounts)),
+    ("/api/account", Access::Needs(Capability::ManageAccounts)),
+    ("/api/create_account", Access::Needs(Capability::ManageAccounts)),
+    ("/api/update_account", Access::Needs(Capability::ManageAccounts)),
+    (
+        "/api/set_account_active",
+        Access::Needs(Capability::ManageAccounts),
+    ),
+    ("/api/reset_password", Access::Needs(Capability::ManageAccounts)),
+    (
+        "/api/set_certification",
+        Access::Needs(Capability::ManageAccounts),
+    ),
+    (
+        "/api/remove_certification",
+        Access::Needs(Capability::ManageAccounts),
+    ),
+    (
+        "/api/end_account_sessions",
+        Access::Needs(Capability::ManageAccounts),
+    ),
+    ("/api/audit", Access::Needs(Capability::ReadAudit)),
+];
+
+/// Endpoints outside Leptos (plain axum routes), with the same rules.
+pub const ROUTES: &[(&str, Access)] = &[
+    ("/healthz", Access::Public),
+    ("/audit.csv", Access::Needs(Capability::ReadAudit)),
+];
+
+/// Every page, by route pattern, with the access it needs. Anonymous visitors of a
+/// non-public page are sent to sign in; a signed-in person without the capability sees
+/// a refusal with status 403.
+pub const PAGES: &[(&str, Access)] = &[
+    ("/sign-in", Access::Public),
+    ("/escort", Access::Public),
+    ("/", Access::Needs(Capability::ViewRooms)),
+    ("/rooms/:id", Access::Needs(Capability::ViewRooms)),
+    ("/board", Access::Needs(Capability::ViewBoard)),
+    ("/lab", Access::Needs(Capability::UseLab)),
+    ("/account", Access::SignedIn),
+    ("/admin/accounts", Access::Needs(Capability::ManageAccounts)),
+    ("/admin/accounts/new", Access::Needs(Capability::ManageAccounts)),
+    ("/admin/accounts/:id", Access::Needs(Capability::ManageAccounts)),
+    ("/admin/audit", Access::Needs(Capability::ReadAudit)),
+    ("/break-glass", Access::Needs(Capability::ReviewBreakGlass)),
+];
+
+/// The access an endpoint path needs; `None` for a path nobody may call.
+pub fn endpoint_access(path: &str) -> Option<Access> {
+    ENDPOINTS
+        .iter()
+        .chain(ROUTES)
+        .find(|(p, _)| *p == path)
+        .map(|(_, access)| *access)
+}
+
+/// The access a page needs, matching `:param` segments; `None` for a path that is no
+/// page (the router answers 404 for it).
+pub fn page_access(path: &str) -> Option<Access> {
+    PAGES
+        .iter()
+        .find(|(pattern, _)| route_matches(pattern, path))
+        .map(|(_, access)| *access)
+}
+
+fn route_matches(pattern: &str, path: &str) -> bool {
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
+    let mut pattern_parts = pattern.split('/');
+    let mut path_parts = path.split('/');
+    loop {
+        match (pattern_parts.next(), path_parts.next()) {
+            (None, None) => return true,
+            (Some(p), Some(s)) if p.starts_with(':') && !s.is_empty() => {}
+            (Some(p), Some(s)) if p == s => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The first page a person lands on after signing in: the first screen their roles open.
+pub fn home_for(roles: &[StaffRole]) -> &'static str {
+    if any_allows(roles, Capability::ViewRooms) {
+        "/"
+    } else if any_allows(roles, Capability::UseLab) {
+        "/lab"
+    } else if any_allows(roles, Capability::ManageAccounts) {
+        "/admin/accounts"
+    } else {
+        "/account"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn administrators_run_accounts_but_open_no_patient() {
+        assert!(allows(StaffRole::Administrator, Capability::ManageAccounts));
+        assert!(allows(StaffRole::Administrator, Capability::ReadAudit));
+        assert!(!allows(StaffRole::Administrator, Capability::OpenPatient));
+        assert!(!allows(StaffRole::Administrator, Capability::ViewRooms));
+    }
+
+    #[test]
+    fn front_desk_sees_the_board_but_not_patient_details_nor_the_lab() {
+        assert!(allows(StaffRole::FrontDesk, Capability::ViewBoard));
+        assert!(!allows(StaffRole::FrontDesk, Capability::OpenPatient));
+        assert!(!allows(StaffRole::FrontDesk, Capability::BreakGlass));
+        assert!(!allows(StaffRole::FrontDesk, Capability::UseLab));
+    }
+
+    #[test]
+    fn only_clinicians_break_the_glass_and_supervisors_review_it() {
+        for role in StaffRole::ALL {
+            let clinician = matches!(
+                role,
+                StaffRole::MedicalAssistant
+                    | StaffRole::Nurse
+                    | StaffRole::Phlebotomist
+                    | StaffRole::Physician
+            );
+            assert_eq!(allows(*role, Capability::BreakGlass), clinician, "{role}");
+        }
+        assert!(allows(StaffRole::Supervisor, Capability::ReviewBreakGlass));
+        assert!(allows(StaffRole::Supervisor, Capability::OpenAnyPatient));
+        assert!(!allows(StaffRole::Physician, Capability::OpenAnyPatient));
+    }
+
+    #[test]
+    fn the_lab_is_for_those_who_work_in_it() {
+        assert!(allows(StaffRole::LabTechnician, Capability::UseLab));
+        assert!(!allows(StaffRole::LabTechnician, Capability::ViewRooms));
+        assert!(!allows(StaffRole::Physician, Capability::UseLab));
+    }
+
+    #[test]
+    fn every_capability_is_held_by_some_role_and_refused_to_another() {
+        for capability in Capability::ALL {
+            assert!(
+                StaffRole::ALL.iter().any(|r| allows(*r, *capability)),
+                "{capability}"
+            );
+            assert!(
+                StaffRole::ALL.iter().any(|r| !allows(*r, *capability)),
+                "{capability}"
+            );
+        }
+    }
+
+    #[test]
+    fn several_roles_add_up() {
+        let roles = [StaffRole::LabTechnician, StaffRole::Administrator];
+        assert!(any_allows(&roles, Capability::UseLab));
+        assert!(any_allows(&roles, Capability::ManageAccounts));
+        assert!(!any_allows(&roles, Capability::ViewRooms));
+        assert!(!any_allows(&[], Capability::ViewRooms));
+    }
+
+    #[test]
+    fn pages_match_their_patterns_and_nothing_else() {
+        assert_eq!(
+            page_access("/rooms/12"),
+            Some(Access::Needs(Capability::ViewRooms))
+        );
+        assert_eq!(page_access("/rooms/"), None);
+        assert_eq!(page_access("/rooms/1/2"), None);
+        assert_eq!(page_access("/"), Some(Access::Needs(Capability::ViewRooms)));
+        assert_eq!(
+            page_access("/admin/accounts/new"),
+            Some(Access::Needs(Capability::ManageAccounts))
+        );
+        assert_eq!(page_access("/nowhere"), None);
+    }
+
+    #[test]
+    fn unknown_endpoints_have_no_access() {
+        assert_eq!(
+            endpoint_access("/api/rooms"),
+            Some(Access::Needs(Capability::ViewRooms))
+        );
+        assert_eq!(endpoint_access("/api/drop_tables"), None);
+    }
+
+    #[test]
+    fn everyone_lands_somewhere_they_may_be() {
+        for role in StaffRole::ALL {
+            let home = home_for(&[*role]);
+            match page_access(home) {
+                Some(Access::Needs(capability)) => assert!(allows(*role, capability), "{role} -> {home}"),
+                Some(_) => {}
+                None => panic!("{home} is no page"),
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Server functions of emergency access.
+
+use super::BreakGlassEntry;
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// Opens a patient outside one's assignments, for the configured time, giving a reason.
+/// The access is written to the audit trail flagged, and listed for supervisors.
+#[server(prefix = "/api", endpoint = "break_glass")]
+pub async fn break_glass(patient_id: i64, reason: String) -> Result<(), AppError> {
+    use crate::audit::{self, Entry, Outcome};
+    use crate::auth::{require, Capability};
+    use crate::error::{validate::Checks, Problem};
+    let principal = require(Capability::BreakGlass).await?;
+    let mut checks = Checks::new();
+    if patient_id <= 0 {
+        checks.fail("patient_id", Problem::Malformed);
+    }
+    let reason = checks.text("reason", &reason, super::REASON_MAX);
+    if !reason.is_empty() && reason.chars().count() < super::REASON_MIN {
+        checks.fail("reason", Problem::TooShort);
+    }
+    checks.finish()?;
+    let store = crate::store::from_context()?;
+    let (facility_id, clock) = crate::facility::current_clock(&store).await?;
+    let facility_id = facility_id.ok_or_else(AppError::not_found)?;
+    if !super::store::patient_exists(&store, facility_id, patient_id).await? {
+        return Err(AppError::not_found());
+    }
+    let lasts = chrono::Duration::from_std(crate::auth::guard::settings().break_glass_for)
+        .unwrap_or(chrono::Duration::hours(4));
+    let mut tx = store.begin().await?;
+    let id = super::store::open(
+        &mut tx,
+        principal.account_id,
+        patient_id,
+        &reason,
+        clock.now,
+        clock.now + lasts,
+    )
+    .await?;
+    let entry = Entry::by(&principal, "patient.break_glass", Outcome::Allowed)
+        .patient(patient_id)
+        .record(format!("break_glass/{id}"))
+        .detail(reason)
+        .break_glass(true);
+    audit::record_in(&mut tx, entry).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "break_glass_log")]
+pub async fn break_glass_log() -> Result<Vec<BreakGlassEntry>, AppError> {
+    use crate::audit::{self, Entry, Outcome};
+    use crate::auth::{require, Capability};
+    let principal = require(Capability::ReviewBreakGlass).await?;
+    let store = crate::store::from_context()?;
+    let (facility_id, _) = crate::facility::current_clock(&store).await?;
+    let Some(facility_id) = facility_id else {
+        return Ok(Vec::new());
+    };
+    let entries = super::store::log(&store, facility_id, 200).await?;
+    audit::record(
+        &store,
+        Entry::by(&principal, "break_glass.read", Outcome::Allowed),
+    )
+    .await?;
+    Ok(entries)
+}
+
+#[server(prefix = "/api", endpoint = "review_break_glass")]
+pub async fn review_break_glass(id: i64) -> Result<(), AppError> {
+    use crate::audit::{self, Entry, Outcome};
+    use crate::auth::{require, Capability};
+    let principal = require(Capability::ReviewBreakGlass).await?;
+    if id <= 0 {
+        return Err(AppError::invalid("id", crate::error::Problem::Malformed));
+    }
+    let store = crate::store::from_context()?;
+    let mut tx = store.begin().await?;
+    if !super::store::review(&mut tx, id, principal.account_id, chrono::Utc::now()).await? {
+        return Err(AppError::not_found());
+    }
+    audit::record_in(
+        &mut tx,
+        Entry::by(&principal, "break_glass.review", Outcome::Allowed).record(format!("break_glass/{id}")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! Breaking the glass from a room, and the supervisors' review list.
+
+use super::{break_glass_log, BreakGlass, ReviewBreakGlass};
+use crate::i18n::use_i18n;
+use crate::shell::{action_url, loaded, submit_with, ActionFeedback};
+use leptos::prelude::*;
+
+/// Shown in place of a patient who is not in this person's care. `on_opened` runs once
+/// the emergency access is recorded, to load the patient.
+#[component]
+pub fn BreakGlassForm(patient_id: i64, may_break_glass: bool, on_opened: Callback<()>) -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<BreakGlass>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            on_opened.run(());
+        }
+    });
+    view! {
+        <div class="restricted-patient" role="note">
+            <p>{move || i18n.t().patient_not_assigned}</p>
+            {may_break_glass.then(|| view! {
+                <form class="stacked-form" method="post" action={action_url::<BreakGlass>()}
+                    on:submit={submit_with(action, move |f| BreakGlass { patient_id, reason: f.text("reason") })}>
+                    <input type="hidden" name="patient_id" value=patient_id.to_string()/>
+                    <label>
+                        <span>{move || i18n.t().break_glass_reason}</span>
+                        <textarea name="reason" required minlength="10" maxlength="500" rows="3"></textarea>
+                    </label>
+                    <p class="hint">{move || i18n.t().break_glass_hint}</p>
+                    <button type="submit" class="button danger">{move || i18n.t().break_glass}</button>
+                    <ActionFeedback action/>
+                </form>
+            })}
+        </div>
+    }
+}
+
+#[component]
+pub fn BreakGlassLogPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let review = ServerAction::<ReviewBreakGlass>::new();
+    let entries = Resource::new(move || review.version().get(), |_| break_glass_log());
+    view! {
+        <section class="page break-glass-log" aria-labelledby="page-title">
+            <h1 id="page-title">{move || i18n.t().break_glass_log_title}</h1>
+            <ActionFeedback action=review/>
+            {loaded(entries, move |list| {
+                if list.is_empty() {
+                    return view! { <p class="empty">{move || i18n.t().break_glass_none}</p> }.into_any();
+                }
+                view! {
+                    <table class="data-table">
+                        <thead>
+                            <tr>
+                                <th scope="col">{move || i18n.t().when}</th>
+                                <th scope="col">{move || i18n.t().person}</th>
+                                <th scope="col">{move || i18n.t().patient_record_number}</th>
+                                <th scope="col">{move || i18n.t().break_glass_reason}</th>
+                                <th scope="col">{move || i18n.t().review}</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {list
+                                .into_iter()
+                                .map(|e| {
+                                    let id = e.id;
+                                    let at = crate::time::utc_stamp(e.opened_at);
+                                    let reviewed = e.reviewed_by.is_some().to_string();
+                                    view! {
+                                        <tr data-reviewed=reviewed>
+                                            <td><time>{at}</time></td>
+                                            <td>{e.staff_name} <small>{e.username}</small></td>
+                                            <td>{e.patient_record_number} <small>{e.patient_name}</small></td>
+                                            <td>{e.reason}</td>
+                                            <td>
+                                                {match e.reviewed_by {
+                                                    Some(reviewer) => view! { <span>{move || (i18n.t().reviewed_by)(&reviewer)}</span> }.into_any(),
+                                                    None => view! {
+                                                        <form method="post" action={action_url::<ReviewBreakGlass>()}
+                                                            on:submit={submit_with(review, move |_| ReviewBreakGlass { id })}>
+                                                            <input type="hidden" name="id" value=id.to_string()/>
+                                                            <button type="submit" class="button secondary">{move || i18n.t().mark_reviewed}</button>
+                                                        </form>
+                                                    }.into_any(),
+                                                }}
+                                            </td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                }
+                .into_any()
+            })}
+        </section>
+    }
+}

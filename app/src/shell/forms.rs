@@ -1,0 +1,123 @@
+//! Forms that work with and without JavaScript, without `ActionForm`.
+//!
+//! Each form posts to its server function's URL, so without JavaScript the browser sends
+//! it as a plain form. With JavaScript, `on:submit` reads the fields and dispatches the
+//! server action instead; this keeps the client small (ActionForm's form decoding costs
+//! tens of kilobytes of WebAssembly).
+
+use crate::error::AppError;
+use crate::i18n::use_i18n;
+use leptos::prelude::*;
+
+/// The fields of a submitted form, read in the browser. Empty during server rendering.
+pub struct FormFields {
+    #[cfg(feature = "hydrate")]
+    data: Option<web_sys::FormData>,
+}
+
+impl FormFields {
+    pub fn of(ev: &leptos::ev::SubmitEvent) -> Self {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let data = ev
+                .target()
+                .and_then(|target| target.dyn_into::<web_sys::HtmlFormElement>().ok())
+                .and_then(|form| web_sys::FormData::new_with_form(&form).ok());
+            FormFields { data }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = ev;
+            FormFields {}
+        }
+    }
+
+    /// A text field's value, empty when absent.
+    pub fn text(&self, name: &str) -> String {
+        #[cfg(feature = "hydrate")]
+        {
+            self.data
+                .as_ref()
+                .and_then(|data| data.get(name).as_string())
+                .unwrap_or_default()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = name;
+            String::new()
+        }
+    }
+
+    /// The values of checkboxes named `name[0]`, `name[1]`... (the indexed form a plain
+    /// form post also decodes), for indices below `count`.
+    pub fn indexed(&self, name: &str, count: usize) -> Vec<String> {
+        (0..count)
+            .map(|i| self.text(&format!("{name}[{i}]")))
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+}
+
+/// Handles a form's submit with JavaScript: builds the server function's arguments from
+/// the fields and dispatches it; the browser's own post is cancelled.
+pub fn submit_with<S>(
+    action: ServerAction<S>,
+    build: impl Fn(&FormFields) -> S + 'static,
+) -> impl Fn(leptos::ev::SubmitEvent) + 'static
+where
+    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let fields = FormFields::of(&ev);
+        action.dispatch(build(&fields));
+    }
+}
+
+/// The URL a form posts to: its server function's.
+pub fn action_url<S: leptos::server_fn::ServerFn>() -> &'static str {
+    S::PATH
+}
+
+/// The outcome of a form's last submission: working, the error in the reader's words,
+/// or `done` once it succeeded.
+#[component]
+pub fn ActionFeedback<S>(
+    action: ServerAction<S>,
+    #[prop(optional)] done: Option<fn(&crate::i18n::Messages) -> &'static str>,
+) -> impl IntoView
+where
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let i18n = use_i18n();
+    move || {
+        if action.pending().get() {
+            return view! { <p class="form-status" role="status">{i18n.t().working}</p> }.into_any();
+        }
+        match action.value().get() {
+            Some(Err(error)) => {
+                view! { <p class="form-error" role="alert">{i18n.t().error(&error)}</p> }.into_any()
+            }
+            Some(Ok(_)) => match done {
+                Some(done) => view! { <p class="form-status" role="status">{done(i18n.t())}</p> }.into_any(),
+                None => ().into_any(),
+            },
+            None => ().into_any(),
+        }
+    }
+}
+
+/// Sends the browser to `path` with a full page load: after signing in or out, every
+/// piece of state starts afresh.
+pub fn load_page(path: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().location().assign(path);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}

@@ -1,0 +1,261 @@
+//! The layer every request passes through before any handler: security headers,
+//! cross-site request refusal, the session behind the cookie, and the access policy of
+//! `plateau_app::auth` applied by path. Server functions check again, with the
+//! capability they need, when they run.
+
+use crate::router::AppState;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use plateau_app::audit::{self, Entry, Outcome};
+use plateau_app::auth::guard::RequestAuth;
+use plateau_app::auth::{
+    endpoint_access, page_access, session, session_cookie, Access, AuthSettings, Principal, RequestMeta,
+    SESSION_COOKIE,
+};
+use plateau_app::error::AppError;
+use std::net::SocketAddr;
+
+/// Applies headers, CSRF refusal, session resolution and the access policy.
+pub async fn guard_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let settings = state.auth.clone();
+    let path = request.uri().path().to_owned();
+    if is_static(&path) {
+        return with_security_headers(next.run(request).await, &settings);
+    }
+    let unsafe_method = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method && !same_origin(request.headers()) {
+        tracing::warn!(%path, origin = ?request.headers().get(header::ORIGIN), "cross-site request refused");
+        return with_security_headers(refusal(AppError::CrossSite), &settings);
+    }
+
+    let meta = request_meta(&request);
+    let token = session_token(request.headers());
+    let now = Utc::now();
+    let principal = match &token {
+        Some(token) => match session::resolve(&state.store, token, now, settings.idle_lock).await {
+            Ok(principal) => principal,
+            Err(error) => {
+                tracing::warn!(%error, "session lookup failed");
+                return with_security_headers(refusal(AppError::Unavailable), &settings);
+            }
+        },
+        None => None,
+    };
+    if let Some(principal) = &principal {
+        if let Err(error) = session::touch(&state.store, principal, now).await {
+            tracing::warn!(%error, "could not record session activity");
+        }
+    }
+    // A cookie that names no live session (tampered, expired, revoked) is removed.
+    let stale_cookie = token.is_some() && principal.is_none();
+
+    let is_endpoint = path.starts_with("/api/") || endpoint_access(&path).is_some();
+    let response = if is_endpoint {
+        match endpoint_access(&path) {
+            // Not in the policy: nobody may call it, whatever it is.
+            None => refusal(AppError::NotFound),
+            Some(access) => match endpoint_decision(access, principal.as_ref()) {
+                Ok(()) => run(request, next, principal, meta, settings.clone()).await,
+                Err(error) => {
+                    if let (AppError::Forbidden, Some(principal)) = (&error, &principal) {
+                        let entry = Entry::by(principal, "access", Outcome::Refused)
+                            .meta(meta)
+                            .record(path.clone())
+                            .detail(format!("{access:?}"));
+                        if let Err(e) = audit::record(&state.store, entry).await {
+                            tracing::error!(error = %e, "could not audit a refused access");
+                        }
+                    }
+                    refusal(error)
+                }
+            },
+        }
+    } else {
+        match page_access(&path) {
+            // Anonymous visitors of a page that needs someone go to sign in, and come back.
+            Some(access) if access != Access::Public && principal.is_none() => {
+                let next_path = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                Redirect::to(&format!("/sign-in?next={}", encode_component(next_path))).into_response()
+            }
+            // Locked screens and missing capabilities are the page's to show (lock screen,
+            // 403 refusal); its data calls are refused by the server functions.
+            _ => run(request, next, principal, meta, settings.clone()).await,
+        }
+    };
+    let mut response = with_security_headers(response, &settings);
+    if stale_cookie {
+        if let Ok(value) = HeaderValue::from_str(&session_cookie(None, &settings)) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+async fn run(
+    mut request: Request,
+    next: Next,
+    principal: Option<Principal>,
+    meta: RequestMeta,
+    settings: AuthSettings,
+) -> Response {
+    request.extensions_mut().insert(RequestAuth {
+        principal,
+        meta,
+        settings,
+    });
+    next.run(request).await
+}
+
+/// Whether the policy lets this caller through to an endpoint; the refusal if not.
+pub fn endpoint_decision(access: Access, principal: Option<&Principal>) -> Result<(), AppError> {
+    match (access, principal) {
+        (Access::Public, _) => Ok(()),
+        (_, None) => Err(AppError::Unauthenticated),
+        (Access::SignedInEvenLocked, Some(_)) => Ok(()),
+        (_, Some(p)) if p.locked => Err(AppError::Locked),
+        (Access::SignedIn, Some(_)) => Ok(()),
+        (Access::Needs(capability), Some(p)) if p.can(capability) => Ok(()),
+        (Access::Needs(_), Some(_)) => Err(AppError::Forbidden),
+    }
+}
+
+/// A refusal in the shape our client decodes: the status and the error as JSON.
+fn refusal(error: AppError) -> Response {
+    let body = serde_json::to_vec(&error).unwrap_or_default();
+    (error.status(), [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn is_static(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.ico" || path == "/robots.txt"
+}
+
+/// A state-changing request must come from this site. Browsers say where a request
+/// comes from in `Sec-Fetch-Site` (all current ones) or `Origin` (older ones); a request
+/// with neither is refused too, so scripts must send `Origin` like a browser does.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let origin_host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .unwrap_or("");
+    !origin_host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+}
+
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+fn request_meta(request: &Request) -> RequestMeta {
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip().to_string())
+        .unwrap_or_default();
+    let device = request
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().take(200).collect())
+        .unwrap_or_default();
+    RequestMeta { address, device }
+}
+
+/// Headers every response carries. Pages set their own Content-Security-Policy with the
+/// nonce of their scripts; everything else gets one that allows no script at all.
+fn with_security_headers(mut response: Response, settings: &AuthSettings) -> Response {
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(value) = HeaderValue::from_str(&plateau_app::shell::content_security_policy("")) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+    );
+    if settings.behind_tls {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    // Pages and answers about patients are not kept in shared caches or on disk.
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Percent-encodes a path and query for use as one query parameter value.
+fn encode_component(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn only_this_site_may_change_anything() {
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(same_origin(&headers(&[
+            ("origin", "http://clinic.local:3000"),
+            ("host", "clinic.local:3000")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "clinic.local:3000")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("origin", "null"),
+            ("host", "clinic.local")
+        ])));
+        assert!(!same_origin(&headers(&[("host", "clinic.local")])));
+    }
+
+    #[test]
+    fn next_addresses_are_encoded() {
+        assert_eq!(encode_component("/rooms/3?x=1&y=2"), "/rooms/3%3Fx%3D1%26y%3D2");
+    }
+}

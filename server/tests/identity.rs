@@ -1,0 +1,964 @@
+//! Identity, access and audit through the real router, on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use chrono::Utc;
+use common::{TestServer, TEST_PASSWORD};
+use plateau_app::auth::{Access, AuthSettings, SessionState, SessionSummary, ENDPOINTS, PAGES, ROUTES};
+use plateau_app::demo::{self, DEMO_ACCOUNT_PER_ROLE, DEMO_PASSWORD, DEMO_PIN};
+use plateau_app::rooms::RoomSnapshot;
+use plateau_app::staff::StaffRole;
+use std::time::{Duration, Instant};
+
+async fn demo_server(db: &common::TestDb) -> TestServer {
+    demo::seed(&db.store, Utc::now()).await.unwrap();
+    TestServer::start(db.store.clone()).await
+}
+
+async fn count(db: &common::TestDb, sql: &str) -> i64 {
+    plateau_app::fetch_scalar!(db.store.read(), i64, sql).unwrap()
+}
+
+async fn audit_rows(db: &common::TestDb, action: &str, outcome: &str) -> i64 {
+    plateau_app::fetch_scalar!(
+        db.store.read(),
+        i64,
+        "SELECT COUNT(*) FROM audit_event WHERE action = $1 AND outcome = $2",
+        action,
+        outcome
+    )
+    .unwrap()
+}
+
+async fn session_state(server: &TestServer) -> SessionState {
+    server.call("session", &[]).await.json().await.unwrap()
+}
+
+/// The E1 room id (its patient's care team is c.lefevre and a.diallo).
+async fn room_id(db: &common::TestDb, code: &str) -> String {
+    plateau_app::fetch_scalar!(db.store.read(), i64, "SELECT id FROM room WHERE code = $1", code)
+        .unwrap()
+        .to_string()
+}
+
+on_both_databases!(signing_in_sets_a_safe_cookie_and_a_stored_session, |db| {
+    let server = demo_server(&db).await;
+    let response = server.sign_in("C.Lefevre", DEMO_PASSWORD).await;
+    assert_eq!(response.status(), 200);
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=43200"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain HTTP: no Secure flag");
+    assert_eq!(response.json::<String>().await.unwrap(), "/");
+    let token = server.token().unwrap();
+    assert_eq!(token.len(), 43, "256 random bits");
+    // Only the token's hash is stored.
+    let stored =
+        plateau_app::fetch_scalar!(db.store.read(), String, "SELECT token_hash FROM session").unwrap();
+    assert_ne!(stored, token);
+    let state = session_state(&server).await;
+    let user = state.user.unwrap();
+    assert_eq!(user.username, "c.lefevre");
+    assert_eq!(user.roles, [StaffRole::Physician]);
+    assert!(!user.locked && user.has_pin);
+    assert_eq!(user.idle_lock_seconds, 300);
+    assert_eq!(audit_rows(&db, "sign_in", "allowed").await, 1);
+    // Signing out ends the session on the server and removes the cookie.
+    let out = server.call("sign_out", &[]).await;
+    assert_eq!(out.status(), 200);
+    assert!(out
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert_eq!(server.call("rooms", &[]).await.status(), 401);
+    assert_eq!(audit_rows(&db, "sign_out", "allowed").await, 1);
+});
+
+on_both_databases!(behind_tls_cookies_are_secure_and_hsts_is_sent, |db| {
+    demo::seed(&db.store, Utc::now()).await.unwrap();
+    let settings = AuthSettings {
+        behind_tls: true,
+        ..Default::default()
+    };
+    let server = TestServer::start_with(db.store.clone(), settings).await;
+    let response = server.sign_in("c.lefevre", DEMO_PASSWORD).await;
+    assert!(response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("; Secure"));
+    let hsts = response
+        .headers()
+        .get("strict-transport-security")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(hsts.contains("max-age="));
+});
+
+on_both_databases!(unknown_users_and_wrong_passwords_get_the_same_answer, |db| {
+    let server = demo_server(&db).await;
+    let mut wrong = Vec::new();
+    let mut unknown = Vec::new();
+    let mut bodies = Vec::new();
+    for _ in 0..3 {
+        let start = Instant::now();
+        let response = server.sign_in("c.lefevre", "not the password").await;
+        wrong.push(start.elapsed());
+        assert_eq!(response.status(), 401);
+        bodies.push(response.text().await.unwrap());
+        let start = Instant::now();
+        let response = server.sign_in("nobody.here", "not the password").await;
+        unknown.push(start.elapsed());
+        assert_eq!(response.status(), 401);
+        bodies.push(response.text().await.unwrap());
+    }
+    assert!(bodies.iter().all(|b| b == r#""SignInRefused""#), "{bodies:?}");
+    // An unknown username still costs a full password check.
+    wrong.sort();
+    unknown.sort();
+    assert!(
+        unknown[1] * 4 > wrong[1],
+        "unknown {unknown:?} vs wrong {wrong:?}"
+    );
+    assert_eq!(audit_rows(&db, "sign_in", "refused").await, 6);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM session").await, 0);
+});
+
+on_both_databases!(
+    repeated_failures_pause_sign_in_whether_or_not_the_account_exists,
+    |db| {
+        let server = demo_server(&db).await;
+        for username in ["a.girard", "ghost.user"] {
+            for attempt in 1..=4 {
+                assert_eq!(
+                    server.sign_in(username, "wrong password").await.status(),
+                    401,
+                    "{username} #{attempt}"
+                );
+            }
+            let fifth = server.sign_in(username, "wrong password").await;
+            assert_eq!(fifth.status(), 429, "{username}");
+            assert_eq!(
+                fifth.text().await.unwrap(),
+                r#"{"TooManyAttempts":{"minutes":1}}"#
+            );
+        }
+        // Even the right password waits for the pause to end.
+        let paused = server.sign_in("a.girard", DEMO_PASSWORD).await;
+        assert_eq!(paused.status(), 429);
+        let mut tx = db.store.begin().await.unwrap();
+        plateau_app::execute!(
+            tx.exec(),
+            "UPDATE sign_in_throttle SET locked_until = $1",
+            Utc::now() - chrono::Duration::seconds(1)
+        )
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(server.sign_in("a.girard", DEMO_PASSWORD).await.status(), 200);
+        // Success forgets the failures; the ghost's stay.
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM sign_in_throttle").await, 1);
+    }
+);
+
+on_both_databases!(idle_screens_lock_and_unlock_with_the_pin, |db| {
+    demo::seed(&db.store, Utc::now()).await.unwrap();
+    let settings = AuthSettings {
+        idle_lock: Duration::from_secs(1),
+        ..Default::default()
+    };
+    let server = TestServer::start_with(db.store.clone(), settings).await;
+    server.sign_in_demo("c.lefevre").await;
+    assert_eq!(server.call("rooms", &[]).await.status(), 200);
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    // Idle: data is refused, the page shows the lock screen and no patient.
+    let locked = server.call("rooms", &[]).await;
+    assert_eq!(locked.status(), 423);
+    assert_eq!(locked.text().await.unwrap(), r#""Locked""#);
+    assert!(session_state(&server).await.user.unwrap().locked);
+    let (status, page) = server.get_html("/", "en").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Screen locked") && page.contains("Camille Lefèvre"),
+        "{page}"
+    );
+    assert!(!page.contains("DURAND") && !page.contains("DEMO-0001"));
+    // A wrong PIN is refused and recorded; the right one unlocks.
+    let wrong = server.call("unlock", &[("secret", "1111")]).await;
+    assert_eq!(wrong.status(), 400);
+    assert!(wrong.text().await.unwrap().contains("Incorrect"));
+    assert_eq!(audit_rows(&db, "screen.unlock", "refused").await, 1);
+    assert_eq!(server.call("unlock", &[("secret", DEMO_PIN)]).await.status(), 200);
+    assert_eq!(audit_rows(&db, "screen.unlock", "allowed").await, 1);
+    assert_eq!(server.call("rooms", &[]).await.status(), 200);
+});
+
+on_both_databases!(five_wrong_pins_end_the_session, |db| {
+    let server = demo_server(&db).await;
+    server.sign_in_demo("a.diallo").await;
+    assert_eq!(server.call("lock", &[]).await.status(), 200);
+    assert_eq!(server.call("rooms", &[]).await.status(), 423);
+    for _ in 0..4 {
+        assert_eq!(server.call("unlock", &[("secret", "0000")]).await.status(), 400);
+    }
+    let last = server.call("unlock", &[("secret", "0000")]).await;
+    assert_eq!(last.status(), 401);
+    // Even the right PIN is too late now.
+    assert_eq!(server.call("unlock", &[("secret", DEMO_PIN)]).await.status(), 401);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM session WHERE ended_reason = 'pin_failures'"
+        )
+        .await,
+        1
+    );
+});
+
+on_both_databases!(someone_else_signing_in_on_a_locked_tablet_switches_user, |db| {
+    let server = demo_server(&db).await;
+    server.sign_in_demo("c.lefevre").await;
+    assert_eq!(server.call("lock", &[]).await.status(), 200);
+    // The next person signs in fully, with the same browser (and its cookie).
+    let response = server
+        .client
+        .post(server.url("/api/sign_in"))
+        .header("origin", server.origin())
+        .header("accept", "application/json")
+        .header("cookie", server.cookie().unwrap())
+        .form(&[("username", "a.girard"), ("password", DEMO_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM session WHERE ended_reason = 'switched_user'"
+        )
+        .await,
+        1
+    );
+    server.set_token(common::session_token_in(&response));
+    assert_eq!(session_state(&server).await.user.unwrap().username, "a.girard");
+});
+
+on_both_databases!(expired_and_revoked_sessions_are_refused, |db| {
+    let server = demo_server(&db).await;
+    server.sign_in_demo("c.lefevre").await;
+    let first = server.token().unwrap();
+    server.sign_in_demo("c.lefevre").await;
+    let second = server.token().unwrap();
+    // The person sees both and ends the other one.
+    let sessions: Vec<SessionSummary> = server.call("my_sessions", &[]).await.json().await.unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions.iter().filter(|s| s.current).count(), 1);
+    assert_eq!(sessions[0].device, "Chrome · Android");
+    let other = sessions.iter().find(|s| !s.current).unwrap().id.to_string();
+    assert_eq!(
+        server
+            .call("end_my_session", &[("session_id", &other)])
+            .await
+            .status(),
+        200
+    );
+    server.set_token(Some(first));
+    assert_eq!(server.call("rooms", &[]).await.status(), 401);
+    // Nobody ends someone else's session through their own list.
+    server.sign_in_demo("a.girard").await;
+    let lefevre_session = plateau_app::fetch_scalar!(
+        db.store.read(),
+        i64,
+        "SELECT s.id FROM session s JOIN account a ON a.id = s.account_id WHERE a.username = 'c.lefevre' AND s.ended_at IS NULL"
+    )
+    .unwrap()
+    .to_string();
+    assert_eq!(
+        server
+            .call("end_my_session", &[("session_id", &lefevre_session)])
+            .await
+            .status(),
+        404
+    );
+    // Twelve hours after sign-in a session ends whatever happens.
+    server.set_token(Some(second));
+    assert_eq!(server.call("rooms", &[]).await.status(), 200);
+    let mut tx = db.store.begin().await.unwrap();
+    plateau_app::execute!(
+        tx.exec(),
+        "UPDATE session SET expires_at = $1",
+        Utc::now() - chrono::Duration::seconds(1)
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    let expired = server.call("rooms", &[]).await;
+    assert_eq!(expired.status(), 401);
+    // The dead cookie is removed, and pages send the browser to sign in.
+    assert!(expired
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    let page = server.get("/board").await;
+    assert_eq!(page.status(), 303);
+    assert_eq!(page.headers().get("location").unwrap(), "/sign-in?next=/board");
+});
+
+on_both_databases!(cross_site_requests_are_refused_and_change_nothing, |db| {
+    let server = demo_server(&db).await;
+    let form = [("username", "c.lefevre"), ("password", DEMO_PASSWORD)];
+    let forged = [
+        vec![("origin", "https://evil.example")],
+        vec![("sec-fetch-site", "cross-site")],
+        vec![
+            ("sec-fetch-site", "same-site"),
+            ("origin", "https://sub.clinic.example"),
+        ],
+        vec![],
+    ];
+    for headers in forged {
+        let mut request = server.client.post(server.url("/api/sign_in")).form(&form);
+        for (name, value) in &headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 403, "{headers:?}");
+        assert_eq!(response.text().await.unwrap(), r#""CrossSite""#);
+    }
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM session").await, 0);
+    // A browser's own request passes.
+    let same = server
+        .client
+        .post(server.url("/api/sign_in"))
+        .header("sec-fetch-site", "same-origin")
+        .header("accept", "application/json")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 200);
+});
+
+on_both_databases!(pages_and_answers_carry_the_security_headers, |db| {
+    let server = demo_server(&db).await;
+    let page = server.get("/sign-in").await;
+    assert_eq!(page.status(), 200);
+    let header = |response: &reqwest::Response, name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    let csp = header(&page, "content-security-policy");
+    assert_eq!(header(&page, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&page, "referrer-policy"), "same-origin");
+    assert!(
+        header(&page, "strict-transport-security").is_empty(),
+        "no HSTS over plain HTTP"
+    );
+    for directive in [
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+        "'wasm-unsafe-eval'",
+        "base-uri 'none'",
+    ] {
+        assert!(csp.contains(directive), "{csp}");
+    }
+    // Leptos's scripts carry the nonce the policy names, and only that one.
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(nonce.len() >= 16, "{nonce}");
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "{html}");
+    let again = server.get("/sign-in").await;
+    assert!(
+        !header(&again, "content-security-policy").contains(&nonce),
+        "a new nonce per response"
+    );
+    // Answers that are not pages allow no script at all.
+    let api = server.call("session", &[]).await;
+    let api_csp = header(&api, "content-security-policy");
+    assert!(api_csp.contains("script-src 'self' 'wasm-unsafe-eval'") && !api_csp.contains("nonce"));
+    assert_eq!(header(&api, "cache-control"), "no-store");
+});
+
+/// The access a page or endpoint test needs: a demo account whose roles lack `capability`.
+fn account_without(capability: plateau_app::auth::Capability) -> &'static str {
+    DEMO_ACCOUNT_PER_ROLE
+        .iter()
+        .find(|(role, _)| !plateau_app::auth::allows(*role, capability))
+        .map(|(_, username)| *username)
+        .unwrap()
+}
+
+/// Calls a server function (a form post with no fields) or GETs a plain route.
+async fn status_of(server: &TestServer, path: &str) -> u16 {
+    match path.strip_prefix("/api/") {
+        Some(endpoint) => server.call(endpoint, &[]).await.status().as_u16(),
+        None => server.get(path).await.status().as_u16(),
+    }
+}
+
+on_both_databases!(
+    every_endpoint_and_page_refuses_anonymous_and_unauthorised_callers,
+    |db| {
+        let server = demo_server(&db).await;
+        // Every server function is in the policy, and the policy names nothing else.
+        let mut registered: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+            .map(|(path, _)| path.to_owned())
+            .collect();
+        registered.sort();
+        let mut listed: Vec<String> = ENDPOINTS.iter().map(|(path, _)| (*path).to_owned()).collect();
+        listed.sort();
+        assert_eq!(
+            registered, listed,
+            "a server function without an entry in auth::ENDPOINTS (or the reverse)"
+        );
+
+        for (path, access) in ENDPOINTS.iter().chain(ROUTES) {
+            if *access == Access::Public {
+                continue;
+            }
+            server.set_token(None);
+            assert_eq!(
+                status_of(&server, path).await,
+                401,
+                "{path} answered an anonymous caller"
+            );
+            if let Access::Needs(capability) = access {
+                server.sign_in_demo(account_without(*capability)).await;
+                assert_eq!(
+                    status_of(&server, path).await,
+                    403,
+                    "{path} answered a role without {capability}"
+                );
+            }
+        }
+        // Paths outside the policy do not exist, even for an administrator.
+        server.sign_in_demo("n.faure").await;
+        assert_eq!(server.call("drop_everything", &[]).await.status(), 404);
+
+        // Every page is in the policy; anonymous visitors are sent to sign in; a role without
+        // the capability gets a 403 refusal page.
+        let routes = leptos_axum::generate_route_list(plateau_app::App);
+        for route in &routes {
+            // The router spells parameters `{id}`; the policy, like Leptos, `:id`.
+            let path = route.path().replace("{id}", ":id");
+            assert!(
+                PAGES.iter().any(|(p, _)| *p == path),
+                "page {path} is not in auth::PAGES"
+            );
+        }
+        for (pattern, access) in PAGES {
+            let path = pattern.replace(":id", "1");
+            server.set_token(None);
+            let anonymous = server.get(&path).await;
+            match access {
+                Access::Public => assert_eq!(anonymous.status(), 200, "{path}"),
+                _ => {
+                    assert_eq!(anonymous.status(), 303, "{path}");
+                    assert!(anonymous
+                        .headers()
+                        .get("location")
+                        .unwrap()
+                        .to_str()
+                        .unwrap()
+                        .starts_with("/sign-in?next="));
+                }
+            }
+            if let Access::Needs(capability) = access {
+                server.sign_in_demo(account_without(*capability)).await;
+                let (status, body) = server.get_html(&path, "en").await;
+                assert_eq!(status, 403, "{path} opened for a role without {capability}");
+                assert!(body.contains("Not allowed"), "{path}");
+            }
+        }
+        // Refusals of signed-in people are in the audit trail.
+        assert!(audit_rows(&db, "access", "refused").await > 0);
+    }
+);
+
+on_both_databases!(patients_open_to_their_care_team_or_through_break_glass, |db| {
+    let server = demo_server(&db).await;
+    let e1 = room_id(&db, "E1").await;
+    // On the care team: the patient is shown, and the read is audited.
+    server.sign_in_demo("c.lefevre").await;
+    let snapshot: RoomSnapshot = server
+        .call("room", &[("room_id", &e1)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let patient_id = snapshot.room.occupant.as_ref().unwrap().patient.id;
+    assert_eq!(snapshot.access, Some(plateau_app::care::PatientAccess::CareTeam));
+    // Not on it: no patient, an offer to break the glass, a refused read in the trail.
+    server.sign_in_demo("a.girard").await;
+    let snapshot: RoomSnapshot = server
+        .call("room", &[("room_id", &e1)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(snapshot.room.occupant.is_none());
+    let restricted = snapshot.restricted.unwrap();
+    assert_eq!(restricted.patient_id, patient_id);
+    assert!(restricted.may_break_glass);
+    let (_, page) = server.get_html(&format!("/rooms/{e1}"), "en").await;
+    assert!(!page.contains("DURAND") && page.contains("Open in an emergency"));
+    // Refused twice: the call above, and the page rendered on the server.
+    assert_eq!(audit_rows(&db, "patient.read", "refused").await, 2);
+    // Break-glass needs a real reason.
+    let pid = patient_id.to_string();
+    for (reason, problem) in [("", "Required"), ("urgent", "TooShort")] {
+        let refused = server
+            .call("break_glass", &[("patient_id", &pid), ("reason", reason)])
+            .await;
+        assert_eq!(refused.status(), 400);
+        assert!(refused.text().await.unwrap().contains(problem));
+    }
+    let long = "x".repeat(501);
+    assert_eq!(
+        server
+            .call("break_glass", &[("patient_id", &pid), ("reason", &long)])
+            .await
+            .status(),
+        400
+    );
+    assert_eq!(
+        server
+            .call(
+                "break_glass",
+                &[("patient_id", "999999"), ("reason", "Patient fainted, covering")]
+            )
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM break_glass").await, 0);
+    let opened = server
+        .call(
+            "break_glass",
+            &[
+                ("patient_id", &pid),
+                ("reason", "Patient fainted, covering for Dr Lefèvre"),
+            ],
+        )
+        .await;
+    assert_eq!(opened.status(), 200);
+    let snapshot: RoomSnapshot = server
+        .call("room", &[("room_id", &e1)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(snapshot.room.occupant.is_some());
+    assert_eq!(
+        snapshot.access,
+        Some(plateau_app::care::PatientAccess::BreakGlass)
+    );
+    let flagged = plateau_app::fetch_scalar!(
+        db.store.read(),
+        i64,
+        "SELECT COUNT(*) FROM audit_event WHERE break_glass = $1 AND patient_id = $2",
+        true,
+        patient_id
+    )
+    .unwrap();
+    assert_eq!(flagged, 2, "the break-glass itself and the read through it");
+    // Front desk may not break the glass at all.
+    server.sign_in_demo("s.lambert").await;
+    assert_eq!(
+        server
+            .call(
+                "break_glass",
+                &[("patient_id", &pid), ("reason", "Just curious about it")]
+            )
+            .await
+            .status(),
+        403
+    );
+    // Supervisors see the access and mark it reviewed.
+    server.sign_in_demo("j.morel").await;
+    let log: Vec<plateau_app::care::BreakGlassEntry> =
+        server.call("break_glass_log", &[]).await.json().await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].username, "a.girard");
+    assert!(log[0].reviewed_by.is_none());
+    let id = log[0].id.to_string();
+    assert_eq!(
+        server.call("review_break_glass", &[("id", &id)]).await.status(),
+        200
+    );
+    assert_eq!(
+        server.call("review_break_glass", &[("id", &id)]).await.status(),
+        404,
+        "reviewed once"
+    );
+    let (_, page) = server.get_html("/break-glass", "en").await;
+    assert!(page.contains("reviewed by j.morel"), "{page}");
+});
+
+on_both_databases!(the_audit_trail_is_append_only, |db| {
+    let server = demo_server(&db).await;
+    server.sign_in_demo("j.morel").await;
+    assert_eq!(
+        server
+            .call("room", &[("room_id", &room_id(&db, "E1").await)])
+            .await
+            .status(),
+        200
+    );
+    let reads = plateau_app::fetch_scalar!(
+        db.store.read(),
+        i64,
+        "SELECT COUNT(*) FROM audit_event WHERE action = 'patient.read' AND patient_id IS NOT NULL AND address = '127.0.0.1' AND username = 'j.morel' AND roles = 'nurse,supervisor'"
+    )
+    .unwrap();
+    assert_eq!(reads, 1);
+    let before = count(&db, "SELECT COUNT(*) FROM audit_event").await;
+    let mut tx = db.store.begin().await.unwrap();
+    let update = plateau_app::execute!(tx.exec(), "UPDATE audit_event SET username = 'someone else'");
+    assert!(update.is_err(), "an audit row was updated");
+    drop(tx);
+    let mut tx = db.store.begin().await.unwrap();
+    assert!(
+        plateau_app::execute!(tx.exec(), "DELETE FROM audit_event").is_err(),
+        "an audit row was deleted"
+    );
+    drop(tx);
+    if db.store.backend() == plateau_app::store::Backend::Postgres {
+        let mut tx = db.store.begin().await.unwrap();
+        assert!(plateau_app::execute!(tx.exec(), "TRUNCATE audit_event").is_err());
+        drop(tx);
+    }
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM audit_event").await, before);
+});
+
+on_both_databases!(
+    administrators_manage_accounts_and_bad_input_changes_nothing,
+    |db| {
+        let server = demo_server(&db).await;
+        server.sign_in_demo("n.faure").await;
+        let accounts_before = count(&db, "SELECT COUNT(*) FROM account").await;
+        let bad = server
+            .call(
+                "create_account",
+                &[
+                    ("username", "Not Valid"),
+                    ("family_name", ""),
+                    ("given_name", &"x".repeat(81)),
+                    ("roles[0]", "wizard"),
+                    ("password", "short"),
+                ],
+            )
+            .await;
+        assert_eq!(bad.status(), 400);
+        let body = bad.text().await.unwrap();
+        for field in ["username", "family_name", "given_name", "roles", "password"] {
+            assert!(body.contains(field), "{field} not named in {body}");
+        }
+        let no_roles = server
+            .call(
+                "create_account",
+                &[
+                    ("username", "new.nurse"),
+                    ("family_name", "Petit"),
+                    ("given_name", "Léon"),
+                    ("password", TEST_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(no_roles.status(), 400);
+        assert!(no_roles.text().await.unwrap().contains("roles"));
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM account").await, accounts_before);
+
+        let form = [
+            ("username", "new.nurse"),
+            ("family_name", "Petit"),
+            ("given_name", "Léon"),
+            ("roles[1]", "nurse"),
+            ("roles[4]", "phlebotomist"),
+            ("password", TEST_PASSWORD),
+        ];
+        let created = server.call("create_account", &form).await;
+        assert_eq!(created.status(), 200);
+        let account_id = created.json::<i64>().await.unwrap().to_string();
+        let taken = server.call("create_account", &form).await;
+        assert_eq!(taken.status(), 400);
+        assert!(taken.text().await.unwrap().contains("AlreadyTaken"));
+        // The new person signs in with the roles given.
+        let newcomer = TestServer::start(db.store.clone()).await;
+        assert_eq!(newcomer.sign_in("new.nurse", TEST_PASSWORD).await.status(), 200);
+        let user = session_state(&newcomer).await.user.unwrap();
+        assert_eq!(user.roles, [StaffRole::Nurse, StaffRole::Phlebotomist]);
+        // Certifications with expiry dates; bad ones refused.
+        for (kind, date) in [("wizardry", "2030-01-01"), ("bls", "31/12/2030"), ("bls", "")] {
+            let refused = server
+                .call(
+                    "set_certification",
+                    &[("account_id", &account_id), ("kind", kind), ("expires_on", date)],
+                )
+                .await;
+            assert_eq!(refused.status(), 400, "{kind} {date}");
+        }
+        assert_eq!(
+            server
+                .call(
+                    "set_certification",
+                    &[
+                        ("account_id", &account_id),
+                        ("kind", "phlebotomy"),
+                        ("expires_on", "2030-06-30")
+                    ]
+                )
+                .await
+                .status(),
+            200
+        );
+        let detail: plateau_app::accounts::AccountDetail = server
+            .call("account", &[("account_id", &account_id)])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(detail.certifications.len(), 1);
+        assert_eq!(detail.sessions.len(), 1);
+        // Roles change; deactivation ends the sessions and refuses sign-in like a wrong password.
+        assert_eq!(
+            server
+                .call(
+                    "update_account",
+                    &[
+                        ("account_id", &account_id),
+                        ("family_name", "Petit"),
+                        ("given_name", "Léon"),
+                        ("roles[0]", "medical_assistant")
+                    ]
+                )
+                .await
+                .status(),
+            200
+        );
+        assert_eq!(
+            server
+                .call(
+                    "set_account_active",
+                    &[("account_id", &account_id), ("active", "false")]
+                )
+                .await
+                .status(),
+            200
+        );
+        assert_eq!(
+            newcomer
+                .call("session", &[])
+                .await
+                .json::<SessionState>()
+                .await
+                .unwrap()
+                .user,
+            None
+        );
+        let refused = newcomer.sign_in("new.nurse", TEST_PASSWORD).await;
+        assert_eq!(refused.status(), 401);
+        assert_eq!(refused.text().await.unwrap(), r#""SignInRefused""#);
+        // An administrator cannot lock themselves out.
+        let own = plateau_app::fetch_scalar!(
+            db.store.read(),
+            i64,
+            "SELECT id FROM account WHERE username = 'n.faure'"
+        )
+        .unwrap()
+        .to_string();
+        assert_eq!(
+            server
+                .call("set_account_active", &[("account_id", &own), ("active", "false")])
+                .await
+                .status(),
+            400
+        );
+        assert_eq!(
+            server.call("account", &[("account_id", "999999")]).await.status(),
+            404
+        );
+        for action in [
+            "account.create",
+            "account.update",
+            "account.deactivate",
+            "certification.set",
+        ] {
+            assert_eq!(audit_rows(&db, action, "allowed").await, 1, "{action}");
+        }
+        // The admin pages render the list and the account.
+        let (status, page) = server.get_html("/admin/accounts", "en").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("new.nurse") && page.contains("Deactivated"));
+        let (status, page) = server
+            .get_html(&format!("/admin/accounts/{account_id}"), "en")
+            .await;
+        assert_eq!(status, 200);
+        assert!(
+            page.contains("Phlebotomy") && page.contains("2030-06-30"),
+            "{page}"
+        );
+    }
+);
+
+on_both_databases!(the_audit_trail_filters_and_exports_as_csv, |db| {
+    let server = demo_server(&db).await;
+    server.sign_in_demo("c.lefevre").await;
+    server
+        .call("room", &[("room_id", &room_id(&db, "E1").await)])
+        .await;
+    server.sign_in_demo("n.faure").await;
+    async fn csv(server: &TestServer, query: &str) -> (u16, String) {
+        let response = server.get(&format!("/audit.csv{query}")).await;
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+    let csv_of = |query: &'static str| csv(&server, query);
+    let (status, csv) = csv_of("?username=c.lefevre").await;
+    assert_eq!(status, 200);
+    let mut lines = csv.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("id,at_utc,username,roles,action"));
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.len() >= 2, "{csv}");
+    assert!(
+        rows.iter().all(|r| r.split(',').nth(2) == Some("c.lefevre")),
+        "{csv}"
+    );
+    assert!(rows
+        .iter()
+        .any(|r| r.contains("patient.read") && r.contains("DEMO-0001")));
+    let (_, by_patient) = csv_of("?patient=DEMO-0001").await;
+    assert!(by_patient.lines().skip(1).all(|r| r.contains("DEMO-0001")));
+    let (_, future) = csv_of("?from=2999-01-01").await;
+    assert_eq!(future.lines().count(), 1, "header only");
+    assert_eq!(csv_of("?from=yesterday").await.0, 400);
+    assert_eq!(csv_of("?from=2026-02-01&to=2026-01-01").await.0, 400);
+    // The page shows the same trail; reading and exporting it are audited too.
+    let (status, page) = server.get_html("/admin/audit?username=c.lefevre", "en").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("patient.read"));
+    assert!(audit_rows(&db, "audit.export", "allowed").await >= 3);
+    assert!(audit_rows(&db, "audit.read", "allowed").await >= 1);
+    // Not for anyone else.
+    server.sign_in_demo("j.morel").await;
+    assert_eq!(csv_of("").await.0, 403);
+});
+
+on_both_databases!(tampered_cookies_and_overlong_fields_get_clear_refusals, |db| {
+    let server = demo_server(&db).await;
+    for cookie in [
+        "garbage",
+        "'; DROP TABLE session; --",
+        &"A".repeat(43),
+        &"é".repeat(30),
+    ] {
+        server.set_token(Some(cookie.to_owned()));
+        let response = server.call("rooms", &[]).await;
+        assert_eq!(response.status(), 401, "{cookie}");
+        if cookie.is_ascii() {
+            let cleared = response
+                .headers()
+                .get("set-cookie")
+                .map(|v| v.to_str().unwrap().to_owned());
+            assert!(cleared.is_some_and(|c| c.contains("Max-Age=0")), "{cookie}");
+        }
+    }
+    server.set_token(None);
+    let long_name = "a".repeat(65);
+    let long_password = "p".repeat(129);
+    for (username, password) in [
+        ("", "x"),
+        ("c.lefevre", ""),
+        (long_name.as_str(), "x"),
+        ("c.lefevre", long_password.as_str()),
+    ] {
+        let response = server.sign_in(username, password).await;
+        assert_eq!(response.status(), 400, "{username:?}");
+        assert!(response.text().await.unwrap().contains("Invalid"));
+    }
+    assert_eq!(
+        server
+            .call("sign_in", &[("username", "c.lefevre")])
+            .await
+            .status(),
+        400,
+        "missing field"
+    );
+    // A sign-in may only send the browser to a page of this site.
+    let response = server
+        .client
+        .post(server.url("/api/sign_in"))
+        .header("origin", server.origin())
+        .header("accept", "application/json")
+        .form(&[
+            ("username", "c.lefevre"),
+            ("password", DEMO_PASSWORD),
+            ("next", "//evil.example/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.json::<String>().await.unwrap(), "/");
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM sign_in_throttle").await,
+        0,
+        "bad input is not a failed try"
+    );
+});
+
+on_both_databases!(a_plain_form_sign_in_works_without_javascript, |db| {
+    let server = demo_server(&db).await;
+    let response = server
+        .client
+        .post(server.url("/api/sign_in"))
+        .header("origin", server.origin())
+        .header("accept", "text/html")
+        .form(&[
+            ("username", "i.chevalier"),
+            ("password", DEMO_PASSWORD),
+            ("next", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    // A lab technician lands on the lab, their first screen.
+    assert_eq!(response.headers().get("location").unwrap(), "/lab");
+    server.set_token(common::session_token_in(&response));
+    let (status, page) = server.get_html("/lab", "en").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Inès Chevalier"));
+    // Role-specific navigation: the lab, not the rooms, the board or the accounts.
+    assert!(
+        page.contains(r#"href="/lab""#)
+            && !page.contains(r#"href="/board""#)
+            && !page.contains(r#"href="/admin/accounts""#)
+    );
+});
