@@ -83,6 +83,13 @@ impl AppError {
         error
     }
 
+    /// `Unauthenticated`, with the server's answer set to 401.
+    pub fn unauthenticated() -> Self {
+        let error = AppError::Unauthenticated;
+        set_response_status(&error);
+        error
+    }
+
     /// `NotFound`, with the server's answer set to 404.
     pub fn not_found() -> Self {
         let error = AppError::NotFound;

@@ -29,7 +29,7 @@ test.describe('signing in', () => {
     const expectations: [string, string[], string[]][] = [
       ['i.chevalier', ['Laboratoire'], ['Salles', 'Tableau', 'Comptes']],
       ['s.lambert', ['Salles', 'Tableau'], ['Laboratoire', 'Comptes', 'Accès d\'urgence']],
-      ['n.faure', ['Comptes', 'Journal d\'audit', 'Accès d\'urgence'], ['Salles', 'Laboratoire']],
+      ['n.faure', ['Comptes', 'Journal d\'audit'], ['Salles', 'Laboratoire', 'Accès d\'urgence']],
       ['j.morel', ['Salles', 'Tableau', 'Laboratoire', 'Accès d\'urgence'], ['Comptes']],
     ];
     for (const [user, shown, hidden] of expectations) {
@@ -112,7 +112,7 @@ test.describe('administration', () => {
     await expect(page.getByRole('heading', { name: 'Nouveau compte' })).toBeVisible();
     await page.getByLabel('Prénom').fill('Léon');
     await page.getByLabel('Nom', { exact: true }).fill('Petitjean');
-    await page.getByLabel('Identifiant').fill('Bad Name');
+    await page.getByLabel('Identifiant').fill('c.lefevre');
     await page.getByLabel('Infirmier(ère)').check();
     await page.getByLabel('Mot de passe initial').fill('un mot de passe long');
     await page.getByRole('button', { name: 'Créer' }).tap();

@@ -159,6 +159,7 @@ async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         ..Default::default()
     };
     let store = open_store(&args.database).await?;
+    plateau_app::auth::password::warm_up().await;
     if args.demo {
         seed_demo(&store).await?;
     }

@@ -45,7 +45,7 @@ pub async fn guard_requests(State(state): State<AppState>, request: Request, nex
         None => None,
     };
     if let Some(principal) = &principal {
-        if let Err(error) = session::touch(&state.store, principal, now).await {
+        if let Err(error) = session::touch(&state.store, principal, now, settings.idle_lock).await {
             tracing::warn!(%error, "could not record session activity");
         }
     }
@@ -86,7 +86,13 @@ pub async fn guard_requests(State(state): State<AppState>, request: Request, nex
         }
     };
     let mut response = with_security_headers(response, &settings);
-    if stale_cookie {
+    // ...unless this very response signed someone in.
+    let sets_session = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(format!("{SESSION_COOKIE}=").as_bytes()));
+    if stale_cookie && !sets_session {
         if let Ok(value) = HeaderValue::from_str(&session_cookie(None, &settings)) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }

@@ -962,3 +962,171 @@ on_both_databases!(a_plain_form_sign_in_works_without_javascript, |db| {
             && !page.contains(r#"href="/admin/accounts""#)
     );
 });
+
+on_both_databases!(tries_sent_at_the_same_moment_are_all_counted, |db| {
+    let server = std::sync::Arc::new(demo_server(&db).await);
+    // Ten wrong passwords at once: only the allowance gets a verdict, the rest wait.
+    let tries = (0..10).map(|_| {
+        let server = server.clone();
+        tokio::spawn(async move {
+            server
+                .sign_in("h.mercier", "a wrong password")
+                .await
+                .status()
+                .as_u16()
+        })
+    });
+    let mut statuses = Vec::new();
+    for t in tries {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 4, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 6, "{statuses:?}");
+    // Eight wrong PINs at once on a locked tablet: five are counted, the session ends.
+    server.sign_in_demo("a.diallo").await;
+    assert_eq!(server.call("lock", &[]).await.status(), 200);
+    let pins = (0..8).map(|_| {
+        let server = server.clone();
+        tokio::spawn(async move {
+            server
+                .call("unlock", &[("secret", "0000")])
+                .await
+                .status()
+                .as_u16()
+        })
+    });
+    for p in pins {
+        assert_ne!(p.await.unwrap(), 200);
+    }
+    assert_eq!(server.call("unlock", &[("secret", DEMO_PIN)]).await.status(), 401);
+    let failures = plateau_app::fetch_scalar!(
+        db.store.read(),
+        i64,
+        "SELECT s.pin_failures FROM session s JOIN account a ON a.id = s.account_id WHERE a.username = 'a.diallo'"
+    )
+    .unwrap();
+    assert_eq!(failures, 5);
+});
+
+on_both_databases!(
+    lists_name_every_patient_but_show_details_only_to_their_carers,
+    |db| {
+        let server = demo_server(&db).await;
+        let reason_in = |snapshot: &plateau_app::rooms::RoomsSnapshot, code: &str| {
+            let room = snapshot.rooms.iter().find(|r| r.room.code == code).unwrap();
+            room.occupant.as_ref().unwrap().reason.clone()
+        };
+        server.sign_in_demo("c.lefevre").await;
+        let rooms: plateau_app::rooms::RoomsSnapshot = server.call("rooms", &[]).await.json().await.unwrap();
+        assert!(!reason_in(&rooms, "E1").is_empty(), "on her care team");
+        assert!(reason_in(&rooms, "S3").is_empty(), "not on her care team");
+        // Front desk: names to route patients, no clinical detail.
+        server.sign_in_demo("s.lambert").await;
+        let rooms: plateau_app::rooms::RoomsSnapshot = server.call("rooms", &[]).await.json().await.unwrap();
+        assert!(rooms
+            .rooms
+            .iter()
+            .filter_map(|r| r.occupant.as_ref())
+            .all(|o| o.reason.is_empty()));
+        let board: plateau_app::board::BoardSnapshot = server.call("board", &[]).await.json().await.unwrap();
+        assert!(board.waiting.iter().all(|w| w.reason.is_empty()) && !board.waiting.is_empty());
+        // One audit row per patient shown.
+        let occupants = rooms.rooms.iter().filter(|r| r.occupant.is_some()).count() as i64;
+        let rows = plateau_app::fetch_scalar!(
+        db.store.read(),
+        i64,
+        "SELECT COUNT(*) FROM audit_event WHERE action = 'rooms.read' AND username = 's.lambert' AND patient_id IS NOT NULL"
+    )
+    .unwrap();
+        assert_eq!(rows, occupants);
+    }
+);
+
+on_both_databases!(
+    nobody_changes_their_own_roles_or_reviews_their_own_emergency_access,
+    |db| {
+        let server = demo_server(&db).await;
+        server.sign_in_demo("n.faure").await;
+        let own = plateau_app::fetch_scalar!(
+            db.store.read(),
+            i64,
+            "SELECT id FROM account WHERE username = 'n.faure'"
+        )
+        .unwrap()
+        .to_string();
+        let promote = [
+            ("account_id", own.as_str()),
+            ("family_name", "Faure"),
+            ("given_name", "Nicolas"),
+            ("roles[0]", "administrator"),
+            ("roles[1]", "supervisor"),
+        ];
+        assert_eq!(server.call("update_account", &promote).await.status(), 400);
+        // Renaming oneself with the same roles is fine.
+        let rename = [
+            ("account_id", own.as_str()),
+            ("family_name", "Faure"),
+            ("given_name", "Nico"),
+            ("roles[0]", "administrator"),
+        ];
+        assert_eq!(server.call("update_account", &rename).await.status(), 200);
+        // A nurse who is also a supervisor breaks the glass; she cannot review it herself.
+        server.sign_in_demo("j.morel").await;
+        let pid = plateau_app::fetch_scalar!(
+            db.store.read(),
+            i64,
+            "SELECT id FROM patient WHERE record_number = 'DEMO-0002'"
+        )
+        .unwrap()
+        .to_string();
+        assert_eq!(
+            server
+                .call(
+                    "break_glass",
+                    &[
+                        ("patient_id", &pid),
+                        ("reason", "Covering the room while the team is away")
+                    ]
+                )
+                .await
+                .status(),
+            200
+        );
+        let log: Vec<plateau_app::care::BreakGlassEntry> =
+            server.call("break_glass_log", &[]).await.json().await.unwrap();
+        let id = log[0].id.to_string();
+        assert_eq!(
+            server.call("review_break_glass", &[("id", &id)]).await.status(),
+            404
+        );
+        server.sign_in_demo("t.nguyen").await;
+        assert_eq!(
+            server.call("review_break_glass", &[("id", &id)]).await.status(),
+            200
+        );
+    }
+);
+
+on_both_databases!(signing_in_over_a_dead_cookie_keeps_the_new_session, |db| {
+    let server = demo_server(&db).await;
+    server.set_token(Some("A".repeat(43)));
+    let response = server
+        .client
+        .post(server.url("/api/sign_in"))
+        .header("origin", server.origin())
+        .header("accept", "application/json")
+        .header("cookie", server.cookie().unwrap())
+        .form(&[("username", "c.lefevre"), ("password", DEMO_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cookies: Vec<&str> = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert_eq!(cookies.len(), 1, "{cookies:?}");
+    assert!(!cookies[0].contains("Max-Age=0"));
+});

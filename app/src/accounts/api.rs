@@ -188,6 +188,11 @@ pub async fn update_account(
     let person = check_person(&mut checks, &family_name, &given_name, &roles);
     checks.finish()?;
     let (principal, store, facility_id, _) = administration().await?;
+    // Nobody changes their own roles: an administrator could otherwise lock the clinic
+    // out of administration, or give themselves access to patients.
+    if account_id == principal.account_id && person.roles != principal.roles {
+        return Err(AppError::invalid("roles", crate::error::Problem::NotAllowed));
+    }
     let staff_member_id = super::store::staff_member_of(&store, facility_id, account_id)
         .await
         .map_err(|_| AppError::not_found())?;

@@ -92,6 +92,16 @@ pub async fn record_in(tx: &mut Tx, entry: Entry) -> Result<(), StoreError> {
     insert(tx, entry, Utc::now()).await
 }
 
+/// Writes several entries in one transaction (a list that shows several patients).
+pub async fn record_all(store: &Store, entries: Vec<Entry>) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
+    let at = Utc::now();
+    for entry in entries {
+        insert(&mut tx, entry, at).await?;
+    }
+    tx.commit().await
+}
+
 /// Writes `entry` on its own (reads and refusals, which change nothing else).
 pub async fn record(store: &Store, entry: Entry) -> Result<(), StoreError> {
     let mut tx = store.begin().await?;

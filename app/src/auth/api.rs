@@ -52,28 +52,27 @@ pub async fn sign_in(username: String, password: String, next: Option<String>) -
 
     let store = crate::store::from_context()?;
     let now = Utc::now();
-    if let Some(until) = throttle::closed_until(&store, &username, now).await? {
-        audit::record(
-            &store,
-            Entry::anonymous(&username, "sign_in", Outcome::Refused).detail("throttled"),
-        )
-        .await?;
-        return Err(too_many_attempts(until, now));
-    }
+    // The try is counted before the password is checked (and forgotten on success).
+    let closes_until = match throttle::take_attempt(&store, &username, now).await? {
+        throttle::Attempt::Closed { until } => {
+            let entry =
+                Entry::anonymous(&username, "sign_in", Outcome::Refused).detail("paused after failures");
+            audit::record(&store, entry).await?;
+            return Err(too_many_attempts(until, now));
+        }
+        throttle::Attempt::Allowed { closes_until } => closes_until,
+    };
     let credentials = crate::accounts::store::credentials(&store, &username).await?;
     let usable = credentials.as_ref().filter(|c| c.active);
     let matched = password::verify(password, usable.map(|c| c.password_hash.clone())).await;
     let Some(account) = usable.filter(|_| matched) else {
-        let mut tx = store.begin().await?;
-        let closed = throttle::failed(&mut tx, &username, now).await?;
         let mut entry =
             Entry::anonymous(&username, "sign_in", Outcome::Refused).detail("wrong username or password");
         if let Some(c) = &credentials {
             entry = entry.account(c.account_id);
         }
-        audit::record_in(&mut tx, entry).await?;
-        tx.commit().await?;
-        let error = match closed {
+        audit::record(&store, entry).await?;
+        let error = match closes_until {
             Some(until) => too_many_attempts(until, now),
             None => AppError::SignInRefused,
         };
@@ -227,17 +226,35 @@ pub async fn unlock(secret: String) -> Result<(), AppError> {
     checks.finish()?;
     let store = crate::store::from_context()?;
     let now = chrono::Utc::now();
+    let record = format!("session/{}", principal.session_id);
+    // The try is counted first, atomically, so that tries sent together cannot exceed
+    // the limit; a session past it (or ended meanwhile) is not unlocked at all.
+    let mut tx = store.begin().await?;
+    let tries = super::session::count_pin_try(&mut tx, principal.session_id, PIN_TRIES).await?;
+    if tries.is_none() {
+        super::session::end(
+            &mut tx,
+            principal.session_id,
+            super::session::EndReason::PinFailures,
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let Some(tries) = tries else {
+        set_session_cookie(None, &super::guard::settings());
+        return Err(AppError::unauthenticated());
+    };
     let credentials = crate::accounts::store::credentials(&store, &principal.username)
         .await?
-        .ok_or(AppError::Unauthenticated)?;
+        .ok_or_else(AppError::unauthenticated)?;
     let hash = credentials
         .pin_hash
         .clone()
         .unwrap_or(credentials.password_hash.clone());
-    let record = format!("session/{}", principal.session_id);
+    let matched = super::password::verify(secret, Some(hash)).await;
     let mut tx = store.begin().await?;
-    if super::password::verify(secret, Some(hash)).await {
-        super::session::unlock(&mut tx, principal.session_id, now).await?;
+    if matched && super::session::unlock(&mut tx, principal.session_id, now).await? {
         audit::record_in(
             &mut tx,
             Entry::by(&principal, "screen.unlock", Outcome::Allowed).record(record),
@@ -247,12 +264,11 @@ pub async fn unlock(secret: String) -> Result<(), AppError> {
         redirect_plain_form("/");
         return Ok(());
     }
-    let failures = super::session::pin_failed(&mut tx, principal.session_id, now).await?;
     let entry = Entry::by(&principal, "screen.unlock", Outcome::Refused)
         .record(record)
-        .detail(format!("wrong PIN ({failures} of {PIN_TRIES})"));
+        .detail(format!("wrong PIN ({tries} of {PIN_TRIES})"));
     audit::record_in(&mut tx, entry).await?;
-    let error = if failures >= PIN_TRIES {
+    let error = if tries >= PIN_TRIES {
         super::session::end(
             &mut tx,
             principal.session_id,
@@ -263,7 +279,10 @@ pub async fn unlock(secret: String) -> Result<(), AppError> {
         set_session_cookie(None, &super::guard::settings());
         AppError::Unauthenticated
     } else {
-        AppError::invalid("secret", Problem::Incorrect)
+        AppError::Invalid(vec![crate::error::FieldError {
+            field: "secret".into(),
+            problem: Problem::Incorrect,
+        }])
     };
     tx.commit().await?;
     crate::error::set_response_status(&error);
@@ -379,15 +398,23 @@ async fn confirm_password(
     principal: &super::Principal,
     password: String,
 ) -> Result<(), AppError> {
+    use super::throttle;
     use crate::audit::{self, Entry, Outcome};
     use crate::error::Problem;
+    if password.is_empty() || password.chars().count() > super::password::PASSWORD_MAX {
+        return Err(AppError::invalid("password", Problem::Incorrect));
+    }
+    // Counted like a sign-in: someone at an unlocked tablet cannot guess the password.
+    let now = chrono::Utc::now();
+    if let throttle::Attempt::Closed { until } =
+        throttle::take_attempt(store, &principal.username, now).await?
+    {
+        return Err(too_many_attempts(until, now));
+    }
     let hash = crate::accounts::store::credentials(store, &principal.username)
         .await?
         .map(|c| c.password_hash);
-    if password.is_empty()
-        || password.chars().count() > super::password::PASSWORD_MAX
-        || !super::password::verify(password, hash).await
-    {
+    if !super::password::verify(password, hash).await {
         audit::record(
             store,
             Entry::by(principal, "account.confirm_password", Outcome::Refused),
@@ -395,6 +422,9 @@ async fn confirm_password(
         .await?;
         return Err(AppError::invalid("password", Problem::Incorrect));
     }
+    let mut tx = store.begin().await?;
+    throttle::succeeded(&mut tx, &principal.username).await?;
+    tx.commit().await?;
     Ok(())
 }
 

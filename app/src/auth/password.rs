@@ -43,17 +43,25 @@ pub async fn hash(secret: String) -> Result<String, crate::store::StoreError> {
 /// instead, so that an unknown username takes as long as a wrong password.
 pub async fn verify(secret: String, phc: Option<String>) -> bool {
     let known = phc.is_some();
-    let phc = phc.unwrap_or_else(|| dummy_hash().to_owned());
-    let matched = tokio::task::spawn_blocking(move || match PasswordHash::new(&phc) {
-        Ok(parsed) => hasher().verify_password(secret.as_bytes(), &parsed).is_ok(),
-        Err(error) => {
-            tracing::error!(%error, "stored password hash cannot be read");
-            false
+    let matched = tokio::task::spawn_blocking(move || {
+        let phc = phc.unwrap_or_else(|| dummy_hash().to_owned());
+        match PasswordHash::new(&phc) {
+            Ok(parsed) => hasher().verify_password(secret.as_bytes(), &parsed).is_ok(),
+            Err(error) => {
+                tracing::error!(%error, "stored password hash cannot be read");
+                false
+            }
         }
     })
     .await
     .unwrap_or(false);
     known && matched
+}
+
+/// Computes the stand-in hash for unknown usernames now, at start-up, so that the first
+/// such sign-in takes no longer than any other.
+pub async fn warm_up() {
+    let _ = tokio::task::spawn_blocking(dummy_hash).await;
 }
 
 fn dummy_hash() -> &'static str {

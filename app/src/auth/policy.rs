@@ -18,7 +18,8 @@ coded_enum! {
         OpenAnyPatient = "open_any_patient",
         /// Emergency access to a patient outside one's assignments, with a reason.
         BreakGlass = "break_glass",
-        /// The list of emergency accesses, to review them.
+        /// The list of emergency accesses, to review them (it names patients, so it is the
+        /// supervisors', not the administrators').
         ReviewBreakGlass = "review_break_glass",
         /// The lab workstation.
         UseLab = "use_lab",
@@ -46,7 +47,7 @@ pub fn allows(role: StaffRole, capability: Capability) -> bool {
         ),
         OpenAnyPatient => matches!(role, Supervisor),
         BreakGlass => matches!(role, MedicalAssistant | Nurse | Phlebotomist | Physician),
-        ReviewBreakGlass => matches!(role, Supervisor | Administrator),
+        ReviewBreakGlass => matches!(role, Supervisor),
         UseLab => matches!(role, LabTechnician | Phlebotomist | Supervisor),
         ManageAccounts | ReadAudit => matches!(role, Administrator),
     }
@@ -226,6 +227,7 @@ mod tests {
             assert_eq!(allows(*role, Capability::BreakGlass), clinician, "{role}");
         }
         assert!(allows(StaffRole::Supervisor, Capability::ReviewBreakGlass));
+        assert!(!allows(StaffRole::Administrator, Capability::ReviewBreakGlass));
         assert!(allows(StaffRole::Supervisor, Capability::OpenAnyPatient));
         assert!(!allows(StaffRole::Physician, Capability::OpenAnyPatient));
     }

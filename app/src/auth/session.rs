@@ -149,9 +149,18 @@ pub async fn resolve(
     }))
 }
 
-/// Records activity, at most every 15 seconds, so the idle clock restarts.
-pub async fn touch(store: &Store, principal: &Principal, now: DateTime<Utc>) -> Result<(), StoreError> {
-    if principal.locked || now - principal.last_active_at < Duration::seconds(15) {
+/// Records activity so the idle clock restarts: at most every 15 seconds, or every
+/// quarter of the idle time when that is shorter.
+pub async fn touch(
+    store: &Store,
+    principal: &Principal,
+    now: DateTime<Utc>,
+    idle_lock: std::time::Duration,
+) -> Result<(), StoreError> {
+    let every = Duration::from_std(idle_lock / 4)
+        .unwrap_or(Duration::seconds(15))
+        .min(Duration::seconds(15));
+    if principal.locked || now - principal.last_active_at < every {
         return Ok(());
     }
     let mut tx = store.begin().await?;
@@ -174,26 +183,29 @@ pub async fn lock(tx: &mut Tx, session_id: i64, now: DateTime<Utc>) -> Result<()
     Ok(())
 }
 
-pub async fn unlock(tx: &mut Tx, session_id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
-    crate::execute!(
+/// Unlocks a session that is still open; false when it ended meanwhile.
+pub async fn unlock(tx: &mut Tx, session_id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let changed = crate::execute!(
         tx.exec(),
-        "UPDATE session SET locked_at = NULL, pin_failures = 0, last_active_at = $1 WHERE id = $2",
+        "UPDATE session SET locked_at = NULL, pin_failures = 0, last_active_at = $1 WHERE id = $2 AND ended_at IS NULL",
         now,
         session_id
     )?;
-    Ok(())
+    Ok(changed > 0)
 }
 
-/// Counts a wrong PIN; returns how many there have been on this lock.
-pub async fn pin_failed(tx: &mut Tx, session_id: i64, now: DateTime<Utc>) -> Result<i64, StoreError> {
-    crate::fetch_scalar!(
+/// Counts a PIN try on an open session below `limit` tries; returns this try's number,
+/// or `None` when the session has ended or used up its tries.
+pub async fn count_pin_try(tx: &mut Tx, session_id: i64, limit: i64) -> Result<Option<i64>, StoreError> {
+    Ok(crate::fetch_optional!(
         tx.exec(),
-        i64,
-        "UPDATE session SET pin_failures = pin_failures + 1, locked_at = COALESCE(locked_at, $1) \
-         WHERE id = $2 RETURNING pin_failures",
-        now,
-        session_id
-    )
+        (i64,),
+        "UPDATE session SET pin_failures = pin_failures + 1 \
+         WHERE id = $1 AND ended_at IS NULL AND pin_failures < $2 RETURNING pin_failures",
+        session_id,
+        limit
+    )?
+    .map(|(tries,)| tries))
 }
 
 pub async fn end(

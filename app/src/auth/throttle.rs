@@ -3,6 +3,14 @@
 //! exists, so the answers are the same for both.
 
 use crate::store::{Store, StoreError, Tx};
+
+/// Takes and commits one attempt on its own transaction.
+pub async fn take_attempt(store: &Store, username: &str, now: DateTime<Utc>) -> Result<Attempt, StoreError> {
+    let mut tx = store.begin().await?;
+    let attempt = attempt(&mut tx, username, now).await?;
+    tx.commit().await?;
+    Ok(attempt)
+}
 use chrono::{DateTime, Duration, Utc};
 
 /// Failures allowed before the first pause.
@@ -26,68 +34,57 @@ pub fn key(username: &str) -> String {
     username.trim().to_lowercase().chars().take(64).collect()
 }
 
-#[derive(sqlx::FromRow)]
-struct ThrottleRow {
-    failures: i64,
-    first_failure_at: DateTime<Utc>,
-    locked_until: Option<DateTime<Utc>>,
+/// Whether a try may go ahead now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Go ahead; if it fails, sign-in is closed until this time (if any).
+    Allowed { closes_until: Option<DateTime<Utc>> },
+    /// Sign-in for this username is closed until then; the password is not checked.
+    Closed { until: DateTime<Utc> },
 }
 
-/// When sign-in for `username` opens again, if it is closed now.
-pub async fn closed_until(
-    store: &Store,
-    username: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let row = crate::fetch_optional!(
-        store.read(),
-        ThrottleRow,
-        "SELECT failures, first_failure_at, locked_until FROM sign_in_throttle WHERE username = $1",
-        key(username)
-    )?;
-    Ok(row.and_then(|r| r.locked_until).filter(|until| *until > now))
-}
-
-/// Counts a failure; returns when sign-in opens again if it is now closed.
-pub async fn failed(
-    tx: &mut Tx,
-    username: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, StoreError> {
+/// Counts a try before the password is checked, in one atomic step with the check that
+/// sign-in is open, so that tries sent at the same moment cannot slip past the count. A
+/// success clears the count ([`succeeded`]); a failure leaves it.
+pub async fn attempt(tx: &mut Tx, username: &str, now: DateTime<Utc>) -> Result<Attempt, StoreError> {
     let key = key(username);
-    // Old, finished entries are forgotten so typed-in nonsense does not pile up.
+    // A streak whose pause is over and that began an hour ago starts again; old entries
+    // are forgotten so typed-in nonsense does not pile up.
     crate::execute!(
         tx.exec(),
         "DELETE FROM sign_in_throttle WHERE first_failure_at < $1 AND (locked_until IS NULL OR locked_until < $2)",
-        now - Duration::days(1),
+        now - Duration::hours(1),
         now
     )?;
-    let row = crate::fetch_optional!(
+    let counted = crate::fetch_optional!(
         tx.exec(),
-        ThrottleRow,
-        "SELECT failures, first_failure_at, locked_until FROM sign_in_throttle WHERE username = $1",
-        &key
+        (i64,),
+        "INSERT INTO sign_in_throttle (username, failures, first_failure_at, locked_until) VALUES ($1, 1, $2, NULL) \
+         ON CONFLICT (username) DO UPDATE SET failures = sign_in_throttle.failures + 1 \
+         WHERE sign_in_throttle.locked_until IS NULL OR sign_in_throttle.locked_until <= $2 \
+         RETURNING failures",
+        &key,
+        now
     )?;
-    // A streak an hour old with no lock running starts over.
-    let (failures, first) = match row {
-        Some(r)
-            if now - r.first_failure_at < Duration::hours(1) || r.locked_until.is_some_and(|u| u > now) =>
-        {
-            (r.failures + 1, r.first_failure_at)
-        }
-        _ => (1, now),
+    let Some((failures,)) = counted else {
+        let until = crate::fetch_scalar!(
+            tx.exec(),
+            Option<DateTime<Utc>>,
+            "SELECT locked_until FROM sign_in_throttle WHERE username = $1",
+            &key
+        )?;
+        return Ok(Attempt::Closed {
+            until: until.unwrap_or(now),
+        });
     };
-    let locked_until = pause_after(failures).map(|pause| now + pause);
+    let closes_until = pause_after(failures).map(|pause| now + pause);
     crate::execute!(
         tx.exec(),
-        "INSERT INTO sign_in_throttle (username, failures, first_failure_at, locked_until) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (username) DO UPDATE SET failures = $2, first_failure_at = $3, locked_until = $4",
-        &key,
-        failures,
-        first,
-        locked_until
+        "UPDATE sign_in_throttle SET locked_until = $1 WHERE username = $2",
+        closes_until,
+        &key
     )?;
-    Ok(locked_until)
+    Ok(Attempt::Allowed { closes_until })
 }
 
 /// A successful sign-in clears the count.

@@ -177,7 +177,7 @@ pub fn IdleLock() -> impl IntoView {
                         let _ = lock_screen().await;
                     });
                 } else if last_input.get_value() > last_report.get_value()
-                    && now - last_report.get_value() > 30_000.0
+                    && now - last_report.get_value() > (idle_ms / 3.0).min(30_000.0)
                 {
                     // Working without saving anything: tell the server, and learn if the
                     // session was ended from elsewhere meanwhile.

@@ -16,7 +16,6 @@ pub struct BoardSnapshot {
 
 #[server(prefix = "/api", endpoint = "board")]
 pub async fn load_board() -> Result<BoardSnapshot, AppError> {
-    use crate::audit::{self, Entry, Outcome};
     let principal = crate::auth::require(crate::auth::Capability::ViewBoard).await?;
     let store = crate::store::from_context()?;
     let (facility_id, clock) = crate::facility::current_clock(&store).await?;
@@ -28,17 +27,17 @@ pub async fn load_board() -> Result<BoardSnapshot, AppError> {
             staff: Vec::new(),
         });
     };
-    let (rooms, waiting, staff) = tokio::try_join!(
+    let (mut rooms, mut waiting, staff) = tokio::try_join!(
         crate::rooms::store::overview(&store, facility_id),
         crate::patients::store::waiting(&store, facility_id),
         crate::staff::store::list(&store, facility_id),
     )?;
-    // The board names patients in rooms and waiting: a read of patient data.
-    audit::record(
-        &store,
-        Entry::by(&principal, "board.read", Outcome::Allowed).record("board"),
-    )
-    .await?;
+    // The board names patients in rooms and waiting: a read of each one's data.
+    let shown = rooms
+        .iter_mut()
+        .filter_map(|r| r.occupant.as_mut())
+        .chain(waiting.iter_mut());
+    crate::care::show_on_list(&store, &principal, "board", shown).await?;
     Ok(BoardSnapshot {
         clock,
         rooms,

@@ -49,6 +49,41 @@ pub async fn break_glass(patient_id: i64, reason: String) -> Result<(), AppError
     Ok(())
 }
 
+/// Prepares patients on a list (rooms screen, board) for `principal`: the clinical
+/// details (the reason for the visit) of patients they may not open are left out, and one
+/// audit row per patient shown records the read.
+#[cfg(feature = "ssr")]
+pub async fn show_on_list<'a>(
+    store: &crate::store::Store,
+    principal: &crate::auth::Principal,
+    list: &str,
+    visits: impl IntoIterator<Item = &'a mut crate::patients::PatientVisit>,
+) -> Result<(), AppError> {
+    use crate::audit::{Entry, Outcome};
+    let visible = super::store::visible(store, principal, chrono::Utc::now()).await?;
+    let mut entries = Vec::new();
+    for visit in visits {
+        let details = visible.details_of(visit.visit_id, visit.patient.id);
+        if !details {
+            visit.reason.clear();
+        }
+        let entry = Entry::by(principal, &format!("{list}.read"), Outcome::Allowed)
+            .patient(visit.patient.id)
+            .record(format!("visit/{}", visit.visit_id))
+            .detail(if details {
+                "identity and reason"
+            } else {
+                "identity"
+            });
+        entries.push(entry);
+    }
+    if entries.is_empty() {
+        entries.push(Entry::by(principal, &format!("{list}.read"), Outcome::Allowed).record(list.to_owned()));
+    }
+    crate::audit::record_all(store, entries).await?;
+    Ok(())
+}
+
 #[server(prefix = "/api", endpoint = "break_glass_log")]
 pub async fn break_glass_log() -> Result<Vec<BreakGlassEntry>, AppError> {
     use crate::audit::{self, Entry, Outcome};
@@ -77,8 +112,10 @@ pub async fn review_break_glass(id: i64) -> Result<(), AppError> {
         return Err(AppError::invalid("id", crate::error::Problem::Malformed));
     }
     let store = crate::store::from_context()?;
+    let (facility_id, clock) = crate::facility::current_clock(&store).await?;
+    let facility_id = facility_id.ok_or_else(AppError::not_found)?;
     let mut tx = store.begin().await?;
-    if !super::store::review(&mut tx, id, principal.account_id, chrono::Utc::now()).await? {
+    if !super::store::review(&mut tx, facility_id, id, principal.account_id, clock.now).await? {
         return Err(AppError::not_found());
     }
     audit::record_in(

@@ -58,6 +58,60 @@ pub async fn access_to(
     Ok((broken > 0).then_some(PatientAccess::BreakGlass))
 }
 
+/// What a person may see of the patients on a list (rooms, board): everyone's
+/// identifiers, and the clinical details of those they may open.
+pub struct Visible {
+    any_patient: bool,
+    care_visits: Vec<i64>,
+    broken_patients: Vec<i64>,
+}
+
+impl Visible {
+    pub fn details_of(&self, visit_id: i64, patient_id: i64) -> bool {
+        self.any_patient || self.care_visits.contains(&visit_id) || self.broken_patients.contains(&patient_id)
+    }
+}
+
+/// Reads, in two queries, whose details `principal` may see on a list.
+pub async fn visible(
+    store: &Store,
+    principal: &Principal,
+    now: DateTime<Utc>,
+) -> Result<Visible, StoreError> {
+    if !principal.can(Capability::OpenPatient) {
+        return Ok(Visible {
+            any_patient: false,
+            care_visits: Vec::new(),
+            broken_patients: Vec::new(),
+        });
+    }
+    if principal.can(Capability::OpenAnyPatient) {
+        return Ok(Visible {
+            any_patient: true,
+            care_visits: Vec::new(),
+            broken_patients: Vec::new(),
+        });
+    }
+    let care_visits = crate::fetch_all!(
+        store.read(),
+        (i64,),
+        "SELECT visit_id FROM care_assignment WHERE staff_member_id = $1",
+        principal.staff_member_id
+    )?;
+    let broken_patients = crate::fetch_all!(
+        store.read(),
+        (i64,),
+        "SELECT patient_id FROM break_glass WHERE account_id = $1 AND expires_at > $2",
+        principal.account_id,
+        now
+    )?;
+    Ok(Visible {
+        any_patient: false,
+        care_visits: care_visits.into_iter().map(|(id,)| id).collect(),
+        broken_patients: broken_patients.into_iter().map(|(id,)| id).collect(),
+    })
+}
+
 pub async fn open(
     tx: &mut Tx,
     account_id: i64,
@@ -137,19 +191,24 @@ pub async fn log(store: &Store, facility_id: i64, limit: i64) -> Result<Vec<Brea
         .collect())
 }
 
-/// Marks an access reviewed; false when it does not exist or was reviewed already.
+/// Marks an access of `facility_id` reviewed; false when there is no such access, it was
+/// reviewed already, or it is the reviewer's own (nobody reviews themselves).
 pub async fn review(
     tx: &mut Tx,
+    facility_id: i64,
     id: i64,
     reviewer_account_id: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let changed = crate::execute!(
         tx.exec(),
-        "UPDATE break_glass SET reviewed_by = $1, reviewed_at = $2 WHERE id = $3 AND reviewed_by IS NULL",
+        "UPDATE break_glass SET reviewed_by = $1, reviewed_at = $2 \
+         WHERE id = $3 AND reviewed_by IS NULL AND account_id <> $1 \
+           AND patient_id IN (SELECT id FROM patient WHERE facility_id = $4)",
         reviewer_account_id,
         now,
-        id
+        id,
+        facility_id
     )?;
     Ok(changed > 0)
 }

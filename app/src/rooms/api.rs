@@ -36,20 +36,16 @@ pub struct RestrictedOccupant {
 
 #[server(prefix = "/api", endpoint = "rooms")]
 pub async fn list_rooms() -> Result<RoomsSnapshot, AppError> {
-    use crate::audit::{self, Entry, Outcome};
     let principal = crate::auth::require(crate::auth::Capability::ViewRooms).await?;
     let store = crate::store::from_context()?;
     let (facility_id, clock) = crate::facility::current_clock(&store).await?;
-    let rooms = match facility_id {
+    let mut rooms = match facility_id {
         Some(id) => super::store::overview(&store, id).await?,
         None => Vec::new(),
     };
-    // The rooms screen names the patients in the rooms: a read of patient data.
-    audit::record(
-        &store,
-        Entry::by(&principal, "rooms.read", Outcome::Allowed).record("rooms"),
-    )
-    .await?;
+    // The rooms screen names the patients in the rooms: a read of each one's data.
+    let shown = rooms.iter_mut().filter_map(|r| r.occupant.as_mut());
+    crate::care::show_on_list(&store, &principal, "rooms", shown).await?;
     Ok(RoomsSnapshot { clock, rooms })
 }
 
