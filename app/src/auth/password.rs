@@ -105,6 +105,7 @@ pub fn pin_problem(pin: &str) -> Option<crate::error::Problem> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::error::Problem;

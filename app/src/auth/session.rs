@@ -332,6 +332,7 @@ pub fn describe_device(user_agent: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -87,7 +87,7 @@ pub fn action_url<S: leptos::server_fn::ServerFn>() -> &'static str {
 #[component]
 pub fn ActionFeedback<S>(
     action: ServerAction<S>,
-    #[prop(optional)] done: Option<fn(&crate::i18n::Messages) -> &'static str>,
+    #[prop(optional)] done: Option<super::Label>,
 ) -> impl IntoView
 where
     S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,

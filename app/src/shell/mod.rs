@@ -213,12 +213,15 @@ fn guard<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
     }
 }
 
+/// A translated text, chosen when shown.
+pub type Label = fn(&crate::i18n::Messages) -> &'static str;
+
 /// The surfaces of Plateau this person may use, as large touch targets. `A` marks the
 /// current one with `aria-current="page"`.
 #[component]
 fn Navigation() -> impl IntoView {
     let i18n = use_i18n();
-    let links: [(&'static str, fn(&crate::i18n::Messages) -> &'static str); 7] = [
+    let links: [(&'static str, Label); 7] = [
         ("/", |t| t.nav_rooms),
         ("/board", |t| t.nav_board),
         ("/lab", |t| t.nav_lab),
@@ -377,7 +380,7 @@ pub fn Forbidden() -> impl IntoView {
 
 /// A surface that a later version of Plateau fills in; says so plainly.
 #[component]
-fn NotYetAvailable(title: fn(&crate::i18n::Messages) -> &'static str) -> impl IntoView {
+fn NotYetAvailable(title: Label) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <section class="page" aria-labelledby="page-title">
