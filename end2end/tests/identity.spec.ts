@@ -122,7 +122,7 @@ test.describe('administration', () => {
     await expect(page).toHaveURL(/\/admin\/accounts\/\d+$/);
     await expect(page.getByRole('heading', { level: 1 })).toContainText('Léon Petitjean');
     // A certification with its expiry date.
-    await page.getByLabel('Certification', { exact: true }).selectOption('bls');
+    await page.locator('select[name="kind"]').selectOption('bls');
     await page.getByLabel('Valable jusqu\'au').fill('2030-06-30');
     await page.getByRole('button', { name: 'Ajouter' }).tap();
     await expect(page.locator('.certifications li[data-kind="bls"]')).toContainText('2030-06-30');

@@ -23,7 +23,11 @@ pub async fn guard_requests(State(state): State<AppState>, request: Request, nex
     let settings = state.auth.clone();
     let path = request.uri().path().to_owned();
     if is_static(&path) {
-        return with_security_headers(next.run(request).await, &settings);
+        // No session is looked up for static files; a missing one still renders the 404
+        // page, which needs to know that nobody is signed in.
+        let meta = request_meta(&request);
+        let response = run(request, next, None, meta, settings.clone()).await;
+        return with_security_headers(response, &settings);
     }
     let unsafe_method = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method && !same_origin(request.headers()) {

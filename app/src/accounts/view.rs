@@ -7,6 +7,7 @@ use super::{
 use crate::i18n::use_i18n;
 use crate::shell::{action_url, loaded, submit_with, ActionFeedback, FormFields, NotFound};
 use crate::staff::StaffRole;
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -175,8 +176,8 @@ pub fn AccountEditPage() -> impl IntoView {
         <section class="page account-edit">
             <p><a class="button secondary" href="/admin/accounts">{move || i18n.t().accounts_title}</a></p>
             {loaded(account, move |detail| match detail {
-                Some(detail) => view! { <AccountForms detail actions/> }.into_any(),
-                None => view! { <NotFound/> }.into_any(),
+                Some(detail) => Either::Left(view! { <AccountForms detail actions/> }),
+                None => Either::Right(view! { <NotFound/> }),
             })}
         </section>
     }

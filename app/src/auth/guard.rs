@@ -82,9 +82,15 @@ pub fn request_auth() -> Result<RequestAuth, AppError> {
         })
 }
 
-/// The signed-in person, locked or not; `None` when nobody is.
+/// The signed-in person, locked or not; `None` when nobody is (or outside a request, as
+/// when a missing static file's 404 page is rendered).
 pub fn current_principal() -> Option<Principal> {
-    request_auth().ok().and_then(|auth| auth.principal)
+    leptos::prelude::use_context::<http::request::Parts>().and_then(|parts| {
+        parts
+            .extensions
+            .get::<RequestAuth>()
+            .and_then(|auth| auth.principal.clone())
+    })
 }
 
 pub fn request_meta() -> RequestMeta {

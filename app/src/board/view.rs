@@ -3,6 +3,7 @@ use crate::i18n::use_i18n;
 use crate::patients::PatientIdentity;
 use crate::rooms::{RoomGrid, RoomsSnapshot};
 use crate::shell::loaded;
+use leptos::either::Either;
 use leptos::prelude::*;
 
 #[component]
@@ -28,10 +29,10 @@ fn Board(snapshot: BoardSnapshot) -> impl IntoView {
     } = snapshot;
     let today = clock.today();
     let waiting_view = if waiting.is_empty() {
-        view! { <p class="empty">{move || i18n.t().waiting_empty}</p> }.into_any()
+        Either::Left(view! { <p class="empty">{move || i18n.t().waiting_empty}</p> })
     } else {
         let clock = clock.clone();
-        view! {
+        Either::Right(view! {
             <ol class="queue">
                 {waiting
                     .into_iter()
@@ -51,13 +52,12 @@ fn Board(snapshot: BoardSnapshot) -> impl IntoView {
                     })
                     .collect_view()}
             </ol>
-        }
-        .into_any()
+        })
     };
     let staff_view = if staff.is_empty() {
-        view! { <p class="empty">{move || i18n.t().staff_empty}</p> }.into_any()
+        Either::Left(view! { <p class="empty">{move || i18n.t().staff_empty}</p> })
     } else {
-        view! {
+        Either::Right(view! {
             <ul class="staff-list">
                 {staff
                     .into_iter()
@@ -80,8 +80,7 @@ fn Board(snapshot: BoardSnapshot) -> impl IntoView {
                     })
                     .collect_view()}
             </ul>
-        }
-        .into_any()
+        })
     };
     view! {
         <div class="board-layout">

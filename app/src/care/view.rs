@@ -3,6 +3,7 @@
 use super::{break_glass_log, BreakGlass, ReviewBreakGlass};
 use crate::i18n::use_i18n;
 use crate::shell::{action_url, loaded, submit_with, ActionFeedback};
+use leptos::either::Either;
 use leptos::prelude::*;
 
 /// Shown in place of a patient who is not in this person's care. `on_opened` runs once
@@ -47,9 +48,9 @@ pub fn BreakGlassLogPage() -> impl IntoView {
             <ActionFeedback action=review/>
             {loaded(entries, move |list| {
                 if list.is_empty() {
-                    return view! { <p class="empty">{move || i18n.t().break_glass_none}</p> }.into_any();
+                    return Either::Left(view! { <p class="empty">{move || i18n.t().break_glass_none}</p> });
                 }
-                view! {
+                Either::Right(view! {
                     <table class="data-table">
                         <thead>
                             <tr>
@@ -75,14 +76,14 @@ pub fn BreakGlassLogPage() -> impl IntoView {
                                             <td>{e.reason}</td>
                                             <td>
                                                 {match e.reviewed_by {
-                                                    Some(reviewer) => view! { <span>{move || (i18n.t().reviewed_by)(&reviewer)}</span> }.into_any(),
-                                                    None => view! {
+                                                    Some(reviewer) => Either::Left(view! { <span>{move || (i18n.t().reviewed_by)(&reviewer)}</span> }),
+                                                    None => Either::Right(view! {
                                                         <form method="post" action={action_url::<ReviewBreakGlass>()}
                                                             on:submit={submit_with(review, move |_| ReviewBreakGlass { id })}>
                                                             <input type="hidden" name="id" value=id.to_string()/>
                                                             <button type="submit" class="button secondary">{move || i18n.t().mark_reviewed}</button>
                                                         </form>
-                                                    }.into_any(),
+                                                    }),
                                                 }}
                                             </td>
                                         </tr>
@@ -91,8 +92,7 @@ pub fn BreakGlassLogPage() -> impl IntoView {
                                 .collect_view()}
                         </tbody>
                     </table>
-                }
-                .into_any()
+                })
             })}
         </section>
     }

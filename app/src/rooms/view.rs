@@ -5,6 +5,7 @@ use crate::facility::FacilityClock;
 use crate::i18n::use_i18n;
 use crate::patients::PatientIdentity;
 use crate::shell::{loaded, NotFound};
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -25,10 +26,10 @@ pub fn RoomsPage() -> impl IntoView {
 pub fn RoomGrid(snapshot: RoomsSnapshot) -> impl IntoView {
     let i18n = use_i18n();
     if snapshot.rooms.is_empty() {
-        return view! { <p class="empty">{move || i18n.t().rooms_empty}</p> }.into_any();
+        return Either::Left(view! { <p class="empty">{move || i18n.t().rooms_empty}</p> });
     }
     let clock = snapshot.clock;
-    view! {
+    Either::Right(view! {
         <ul class="room-grid">
             {snapshot
                 .rooms
@@ -36,8 +37,7 @@ pub fn RoomGrid(snapshot: RoomsSnapshot) -> impl IntoView {
                 .map(|overview| view! { <RoomCard overview clock=clock.clone()/> })
                 .collect_view()}
         </ul>
-    }
-    .into_any()
+    })
 }
 
 /// One room as a large touch target that opens the room.
@@ -85,16 +85,17 @@ fn RoomSummary(
         </p>
         {match occupant {
             Some(occupant) => {
-                view! {
+                let reason = (!occupant.reason.is_empty())
+                    .then(|| view! { <p class="visit-reason">{occupant.reason}</p> });
+                EitherOf3::A(view! {
                     <PatientIdentity patient=occupant.patient today/>
-                    <p class="visit-reason">{occupant.reason}</p>
-                }
-                    .into_any()
+                    {reason}
+                })
             }
             None if occupant_hidden => {
-                view! { <p class="room-occupied">{move || i18n.t().patient_present}</p> }.into_any()
+                EitherOf3::B(view! { <p class="room-occupied">{move || i18n.t().patient_present}</p> })
             }
-            None => view! { <p class="room-free">{move || i18n.t().room_free}</p> }.into_any(),
+            None => EitherOf3::C(view! { <p class="room-free">{move || i18n.t().room_free}</p> }),
         }}
     }
 }
@@ -129,8 +130,8 @@ pub fn RoomPage() -> impl IntoView {
                 <a class="button secondary" href="/">{move || i18n.t().back_to_rooms}</a>
             </p>
             {loaded(room, move |snapshot| match snapshot {
-                Some(snapshot) => view! { <RoomDetail snapshot reload/> }.into_any(),
-                None => view! { <NotFound/> }.into_any(),
+                Some(snapshot) => Either::Left(view! { <RoomDetail snapshot reload/> }),
+                None => Either::Right(view! { <NotFound/> }),
             })}
         </section>
     }

@@ -7,6 +7,7 @@
 
 use crate::error::AppError;
 use crate::i18n::use_i18n;
+use leptos::either::Either;
 use leptos::prelude::*;
 
 /// The fields of a submitted form, read in the browser. Empty during server rendering.
@@ -96,18 +97,16 @@ where
     let i18n = use_i18n();
     move || {
         if action.pending().get() {
-            return view! { <p class="form-status" role="status">{i18n.t().working}</p> }.into_any();
+            return Some(Either::Left(
+                view! { <p class="form-status" role="status">{i18n.t().working}</p> },
+            ));
         }
-        match action.value().get() {
-            Some(Err(error)) => {
-                view! { <p class="form-error" role="alert">{i18n.t().error(&error)}</p> }.into_any()
-            }
-            Some(Ok(_)) => match done {
-                Some(done) => view! { <p class="form-status" role="status">{done(i18n.t())}</p> }.into_any(),
-                None => ().into_any(),
-            },
-            None => ().into_any(),
-        }
+        let message = match action.value().get()? {
+            Err(error) => (i18n.t().error(&error), "form-error", "alert"),
+            Ok(_) => (done?(i18n.t()).to_owned(), "form-status", "status"),
+        };
+        let (text, class, role) = message;
+        Some(Either::Right(view! { <p class=class role=role>{text}</p> }))
     }
 }
 

@@ -11,6 +11,7 @@ use crate::care::BreakGlassLogPage;
 use crate::error::AppError;
 use crate::i18n::{provide_i18n, use_i18n, Locale, SetLanguage};
 use crate::rooms::{RoomPage, RoomsPage};
+use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Html, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
@@ -206,10 +207,10 @@ fn guard<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
         }
     });
     move || match access.get() {
-        PageAccess::Open => page().into_any(),
-        PageAccess::Locked => view! { <LockScreen/> }.into_any(),
-        PageAccess::SignIn => view! { <SignInPage/> }.into_any(),
-        PageAccess::Refused => view! { <Forbidden/> }.into_any(),
+        PageAccess::Open => EitherOf4::A(page()),
+        PageAccess::Locked => EitherOf4::B(view! { <LockScreen/> }),
+        PageAccess::SignIn => EitherOf4::C(view! { <SignInPage/> }),
+        PageAccess::Refused => EitherOf4::D(view! { <Forbidden/> }),
     }
 }
 
