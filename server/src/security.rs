@@ -36,6 +36,11 @@ pub async fn guard_requests(State(state): State<AppState>, request: Request, nex
     }
 
     let meta = request_meta(&request);
+    let wants_json = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/json"));
     let token = session_token(request.headers());
     let now = Utc::now();
     let principal = match &token {
@@ -90,6 +95,14 @@ pub async fn guard_requests(State(state): State<AppState>, request: Request, nex
         }
     };
     let mut response = with_security_headers(response, &settings);
+    // A plain form (no JavaScript) whose server function failed is sent back to its page
+    // with the error in the address; browsers follow that only with a redirect status.
+    if !wants_json
+        && response.headers().contains_key("serverfnerror")
+        && response.headers().contains_key(header::LOCATION)
+    {
+        *response.status_mut() = axum::http::StatusCode::SEE_OTHER;
+    }
     // ...unless this very response signed someone in.
     let sets_session = response
         .headers()

@@ -1130,3 +1130,38 @@ on_both_databases!(signing_in_over_a_dead_cookie_keeps_the_new_session, |db| {
     assert_eq!(cookies.len(), 1, "{cookies:?}");
     assert!(!cookies[0].contains("Max-Age=0"));
 });
+
+on_both_databases!(a_failed_plain_form_sign_in_comes_back_with_the_reason, |db| {
+    let server = demo_server(&db).await;
+    let response = server
+        .client
+        .post(server.url("/api/sign_in"))
+        .header("origin", server.origin())
+        .header("accept", "text/html")
+        .header("referer", server.url("/sign-in?next=/board"))
+        .form(&[
+            ("username", "c.lefevre"),
+            ("password", "not hers"),
+            ("next", "/board"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let location = response
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(location.contains("__err="), "{location}");
+    let path = location.trim_start_matches(&server.origin()).to_owned();
+    let (status, page) = server.get_html(&path, "en").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Wrong username or password."), "{page}");
+    // Nonsense in the parameter is ignored, not shown.
+    let (status, page) = server.get_html("/sign-in?__err=%%%not-base64", "en").await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("role=\"alert\""));
+});

@@ -94,6 +94,9 @@ pub fn App() -> impl IntoView {
     let user = SharedValue::new(signed_in_user).into_inner();
     let session = Session(RwSignal::new(user));
     provide_context(session);
+    // A form posted without JavaScript that failed comes back here with its error in the
+    // address; the server reads it and the page says what went wrong.
+    let form_error = SharedValue::new(failed_form_post).into_inner();
     view! {
         <Html {..} lang=move || i18n.locale().tag() dir="ltr"/>
         <Stylesheet id="leptos" href="/pkg/plateau.css"/>
@@ -112,6 +115,9 @@ pub fn App() -> impl IntoView {
                 <LanguageSwitch/>
             </header>
             <main id="main" tabindex="-1">
+                {form_error.map(|error| {
+                    view! { <p class="form-error" role="alert">{move || i18n.t().error(&error)}</p> }
+                })}
                 <Routes fallback=NotFound>
                     // Async: the server waits for the data, so every page is complete HTML
                     // that works without JavaScript and gets its real status code.
@@ -141,6 +147,53 @@ fn signed_in_user() -> Option<CurrentUser> {
     #[cfg(not(feature = "ssr"))]
     let user = None;
     user
+}
+
+/// The error of a form posted without JavaScript, which the server function sent back
+/// to the form's page in the `__err` parameter (base64 of the JSON error).
+fn failed_form_post() -> Option<AppError> {
+    #[cfg(feature = "ssr")]
+    {
+        use base64::Engine;
+        let parts = use_context::<http::request::Parts>()?;
+        let encoded = parts
+            .uri
+            .query()?
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("__err="))?;
+        let encoded = percent_decode(encoded);
+        let json = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(encoded.trim_end_matches('='))
+            .ok()?;
+        serde_json::from_slice(&json).ok()
+    }
+    #[cfg(not(feature = "ssr"))]
+    None
+}
+
+/// `%2B` to `+` and so on; anything malformed is kept as it is.
+#[cfg(feature = "ssr")]
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The person using this browser, shared with every screen.
