@@ -89,12 +89,7 @@ async fn add_user(store: &Store, args: &UserAddArgs, password: String) -> Result
     let account_id = plateau_app::accounts::store::create(&mut tx, facility_id, &account, now)
         .await
         .map_err(|e| failed(e.into()))?;
-    let roles = account
-        .roles
-        .iter()
-        .map(|r| r.code())
-        .collect::<Vec<_>>()
-        .join(",");
+    let roles = plateau_app::staff::role_codes(&account.roles);
     let entry =
         plateau_app::audit::Entry::anonymous("", "account.create", plateau_app::audit::Outcome::Allowed)
             .record(format!("account/{account_id}"))

@@ -234,15 +234,8 @@ on_both_databases!(someone_else_signing_in_on_a_locked_tablet_switches_user, |db
     assert_eq!(server.call("lock", &[]).await.status(), 200);
     // The next person signs in fully, with the same browser (and its cookie).
     let response = server
-        .client
-        .post(server.url("/api/sign_in"))
-        .header("origin", server.origin())
-        .header("accept", "application/json")
-        .header("cookie", server.cookie().unwrap())
-        .form(&[("username", "a.girard"), ("password", DEMO_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+        .sign_in_over_cookie(&[("username", "a.girard"), ("password", DEMO_PASSWORD)])
+        .await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         count(
@@ -1111,15 +1104,8 @@ on_both_databases!(signing_in_over_a_dead_cookie_keeps_the_new_session, |db| {
     let server = demo_server(&db).await;
     server.set_token(Some("A".repeat(43)));
     let response = server
-        .client
-        .post(server.url("/api/sign_in"))
-        .header("origin", server.origin())
-        .header("accept", "application/json")
-        .header("cookie", server.cookie().unwrap())
-        .form(&[("username", "c.lefevre"), ("password", DEMO_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+        .sign_in_over_cookie(&[("username", "c.lefevre"), ("password", DEMO_PASSWORD)])
+        .await;
     assert_eq!(response.status(), 200);
     let cookies: Vec<&str> = response
         .headers()

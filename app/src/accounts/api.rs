@@ -120,6 +120,14 @@ fn audit_entry(principal: &crate::auth::Principal, action: &str, account_id: i64
         .record(format!("account/{account_id}"))
 }
 
+/// The staff member behind an account of this facility; 404 for any other account.
+#[cfg(feature = "ssr")]
+async fn staff_of(store: &crate::store::Store, facility_id: i64, account_id: i64) -> Result<i64, AppError> {
+    super::store::staff_member_of(store, facility_id, account_id)
+        .await
+        .map_err(|_| AppError::not_found())
+}
+
 #[cfg(feature = "ssr")]
 fn positive(field: &str, id: i64) -> Result<i64, AppError> {
     if id > 0 {
@@ -139,9 +147,7 @@ pub async fn list_accounts() -> Result<Vec<AccountSummary>, AppError> {
 pub async fn load_account(account_id: i64) -> Result<AccountDetail, AppError> {
     let account_id = positive("account_id", account_id)?;
     let (_, store, facility_id, clock) = administration().await?;
-    super::store::staff_member_of(&store, facility_id, account_id)
-        .await
-        .map_err(|_| AppError::not_found())?;
+    staff_of(&store, facility_id, account_id).await?;
     let idle = crate::auth::guard::settings().idle_lock;
     Ok(super::store::detail(&store, account_id, clock.now, clock.today(), idle).await?)
 }
@@ -158,12 +164,7 @@ pub async fn create_account(
     let account = checked_new_account(&username, &family_name, &given_name, &roles, password).await?;
     let mut tx = store.begin().await?;
     let account_id = super::store::create(&mut tx, facility_id, &account, chrono::Utc::now()).await?;
-    let roles = account
-        .roles
-        .iter()
-        .map(|r| r.code())
-        .collect::<Vec<_>>()
-        .join(",");
+    let roles = crate::staff::role_codes(&account.roles);
     crate::audit::record_in(
         &mut tx,
         audit_entry(&principal, "account.create", account_id)
@@ -193,9 +194,7 @@ pub async fn update_account(
     if account_id == principal.account_id && person.roles != principal.roles {
         return Err(AppError::invalid("roles", crate::error::Problem::NotAllowed));
     }
-    let staff_member_id = super::store::staff_member_of(&store, facility_id, account_id)
-        .await
-        .map_err(|_| AppError::not_found())?;
+    let staff_member_id = staff_of(&store, facility_id, account_id).await?;
     let mut tx = store.begin().await?;
     super::store::update(
         &mut tx,
@@ -205,12 +204,7 @@ pub async fn update_account(
         &person.roles,
     )
     .await?;
-    let roles = person
-        .roles
-        .iter()
-        .map(|r| r.code())
-        .collect::<Vec<_>>()
-        .join(",");
+    let roles = crate::staff::role_codes(&person.roles);
     crate::audit::record_in(
         &mut tx,
         audit_entry(&principal, "account.update", account_id).detail(format!("roles [{roles}]")),
@@ -230,9 +224,7 @@ pub async fn set_account_active(account_id: i64, active: bool) -> Result<(), App
     if !active && account_id == principal.account_id {
         return Err(AppError::invalid("account_id", crate::error::Problem::NotAllowed));
     }
-    let staff_member_id = super::store::staff_member_of(&store, facility_id, account_id)
-        .await
-        .map_err(|_| AppError::not_found())?;
+    let staff_member_id = staff_of(&store, facility_id, account_id).await?;
     let mut tx = store.begin().await?;
     super::store::set_active(&mut tx, staff_member_id, active).await?;
     if !active {
@@ -260,9 +252,7 @@ pub async fn reset_password(account_id: i64, password: String) -> Result<(), App
     }
     checks.finish()?;
     let (principal, store, facility_id, clock) = administration().await?;
-    super::store::staff_member_of(&store, facility_id, account_id)
-        .await
-        .map_err(|_| AppError::not_found())?;
+    staff_of(&store, facility_id, account_id).await?;
     let hash = crate::auth::password::hash(password).await?;
     let mut tx = store.begin().await?;
     super::store::set_password(&mut tx, account_id, &hash, clock.now).await?;
@@ -297,9 +287,7 @@ pub async fn set_certification(account_id: i64, kind: String, expires_on: String
         return Err(AppError::Malformed);
     };
     let (principal, store, facility_id, _) = administration().await?;
-    let staff_member_id = super::store::staff_member_of(&store, facility_id, account_id)
-        .await
-        .map_err(|_| AppError::not_found())?;
+    let staff_member_id = staff_of(&store, facility_id, account_id).await?;
     let certification = super::Certification { kind, expires_on };
     let mut tx = store.begin().await?;
     super::store::set_certification(&mut tx, staff_member_id, &certification).await?;
@@ -319,9 +307,7 @@ pub async fn remove_certification(account_id: i64, kind: String) -> Result<(), A
     let kind = super::CertificationKind::from_code(kind.trim())
         .ok_or_else(|| AppError::invalid("kind", Problem::NotAllowed))?;
     let (principal, store, facility_id, _) = administration().await?;
-    let staff_member_id = super::store::staff_member_of(&store, facility_id, account_id)
-        .await
-        .map_err(|_| AppError::not_found())?;
+    let staff_member_id = staff_of(&store, facility_id, account_id).await?;
     let mut tx = store.begin().await?;
     if !super::store::remove_certification(&mut tx, staff_member_id, kind).await? {
         return Err(AppError::not_found());
@@ -341,9 +327,7 @@ pub async fn end_account_sessions(account_id: i64) -> Result<u64, AppError> {
     use crate::auth::session::{end_all, EndReason};
     let account_id = positive("account_id", account_id)?;
     let (principal, store, facility_id, clock) = administration().await?;
-    super::store::staff_member_of(&store, facility_id, account_id)
-        .await
-        .map_err(|_| AppError::not_found())?;
+    staff_of(&store, facility_id, account_id).await?;
     let mut tx = store.begin().await?;
     let ended = end_all(&mut tx, account_id, EndReason::Revoked, clock.now).await?;
     crate::audit::record_in(

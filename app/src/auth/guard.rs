@@ -29,7 +29,7 @@ impl Principal {
 
     /// "nurse,supervisor": the roles as the audit trail records them.
     pub fn role_codes(&self) -> String {
-        self.roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(",")
+        crate::staff::role_codes(&self.roles)
     }
 }
 

@@ -15,6 +15,11 @@ coded_enum! {
     }
 }
 
+/// "nurse,supervisor": roles as the audit trail records them.
+pub fn role_codes(roles: &[StaffRole]) -> String {
+    roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(",")
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaffMember {
     pub id: i64,

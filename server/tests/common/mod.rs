@@ -221,6 +221,18 @@ impl TestServer {
         response
     }
 
+    /// Posts the sign-in form as our client does, with this browser's current cookie
+    /// (signing in over an old session), without keeping the new one.
+    pub async fn sign_in_over_cookie(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.with_cookie(self.client.post(self.url("/api/sign_in")))
+            .header("origin", self.origin())
+            .header("accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Signs in as a demo account, which must succeed.
     pub async fn sign_in_demo(&self, username: &str) {
         let response = self.sign_in(username, plateau_app::demo::DEMO_PASSWORD).await;
