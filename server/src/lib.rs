@@ -140,7 +140,11 @@ async fn seed_demo(store: &Store) -> Result<SeedOutcome, StartupError> {
         .await
         .map_err(|e| StartupError::Seed(one_line(&e.to_string())))?;
     match outcome {
-        SeedOutcome::Seeded => tracing::info!("demo clinic loaded"),
+        SeedOutcome::Seeded => tracing::info!(
+            "demo clinic loaded: sign in as j.morel (supervisor), c.lefevre (physician) or n.faure \
+             (administrator), password {}; the README lists one account per role",
+            demo::DEMO_PASSWORD
+        ),
         SeedOutcome::AlreadyPresent => tracing::info!("database already holds a clinic; demo not loaded"),
     }
     Ok(outcome)
