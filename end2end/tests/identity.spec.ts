@@ -103,6 +103,38 @@ test.describe('shared tablets', () => {
   });
 });
 
+test.describe('own account', () => {
+  test('a person ends a session left on another tablet, sets a new PIN and unlocks with it', async ({ browser }) => {
+    const otherTablet = await browser.newContext();
+    await signIn(otherTablet, 'l.roux');
+    const context = await browser.newContext();
+    await signIn(context, 'l.roux');
+    const page = await context.newPage();
+    await page.goto('/account');
+    await waitForHydration(page);
+    await expect(page.locator('.session')).toHaveCount(2);
+    await page.locator('.session[data-current="false"] button').tap();
+    await expect(page.locator('.session')).toHaveCount(1);
+    const other = await otherTablet.newPage();
+    await other.goto('/');
+    await expect(other).toHaveURL(/\/sign-in/);
+
+    await page.getByLabel('Nouveau code PIN').fill('97531');
+    await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Enregistrer' }).first().tap();
+    await expect(page.getByText('Enregistré.')).toBeVisible();
+    await page.getByRole('button', { name: 'Verrouiller' }).tap();
+    await page.getByLabel('Code PIN').fill(DEMO_PIN);
+    await page.getByRole('button', { name: 'Déverrouiller' }).tap();
+    await expect(page.getByRole('alert')).toContainText('incorrect');
+    await page.getByLabel('Code PIN').fill('97531');
+    await page.getByRole('button', { name: 'Déverrouiller' }).tap();
+    await expect(page.getByRole('heading', { name: 'Mon compte' })).toBeVisible();
+    await otherTablet.close();
+    await context.close();
+  });
+});
+
 test.describe('administration', () => {
   test('an administrator creates an account, and the new person signs in', async ({ page, context, browser }) => {
     await signIn(context, 'n.faure');

@@ -48,7 +48,7 @@ pub struct AccountSummary {
 
 impl AccountSummary {
     pub fn display_name(&self) -> String {
-        format!("{} {}", self.given_name, self.family_name)
+        crate::staff::display_name(&self.given_name, &self.family_name)
     }
 }
 

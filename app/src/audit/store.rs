@@ -25,15 +25,8 @@ impl Entry {
     pub fn by(principal: &Principal, action: &str, outcome: Outcome) -> Self {
         Entry {
             account_id: Some(principal.account_id),
-            username: principal.username.clone(),
             roles: principal.role_codes(),
-            action: action.to_owned(),
-            outcome,
-            patient_id: None,
-            record: String::new(),
-            meta: request_meta(),
-            detail: String::new(),
-            break_glass: false,
+            ..Entry::anonymous(&principal.username, action, outcome)
         }
     }
 

@@ -332,7 +332,6 @@ pub async fn end_my_session(session_id: i64) -> Result<(), AppError> {
 /// Sets one's PIN for unlocking shared tablets; the password proves it is them.
 #[server(prefix = "/api", endpoint = "set_pin")]
 pub async fn set_pin(password: String, pin: String) -> Result<(), AppError> {
-    use crate::audit::{self, Entry, Outcome};
     use crate::error::validate::Checks;
     let principal = super::guard::require_signed_in()?;
     let mut checks = Checks::new();
@@ -345,21 +344,12 @@ pub async fn set_pin(password: String, pin: String) -> Result<(), AppError> {
     let pin_hash = super::password::hash(pin).await?;
     let mut tx = store.begin().await?;
     crate::accounts::store::set_pin(&mut tx, principal.account_id, &pin_hash).await?;
-    audit::record_in(
-        &mut tx,
-        Entry::by(&principal, "account.set_pin", Outcome::Allowed)
-            .record(format!("account/{}", principal.account_id)),
-    )
-    .await?;
-    tx.commit().await?;
-    redirect_plain_form("/account");
-    Ok(())
+    own_change_done(tx, &principal, "account.set_pin").await
 }
 
 /// Changes one's password; every other session of the account ends.
 #[server(prefix = "/api", endpoint = "change_password")]
 pub async fn change_password(current: String, new_password: String) -> Result<(), AppError> {
-    use crate::audit::{self, Entry, Outcome};
     use crate::error::validate::Checks;
     let principal = super::guard::require_signed_in()?;
     let mut checks = Checks::new();
@@ -380,12 +370,20 @@ pub async fn change_password(current: String, new_password: String) -> Result<()
         principal.account_id,
         principal.session_id
     )?;
-    audit::record_in(
-        &mut tx,
-        Entry::by(&principal, "account.change_password", Outcome::Allowed)
-            .record(format!("account/{}", principal.account_id)),
-    )
-    .await?;
+    own_change_done(tx, &principal, "account.change_password").await
+}
+
+/// Records a change to one's own credentials, commits it, and goes back to the account.
+#[cfg(feature = "ssr")]
+async fn own_change_done(
+    mut tx: crate::store::Tx,
+    principal: &super::Principal,
+    action: &str,
+) -> Result<(), AppError> {
+    use crate::audit::{self, Entry, Outcome};
+    let entry =
+        Entry::by(principal, action, Outcome::Allowed).record(format!("account/{}", principal.account_id));
+    audit::record_in(&mut tx, entry).await?;
     tx.commit().await?;
     redirect_plain_form("/account");
     Ok(())

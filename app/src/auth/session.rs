@@ -141,7 +141,7 @@ pub async fn resolve(
         account_id: row.account_id,
         staff_member_id: row.staff_member_id,
         username: row.username,
-        display_name: format!("{} {}", row.given_name, row.family_name),
+        display_name: crate::staff::display_name(&row.given_name, &row.family_name),
         roles,
         locked,
         has_pin: row.has_pin,

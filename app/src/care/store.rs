@@ -182,7 +182,7 @@ pub async fn log(store: &Store, facility_id: i64, limit: i64) -> Result<Vec<Brea
             id: r.id,
             opened_at: r.opened_at,
             username: r.username,
-            staff_name: format!("{} {}", r.staff_given, r.staff_family),
+            staff_name: crate::staff::display_name(&r.staff_given, &r.staff_family),
             patient_record_number: r.record_number,
             patient_name: format!("{} {}", r.patient_given, r.patient_family),
             reason: r.reason,

@@ -29,10 +29,14 @@ pub struct StaffMember {
     pub active: bool,
 }
 
+/// "Léa Martin": how colleagues name each other, on the board and everywhere else.
+pub fn display_name(given_name: &str, family_name: &str) -> String {
+    format!("{given_name} {family_name}")
+}
+
 impl StaffMember {
-    /// "Léa Martin": how colleagues name each other on the board.
     pub fn display_name(&self) -> String {
-        format!("{} {}", self.given_name, self.family_name)
+        display_name(&self.given_name, &self.family_name)
     }
 }
 

@@ -282,6 +282,16 @@ impl TestServer {
     }
 }
 
+/// Whether a response removes the session cookie.
+pub fn clears_session(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.starts_with(plateau_app::auth::SESSION_COOKIE) && v.contains("Max-Age=0"))
+}
+
 /// The session token a response's `Set-Cookie` carries, if any.
 pub fn session_token_in(response: &reqwest::Response) -> Option<String> {
     let prefix = format!("{}=", plateau_app::auth::SESSION_COOKIE);
