@@ -90,6 +90,13 @@ impl AppError {
         error
     }
 
+    /// `Conflict`, with the server's answer set to 409: someone changed it first.
+    pub fn conflict() -> Self {
+        let error = AppError::Conflict;
+        set_response_status(&error);
+        error
+    }
+
     /// `NotFound`, with the server's answer set to 404.
     pub fn not_found() -> Self {
         let error = AppError::NotFound;

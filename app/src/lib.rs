@@ -12,6 +12,7 @@ pub mod codes;
 pub mod error;
 pub mod facility;
 pub mod i18n;
+pub mod live;
 pub mod patients;
 pub mod rooms;
 pub mod shell;

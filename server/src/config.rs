@@ -19,6 +19,8 @@ pub enum StartupError {
     Migrate { url: String, reason: String },
     #[error("cannot load the demo clinic: {0}")]
     Seed(String),
+    #[error("cannot read the event log to start the live link: {0}")]
+    Live(String),
     #[error("server stopped with an error: {0}")]
     Serve(String),
     #[error("--idle-lock {0:?} is not a duration: give seconds, minutes or hours, e.g. 90s, 5m, 1h (between 10s and 12h)")]

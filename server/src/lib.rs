@@ -170,11 +170,20 @@ async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         .local_addr()
         .map_err(|e| StartupError::Serve(e.to_string()))?;
     let site_root = args.site_root.display().to_string();
-    let app = router::router(store.clone(), router::leptos_options(&site_root, local), auth)
+    let events = plateau_app::live::EventBus::start(store.clone(), Default::default())
+        .await
+        .map_err(|e| StartupError::Live(e.to_string()))?;
+    let options = router::leptos_options(&site_root, local);
+    let app = router::router_with(store.clone(), options, auth, events.clone())
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     tracing::info!(address = %format!("http://{local}"), "Plateau is listening");
     let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Live subscriptions never end by themselves: end them, and the browsers
+            // reconnect to whichever server answers next, missing nothing.
+            events.close();
+        })
         .await;
     // In-flight requests have finished; close the pools so SQLite checkpoints its WAL.
     store.close().await;

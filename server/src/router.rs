@@ -11,7 +11,8 @@ use plateau_app::audit::{self, AuditFilter};
 use plateau_app::auth::guard::RequestAuth;
 use plateau_app::auth::{AuthSettings, Capability};
 use plateau_app::error::AppError;
-use plateau_app::store::Store;
+use plateau_app::live::{EventBus, LiveSettings};
+use plateau_app::store::{Store, StoreError};
 use plateau_app::{shell, App};
 use std::time::Duration;
 use tower_http::compression::CompressionLayer;
@@ -22,22 +23,45 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Store,
     pub auth: AuthSettings,
+    pub events: EventBus,
 }
 
-/// Builds the whole router around a store; tests serve it on port 0. Serve it with
-/// `into_make_service_with_connect_info::<SocketAddr>()` so the audit trail records
-/// addresses.
-pub fn router(store: Store, leptos_options: LeptosOptions, auth: AuthSettings) -> Router {
+/// Builds the whole router around a store, with the default live settings; tests serve
+/// it on port 0. Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so
+/// the audit trail records addresses.
+pub async fn router(
+    store: Store,
+    leptos_options: LeptosOptions,
+    auth: AuthSettings,
+) -> Result<Router, StoreError> {
+    let events = EventBus::start(store.clone(), LiveSettings::default()).await?;
+    Ok(router_with(store, leptos_options, auth, events))
+}
+
+/// The router around a running event fan-out (`EventBus::start`), which stops when the
+/// router and the bus are dropped. Close the bus before a graceful shutdown: open
+/// subscriptions would otherwise keep the server waiting.
+pub fn router_with(
+    store: Store,
+    leptos_options: LeptosOptions,
+    auth: AuthSettings,
+    events: EventBus,
+) -> Router {
     let routes = generate_route_list(App);
     let state = AppState {
         leptos_options: leptos_options.clone(),
         store: store.clone(),
         auth,
+        events: events.clone(),
     };
-    let context = move || provide_context(store.clone());
+    let context = move || {
+        provide_context(store.clone());
+        provide_context(events.clone());
+    };
     Router::new()
         .route("/healthz", get(healthz))
         .route("/audit.csv", get(audit_csv))
+        .route("/api/live", get(plateau_app::live::stream::subscribe))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())

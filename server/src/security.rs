@@ -12,8 +12,8 @@ use chrono::Utc;
 use plateau_app::audit::{self, Entry, Outcome};
 use plateau_app::auth::guard::RequestAuth;
 use plateau_app::auth::{
-    endpoint_access, page_access, session, session_cookie, Access, AuthSettings, Principal, RequestMeta,
-    SESSION_COOKIE,
+    endpoint_access, page_access, session, session_cookie, session_token, Access, AuthSettings, Principal,
+    RequestMeta, SESSION_COOKIE,
 };
 use plateau_app::error::AppError;
 use std::net::SocketAddr;
@@ -53,7 +53,10 @@ pub async fn guard_requests(State(state): State<AppState>, request: Request, nex
         },
         None => None,
     };
-    if let Some(principal) = &principal {
+    // Following the live link is not activity: an open subscription must not keep an
+    // unattended tablet from locking.
+    let passive = path == "/api/live";
+    if let Some(principal) = principal.as_ref().filter(|_| !passive) {
         if let Err(error) = session::touch(&state.store, principal, now, settings.idle_lock).await {
             tracing::warn!(%error, "could not record session activity");
         }
@@ -173,17 +176,6 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
         .or_else(|| origin.strip_prefix("http://"))
         .unwrap_or("");
     !origin_host.is_empty() && origin_host.eq_ignore_ascii_case(host)
-}
-
-fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_owned())
 }
 
 fn request_meta(request: &Request) -> RequestMeta {

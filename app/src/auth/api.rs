@@ -129,6 +129,19 @@ pub fn safe_next(next: &str) -> bool {
         && !next.chars().any(|c| c.is_control())
 }
 
+/// The session token a request's cookies carry.
+#[cfg(feature = "ssr")]
+pub fn session_token(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == super::SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
 /// `Set-Cookie` for the session: the token, or its removal with `None`.
 #[cfg(feature = "ssr")]
 pub fn session_cookie(token: Option<&str>, settings: &super::AuthSettings) -> String {

@@ -10,6 +10,8 @@ coded_enum! {
     pub enum Capability {
         /// The rooms screen and a room's status.
         ViewRooms = "view_rooms",
+        /// Close a room, report it contaminated, make it available again.
+        ChangeRoomStatus = "change_room_status",
         /// The board of rooms, waiting patients and staff.
         ViewBoard = "view_board",
         /// A patient's details, when on the visit's care team (or through break-glass).
@@ -45,6 +47,7 @@ pub fn allows(role: StaffRole, capability: Capability) -> bool {
             role,
             MedicalAssistant | Nurse | Phlebotomist | Physician | Supervisor
         ),
+        ChangeRoomStatus => matches!(role, MedicalAssistant | Nurse | Physician | Supervisor),
         OpenAnyPatient => matches!(role, Supervisor),
         BreakGlass => matches!(role, MedicalAssistant | Nurse | Phlebotomist | Physician),
         ReviewBreakGlass => matches!(role, Supervisor),
@@ -87,6 +90,8 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
     ("/api/change_password", Access::SignedIn),
     ("/api/rooms", Access::Needs(Capability::ViewRooms)),
     ("/api/room", Access::Needs(Capability::ViewRooms)),
+    ("/api/room_status", Access::Needs(Capability::ChangeRoomStatus)),
+    ("/api/live_position", Access::SignedIn),
     ("/api/board", Access::Needs(Capability::ViewBoard)),
     ("/api/break_glass", Access::Needs(Capability::BreakGlass)),
     (
@@ -125,6 +130,8 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
 pub const ROUTES: &[(&str, Access)] = &[
     ("/healthz", Access::Public),
     ("/audit.csv", Access::Needs(Capability::ReadAudit)),
+    // Which topics a person may follow is decided per topic when they subscribe.
+    ("/api/live", Access::SignedIn),
 ];
 
 /// Every page, by route pattern, with the access it needs. Anonymous visitors of a

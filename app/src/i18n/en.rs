@@ -1,6 +1,7 @@
 use super::Messages;
 use crate::accounts::CertificationKind;
 use crate::audit::Outcome;
+use crate::live::LinkState;
 use crate::patients::VisitState;
 use crate::rooms::{RoomKind, RoomStatus};
 use crate::staff::StaffRole;
@@ -208,6 +209,23 @@ pub static MESSAGES: Messages = Messages {
         RoomStatus::Occupied => "Occupied",
         RoomStatus::Unoccupied => "Available",
     },
+    room_change: |from, to| match (from, to) {
+        (_, RoomStatus::Closed) => "Close the room",
+        (_, RoomStatus::Contaminated) => "Report contaminated",
+        (RoomStatus::Closed, _) => "Reopen the room",
+        (RoomStatus::Isolated, _) => "End isolation",
+        (RoomStatus::Housekeeping | RoomStatus::Contaminated, _) => "Cleaned: available",
+        _ => "Make available",
+    },
+    room_changes_title: "Room status",
+    link_state: |state| match state {
+        LinkState::AsLoaded => "As loaded",
+        LinkState::Connecting => "Connecting…",
+        LinkState::Live => "Live",
+        LinkState::Reconnecting => "Reconnecting…",
+        LinkState::Offline => "Offline",
+    },
+    live_updated_at: |time| format!("updated {time}"),
     visit_state: |state| match state {
         VisitState::Waiting => "Waiting to be seen",
         VisitState::InExam => "In exam",

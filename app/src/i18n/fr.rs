@@ -1,6 +1,7 @@
 use super::Messages;
 use crate::accounts::CertificationKind;
 use crate::audit::Outcome;
+use crate::live::LinkState;
 use crate::patients::VisitState;
 use crate::rooms::{RoomKind, RoomStatus};
 use crate::staff::StaffRole;
@@ -195,6 +196,23 @@ pub static MESSAGES: Messages = Messages {
         RoomStatus::Occupied => "Occupée",
         RoomStatus::Unoccupied => "Disponible",
     },
+    room_change: |from, to| match (from, to) {
+        (_, RoomStatus::Closed) => "Fermer la salle",
+        (_, RoomStatus::Contaminated) => "Signaler contaminée",
+        (RoomStatus::Closed, _) => "Rouvrir la salle",
+        (RoomStatus::Isolated, _) => "Lever l’isolement",
+        (RoomStatus::Housekeeping | RoomStatus::Contaminated, _) => "Nettoyée : disponible",
+        _ => "Rendre disponible",
+    },
+    room_changes_title: "Statut de la salle",
+    link_state: |state| match state {
+        LinkState::AsLoaded => "Tel que chargé",
+        LinkState::Connecting => "Connexion…",
+        LinkState::Live => "En direct",
+        LinkState::Reconnecting => "Reconnexion…",
+        LinkState::Offline => "Hors ligne",
+    },
+    live_updated_at: |time| format!("à jour à {time}"),
     visit_state: |state| match state {
         VisitState::Waiting => "Attend d’être vu(e)",
         VisitState::InExam => "En consultation",

@@ -13,6 +13,7 @@ pub use api::*;
 use crate::accounts::CertificationKind;
 use crate::audit::Outcome;
 use crate::error::{AppError, Problem};
+use crate::live::LinkState;
 use crate::patients::VisitState;
 use crate::rooms::{RoomKind, RoomStatus};
 use crate::staff::StaffRole;
@@ -242,6 +243,11 @@ pub struct Messages {
     pub date: fn(NaiveDate) -> String,
     pub room_kind: fn(RoomKind) -> &'static str,
     pub room_status: fn(RoomStatus) -> &'static str,
+    /// The button that sets a room from one status to another.
+    pub room_change: fn(RoomStatus, RoomStatus) -> &'static str,
+    pub room_changes_title: &'static str,
+    pub link_state: fn(LinkState) -> &'static str,
+    pub live_updated_at: fn(&str) -> String,
     pub visit_state: fn(VisitState) -> &'static str,
     pub staff_role: fn(StaffRole) -> &'static str,
 }
@@ -388,6 +394,12 @@ mod tests {
             }
             for status in RoomStatus::ALL {
                 assert!(!(t.room_status)(*status).is_empty());
+                for to in status.manual_changes() {
+                    assert!(!(t.room_change)(*status, *to).is_empty());
+                }
+            }
+            for state in LinkState::ALL {
+                assert!(!(t.link_state)(*state).is_empty());
             }
             for state in VisitState::ALL {
                 assert!(!(t.visit_state)(*state).is_empty());

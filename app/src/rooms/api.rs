@@ -103,3 +103,60 @@ pub async fn load_room(room_id: i64) -> Result<RoomSnapshot, AppError> {
         restricted,
     })
 }
+
+/// Sets a room's status by hand (closed, contaminated, available again), if it is still
+/// `from`: when two people act on the same room at once, the second is told it changed.
+/// Every screen following the rooms sees the change at once.
+#[server(prefix = "/api", endpoint = "room_status")]
+pub async fn change_room_status(room_id: i64, from: String, to: String) -> Result<(), AppError> {
+    use super::RoomStatus;
+    use crate::audit::{self, Entry, Outcome};
+    use crate::error::{validate::Checks, Problem};
+    use crate::live::{EventKind, NewEvent, Topic};
+    let mut checks = Checks::new();
+    if room_id <= 0 {
+        checks.fail("room_id", Problem::Malformed);
+    }
+    let from = RoomStatus::from_code(&from);
+    if from.is_none() {
+        checks.fail("from", Problem::Malformed);
+    }
+    let to = RoomStatus::from_code(&to);
+    match (from, to) {
+        (_, None) => checks.fail("to", Problem::Malformed),
+        (Some(from), Some(to)) if !from.manual_changes().contains(&to) => {
+            checks.fail("to", Problem::NotAllowed)
+        }
+        _ => {}
+    }
+    checks.finish()?;
+    let (Some(from), Some(to)) = (from, to) else {
+        return Err(AppError::Internal);
+    };
+    let principal = crate::auth::require(crate::auth::Capability::ChangeRoomStatus).await?;
+    let store = crate::store::from_context()?;
+    let (facility_id, clock) = crate::facility::current_clock(&store).await?;
+    let facility_id = facility_id.ok_or_else(AppError::not_found)?;
+    let now = clock.now;
+    let mut tx = store.begin().await?;
+    let room = super::store::get_in(&mut tx, facility_id, room_id).await?;
+    if !super::store::change_status(&mut tx, facility_id, room_id, from, to, now).await? {
+        // Someone else changed it first: nothing is written, and they are told.
+        drop(tx);
+        tracing::info!(room_id, expected = %from, found = %room.status, "room status changed meanwhile");
+        return Err(AppError::conflict());
+    }
+    let entry = Entry::by(&principal, "room.status", Outcome::Allowed)
+        .record(format!("room/{room_id}"))
+        .detail(format!("{from} -> {to}"));
+    audit::store::record_in(&mut tx, entry).await?;
+    let event = NewEvent {
+        topic: Topic::Rooms,
+        kind: EventKind::RoomStatus,
+        subject: Some(room_id),
+        code: Some(to.code().to_owned()),
+    };
+    crate::live::store::record(&mut tx, &event, now).await?;
+    tx.commit().await?;
+    Ok(())
+}

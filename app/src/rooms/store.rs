@@ -1,5 +1,5 @@
 use super::{Room, RoomKind, RoomOverview, RoomStatus};
-use crate::store::{Store, StoreError, Tx};
+use crate::store::{Exec, Store, StoreError, Tx};
 use chrono::{DateTime, Utc};
 
 #[derive(sqlx::FromRow)]
@@ -36,8 +36,17 @@ pub async fn list(store: &Store, facility_id: i64) -> Result<Vec<Room>, StoreErr
 }
 
 pub async fn get(store: &Store, facility_id: i64, room_id: i64) -> Result<Room, StoreError> {
+    fetch_room(store.read(), facility_id, room_id).await
+}
+
+/// The room as a write transaction sees it.
+pub async fn get_in(tx: &mut Tx, facility_id: i64, room_id: i64) -> Result<Room, StoreError> {
+    fetch_room(tx.exec(), facility_id, room_id).await
+}
+
+async fn fetch_room(exec: Exec<'_>, facility_id: i64, room_id: i64) -> Result<Room, StoreError> {
     let sql = format!("{ROOM_SELECT} WHERE facility_id = $1 AND id = $2");
-    crate::fetch_optional!(store.read(), RoomRow, &sql, facility_id, room_id)?
+    crate::fetch_optional!(exec, RoomRow, &sql, facility_id, room_id)?
         .map(Room::from)
         .ok_or(StoreError::NotFound)
 }
@@ -93,4 +102,26 @@ pub async fn create(
         now,
         room.sort_order
     )
+}
+
+/// Sets a room's status, if it is still `from`; returns whether it was. The caller
+/// checks that the change is one staff may make.
+pub async fn change_status(
+    tx: &mut Tx,
+    facility_id: i64,
+    room_id: i64,
+    from: RoomStatus,
+    to: RoomStatus,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let changed = crate::execute!(
+        tx.exec(),
+        "UPDATE room SET status = $1, status_since = $2 WHERE facility_id = $3 AND id = $4 AND status = $5",
+        to.code(),
+        now,
+        facility_id,
+        room_id,
+        from.code()
+    )?;
+    Ok(changed == 1)
 }

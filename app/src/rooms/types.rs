@@ -35,6 +35,17 @@ impl RoomStatus {
     pub fn needs_cleaning(self) -> bool {
         matches!(self, RoomStatus::Housekeeping | RoomStatus::Contaminated)
     }
+
+    /// The statuses staff may set by hand from this one. A room becomes occupied only
+    /// when a patient is brought in, and stops being so when they leave.
+    pub fn manual_changes(self) -> &'static [RoomStatus] {
+        use RoomStatus::*;
+        match self {
+            Unoccupied => &[Closed, Contaminated],
+            Closed | Housekeeping | Contaminated | Isolated => &[Unoccupied],
+            Occupied => &[],
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,5 +84,16 @@ mod tests {
         assert!(RoomStatus::Housekeeping.needs_cleaning());
         assert!(RoomStatus::Contaminated.needs_cleaning());
         assert!(!RoomStatus::Occupied.needs_cleaning());
+    }
+
+    #[test]
+    fn nobody_occupies_or_frees_a_room_by_hand() {
+        for status in RoomStatus::ALL {
+            let changes = status.manual_changes();
+            assert!(!changes.contains(&RoomStatus::Occupied), "{status}");
+            assert!(!changes.contains(status), "{status} to itself");
+        }
+        assert!(RoomStatus::Occupied.manual_changes().is_empty());
+        assert_eq!(RoomStatus::Closed.manual_changes(), &[RoomStatus::Unoccupied]);
     }
 }

@@ -1,9 +1,12 @@
-use super::{list_rooms, load_room, RoomOverview, RoomsSnapshot};
+use super::{list_rooms, load_room, ChangeRoomStatus, RoomOverview, RoomStatus, RoomsSnapshot};
+use crate::auth::Capability;
 use crate::care::{BreakGlassForm, PatientAccess};
 use crate::error::AppError;
 use crate::facility::FacilityClock;
 use crate::i18n::use_i18n;
+use crate::live::{use_live, Topic};
 use crate::patients::PatientIdentity;
+use crate::shell::{action_url, submit_with, use_session, ActionFeedback};
 use crate::shell::{loaded, NotFound};
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
@@ -13,7 +16,9 @@ use leptos_router::hooks::use_params_map;
 #[component]
 pub fn RoomsPage() -> impl IntoView {
     let i18n = use_i18n();
-    let rooms = Resource::new(|| (), |_| list_rooms());
+    let live = use_live();
+    // Reloads whenever another screen changes a room.
+    let rooms = Resource::new(move || live.changes(Topic::Rooms), |_| list_rooms());
     view! {
         <section class="page" aria-labelledby="page-title">
             <h1 id="page-title">{move || i18n.t().rooms_title}</h1>
@@ -112,8 +117,12 @@ pub fn RoomPage() -> impl IntoView {
             .and_then(|id| id.parse::<i64>().ok())
             .filter(|id| *id > 0)
     };
+    let live = use_live();
+    let change = ServerAction::<ChangeRoomStatus>::new();
     // A room that does not exist, or an address that names none, is a 404, not an error.
-    let room = Resource::new(room_id, |id| async move {
+    // It reloads when a room changes, here or on another screen.
+    let source = move || (room_id(), live.changes(Topic::Rooms), change.version().get());
+    let room = Resource::new(source, |(id, _, _)| async move {
         match id {
             Some(id) => match load_room(id).await {
                 Ok(snapshot) => Ok(Some(snapshot)),
@@ -130,7 +139,7 @@ pub fn RoomPage() -> impl IntoView {
                 <a class="button secondary" href="/">{move || i18n.t().back_to_rooms}</a>
             </p>
             {loaded(room, move |snapshot| match snapshot {
-                Some(snapshot) => Either::Left(view! { <RoomDetail snapshot reload/> }),
+                Some(snapshot) => Either::Left(view! { <RoomDetail snapshot reload change/> }),
                 None => Either::Right(view! { <NotFound/> }),
             })}
         </section>
@@ -138,8 +147,17 @@ pub fn RoomPage() -> impl IntoView {
 }
 
 #[component]
-fn RoomDetail(snapshot: super::RoomSnapshot, reload: Callback<()>) -> impl IntoView {
+fn RoomDetail(
+    snapshot: super::RoomSnapshot,
+    reload: Callback<()>,
+    change: ServerAction<ChangeRoomStatus>,
+) -> impl IntoView {
     let i18n = use_i18n();
+    let may_change = use_session()
+        .user_now()
+        .is_some_and(|user| user.can(Capability::ChangeRoomStatus));
+    let room = &snapshot.room.room;
+    let changes = may_change.then(|| view! { <StatusChanges room_id=room.id status=room.status change/> });
     let clock = snapshot.clock;
     let occupant_hidden = snapshot.restricted.is_some();
     let restricted = snapshot.restricted.map(|r| {
@@ -169,7 +187,44 @@ fn RoomDetail(snapshot: super::RoomSnapshot, reload: Callback<()>) -> impl IntoV
         <div class="room-detail" data-status=status>
             <RoomSummary overview clock occupant_hidden/>
         </div>
+        {changes}
         {restricted}
         {visit}
+    }
+}
+
+/// The status changes staff may make by hand, one large button each. Each button is a
+/// form of its own, so it works without JavaScript too.
+#[component]
+fn StatusChanges(room_id: i64, status: RoomStatus, change: ServerAction<ChangeRoomStatus>) -> impl IntoView {
+    let i18n = use_i18n();
+    let buttons = status
+        .manual_changes()
+        .iter()
+        .map(|to| {
+            let to = *to;
+            let submit = submit_with(change, move |_| ChangeRoomStatus {
+                room_id,
+                from: status.code().to_owned(),
+                to: to.code().to_owned(),
+            });
+            view! {
+                <form method="post" action={action_url::<ChangeRoomStatus>()} on:submit=submit>
+                    <input type="hidden" name="room_id" value=room_id/>
+                    <input type="hidden" name="from" value=status.code()/>
+                    <input type="hidden" name="to" value=to.code()/>
+                    <button type="submit" class="button" data-to=to.code()>
+                        {move || (i18n.t().room_change)(status, to)}
+                    </button>
+                </form>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="room-changes" aria-labelledby="room-changes-title">
+            <h2 id="room-changes-title">{move || i18n.t().room_changes_title}</h2>
+            <div class="button-row">{buttons}</div>
+            <ActionFeedback action=change/>
+        </section>
     }
 }

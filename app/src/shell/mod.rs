@@ -10,6 +10,7 @@ use crate::board::BoardPage;
 use crate::care::BreakGlassLogPage;
 use crate::error::AppError;
 use crate::i18n::{provide_i18n, use_i18n, Locale, SetLanguage};
+use crate::live::LiveIndicator;
 use crate::rooms::{RoomPage, RoomsPage};
 use leptos::either::EitherOf4;
 use leptos::prelude::*;
@@ -97,6 +98,9 @@ pub fn App() -> impl IntoView {
     // A form posted without JavaScript that failed comes back here with its error in the
     // address; the server reads it and the page says what went wrong.
     let form_error = SharedValue::new(failed_form_post).into_inner();
+    // Where this page stands in the event log, read before any of its data: the live
+    // link starts there, so no change made while the page loaded goes unseen.
+    crate::live::provide_live(SharedValue::new(crate::live::page_position).into_inner());
     view! {
         <Html {..} lang=move || i18n.locale().tag() dir="ltr"/>
         <Stylesheet id="leptos" href="/pkg/plateau.css"/>
@@ -111,6 +115,7 @@ pub fn App() -> impl IntoView {
                     <span class="brand-tagline">{move || i18n.t().tagline}</span>
                 </a>
                 <Navigation/>
+                <LiveIndicator/>
                 <UserMenu/>
                 <LanguageSwitch/>
             </header>

@@ -20,7 +20,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +41,8 @@ enum Pools {
 #[derive(Clone, Debug)]
 pub struct Store {
     pools: Pools,
+    /// Woken when a transaction of this process that wrote events commits.
+    events: Arc<Notify>,
 }
 
 /// Where a statement runs: a pool (reads) or the connection of an open transaction.
@@ -50,23 +54,45 @@ pub enum Exec<'a> {
 }
 
 /// A write transaction. Dropped without [`Tx::commit`], it rolls back.
-pub enum Tx {
+pub struct Tx {
+    inner: TxInner,
+    events: Arc<Notify>,
+    wrote_events: bool,
+}
+
+enum TxInner {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
 impl Tx {
     pub fn exec(&mut self) -> Exec<'_> {
-        match self {
-            Tx::Sqlite(tx) => Exec::SqliteConn(tx),
-            Tx::Postgres(tx) => Exec::PgConn(tx),
+        match &mut self.inner {
+            TxInner::Sqlite(tx) => Exec::SqliteConn(tx),
+            TxInner::Postgres(tx) => Exec::PgConn(tx),
         }
     }
 
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            TxInner::Sqlite(_) => Backend::Sqlite,
+            TxInner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Notes that this transaction wrote to the event log, so that its commit wakes the
+    /// live subscribers of this server at once.
+    pub fn wrote_events(&mut self) {
+        self.wrote_events = true;
+    }
+
     pub async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+        match self.inner {
+            TxInner::Sqlite(tx) => tx.commit().await?,
+            TxInner::Postgres(tx) => tx.commit().await?,
+        }
+        if self.wrote_events {
+            self.events.notify_one();
         }
         Ok(())
     }
@@ -165,6 +191,7 @@ impl Store {
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(Store {
             pools: Pools::Sqlite { read, write },
+            events: Arc::default(),
         })
     }
 
@@ -179,6 +206,7 @@ impl Store {
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(Store {
             pools: Pools::Postgres(pool),
+            events: Arc::default(),
         })
     }
 
@@ -211,9 +239,28 @@ impl Store {
     /// (`BEGIN IMMEDIATE`), so a transaction that reads then writes cannot be refused
     /// half-way by another writer.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
+        let inner = match &self.pools {
+            Pools::Sqlite { write, .. } => TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Pools::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            events: self.events.clone(),
+            wrote_events: false,
+        })
+    }
+
+    /// Resolves when a transaction of this process that wrote events has committed since
+    /// the last call (a wake-up that nobody waited for is kept for the next waiter).
+    pub async fn events_committed(&self) {
+        self.events.notified().await
+    }
+
+    /// The PostgreSQL pool, for what only PostgreSQL does (LISTEN).
+    pub fn postgres_pool(&self) -> Option<&PgPool> {
         match &self.pools {
-            Pools::Sqlite { write, .. } => Ok(Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)),
-            Pools::Postgres(pool) => Ok(Tx::Postgres(pool.begin().await?)),
+            Pools::Postgres(pool) => Some(pool),
+            Pools::Sqlite { .. } => None,
         }
     }
 

@@ -149,12 +149,25 @@ impl TestServer {
     }
 
     pub async fn start_with(store: Store, settings: plateau_app::auth::AuthSettings) -> TestServer {
+        Self::start_live(store, settings, Default::default()).await
+    }
+
+    /// A server whose live link behaves as `live` says (short heartbeats, a small channel).
+    pub async fn start_live(
+        store: Store,
+        settings: plateau_app::auth::AuthSettings,
+        live: plateau_app::live::LiveSettings,
+    ) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = plateau_server::router::router(
+        let events = plateau_app::live::EventBus::start(store.clone(), live)
+            .await
+            .unwrap();
+        let app = plateau_server::router::router_with(
             store,
             plateau_server::router::leptos_options("target/site", addr),
             settings,
+            events,
         )
         .into_make_service_with_connect_info::<SocketAddr>();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -239,7 +252,7 @@ impl TestServer {
         assert_eq!(response.status(), 200, "{username} could not sign in");
     }
 
-    fn with_cookie(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    pub fn with_cookie(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match self.cookie() {
             Some(cookie) => request.header("cookie", cookie),
             None => request,
@@ -279,6 +292,103 @@ impl TestServer {
             .send()
             .await
             .unwrap()
+    }
+}
+
+/// One Server-Sent Events message.
+#[derive(Debug, Clone)]
+pub struct SseMessage {
+    pub event: String,
+    pub id: Option<i64>,
+    pub data: String,
+}
+
+impl SseMessage {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.data).unwrap()
+    }
+}
+
+/// A live subscription, read message by message.
+pub struct Sse {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Sse {
+    /// The next message, or `None` if the stream ended or nothing came within `wait`.
+    pub async fn next_within(&mut self, wait: std::time::Duration) -> Option<SseMessage> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut message = SseMessage {
+                    event: "message".into(),
+                    id: None,
+                    data: String::new(),
+                };
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event: ") {
+                        message.event = v.to_owned();
+                    } else if let Some(v) = line.strip_prefix("id: ") {
+                        message.id = v.parse().ok();
+                    } else if let Some(v) = line.strip_prefix("data: ") {
+                        message.data.push_str(v);
+                    }
+                }
+                return Some(message);
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .ok()?;
+            match chunk.unwrap() {
+                Some(bytes) => self.buffer.push_str(std::str::from_utf8(&bytes).unwrap()),
+                None => return None,
+            }
+        }
+    }
+
+    pub async fn next(&mut self) -> SseMessage {
+        self.next_within(std::time::Duration::from_secs(10))
+            .await
+            .expect("a message within ten seconds")
+    }
+
+    /// The next message that is not a heartbeat.
+    pub async fn next_news(&mut self) -> SseMessage {
+        loop {
+            let message = self.next().await;
+            if message.event != "heartbeat" {
+                return message;
+            }
+        }
+    }
+}
+
+impl TestServer {
+    /// `GET /api/live?{query}` with this browser's cookie and, if given, `Last-Event-ID`.
+    pub async fn subscribe_raw(&self, query: &str, last_event_id: Option<&str>) -> reqwest::Response {
+        let mut request = self
+            .with_cookie(self.client.get(self.url(&format!("/api/live?{query}"))))
+            .header("accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// A subscription that must be accepted.
+    pub async fn subscribe(&self, query: &str, last_event_id: Option<&str>) -> Sse {
+        let response = self.subscribe_raw(query, last_event_id).await;
+        assert_eq!(response.status(), 200, "subscribing with {query}");
+        assert_eq!(
+            response.headers().get("content-type").unwrap(),
+            "text/event-stream"
+        );
+        Sse {
+            response,
+            buffer: String::new(),
+        }
     }
 }
 

@@ -1,0 +1,312 @@
+//! The browser's end of the live link: one `EventSource` per tab, following what the
+//! signed-in person may see, with a version counter per topic that screens' resources
+//! read, so they reload when something they show has changed.
+//!
+//! On the server (and before the script runs) nothing connects: the page is as loaded.
+
+use super::{LinkState, Topic};
+use leptos::prelude::*;
+
+/// What screens read of the live link.
+#[derive(Clone, Copy)]
+pub struct Live {
+    pub link: RwSignal<LinkState>,
+    /// When the screen last heard from the server (milliseconds since 1970), if it has.
+    pub last_update: RwSignal<Option<f64>>,
+    rooms: RwSignal<u64>,
+    lab: RwSignal<u64>,
+    visits: RwSignal<u64>,
+}
+
+impl Live {
+    fn new() -> Live {
+        Live {
+            link: RwSignal::new(LinkState::AsLoaded),
+            last_update: RwSignal::new(None),
+            rooms: RwSignal::new(0),
+            lab: RwSignal::new(0),
+            visits: RwSignal::new(0),
+        }
+    }
+
+    fn counter(&self, topic: Topic) -> RwSignal<u64> {
+        match topic {
+            Topic::Rooms => self.rooms,
+            Topic::Lab => self.lab,
+            Topic::Visit(_) => self.visits,
+        }
+    }
+
+    /// Changes whenever something on `topic` changed, or the data must be reloaded: a
+    /// resource whose source reads it reloads then.
+    pub fn changes(&self, topic: Topic) -> u64 {
+        self.counter(topic).get()
+    }
+
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn changed(&self, topic: Topic) {
+        self.counter(topic).update(|v| *v += 1);
+    }
+
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    fn reload_everything(&self) {
+        for counter in [self.rooms, self.lab, self.visits] {
+            counter.update(|v| *v += 1);
+        }
+    }
+}
+
+/// Sets up the live link of this page, which starts at `position` in the event log (the
+/// server read it before reading the page's data).
+pub fn provide_live(position: i64) -> Live {
+    let live = Live::new();
+    provide_context(live);
+    #[cfg(feature = "hydrate")]
+    browser::start(live, position);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = position;
+    live
+}
+
+pub fn use_live() -> Live {
+    use_context::<Live>().unwrap_or_else(Live::new)
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use super::super::{EndReason, LiveEvent, Position};
+    use super::*;
+    use crate::error::AppError;
+    use crate::shell::{load_page, use_session, Session};
+    use std::cell::{Cell, RefCell};
+    use std::time::Duration;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    use web_sys::{EventSource, MessageEvent};
+
+    struct Connection {
+        source: EventSource,
+        _handlers: Vec<Closure<dyn FnMut(MessageEvent)>>,
+    }
+
+    thread_local! {
+        static CONNECTION: RefCell<Option<Connection>> = const { RefCell::new(None) };
+        /// The topics to follow; `None` while nobody is signed in or the screen is locked.
+        static TOPICS: RefCell<Option<String>> = const { RefCell::new(None) };
+        static LAST_ID: Cell<i64> = const { Cell::new(0) };
+        static LAST_HEARD: Cell<f64> = const { Cell::new(0.0) };
+        static FAILURES: Cell<u32> = const { Cell::new(0) };
+    }
+
+    /// Without a word from the server for this long (three heartbeats), the link is dead
+    /// even if the browser has not noticed (a tablet that lost its Wi-Fi).
+    const SILENCE_MS: f64 = 45_000.0;
+    /// Reconnecting for longer than this is shown as offline.
+    const OFFLINE_AFTER_MS: f64 = 20_000.0;
+
+    pub fn start(live: Live, position: i64) {
+        LAST_ID.set(position);
+        let session = use_session();
+        Effect::new(move |_| {
+            let topics = session.user().filter(|u| !u.locked).map(|user| {
+                Topic::defaults_for(&user.roles)
+                    .iter()
+                    .map(Topic::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            });
+            if TOPICS.with_borrow(|current| *current == topics) {
+                return;
+            }
+            let follow = topics.is_some();
+            TOPICS.set(topics);
+            if follow {
+                connect(live, session);
+            } else {
+                disconnect();
+            }
+        });
+        let _ = set_interval_with_handle(move || watchdog(live, session), Duration::from_secs(5));
+        // Back online: start afresh from the last event received, whatever the browser
+        // thinks of the old connection.
+        let _ = window_event_listener(leptos::ev::online, move |_| {
+            if TOPICS.with_borrow(Option::is_some) {
+                connect(live, session);
+            }
+        });
+        let _ = window_event_listener(leptos::ev::offline, move |_| live.link.set(LinkState::Offline));
+    }
+
+    fn now() -> f64 {
+        js_sys::Date::now()
+    }
+
+    fn heard(live: Live) {
+        let now = now();
+        LAST_HEARD.set(now);
+        live.last_update.set(Some(now));
+    }
+
+    fn data<T: serde::de::DeserializeOwned>(event: &MessageEvent) -> Option<T> {
+        serde_json::from_str(&event.data().as_string()?).ok()
+    }
+
+    fn disconnect() {
+        if let Some(connection) = CONNECTION.take() {
+            connection.source.close();
+            // Its handlers may be what is running now: drop them once they have returned.
+            set_timeout(move || drop(connection), Duration::ZERO);
+        }
+    }
+
+    fn connect(live: Live, session: Session) {
+        disconnect();
+        let Some(topics) = TOPICS.with_borrow(Clone::clone) else {
+            return;
+        };
+        let url = format!("/api/live?topics={topics}&after={}", LAST_ID.get());
+        let Ok(source) = EventSource::new(&url) else {
+            retry_later(live, session);
+            return;
+        };
+        if live.link.get_untracked() != LinkState::Live {
+            live.link.set(if FAILURES.get() == 0 {
+                LinkState::Connecting
+            } else {
+                LinkState::Reconnecting
+            });
+        }
+        let mut handlers = Vec::new();
+        let mut on = |name: &str, handler: Box<dyn FnMut(MessageEvent)>| {
+            let handler = Closure::wrap(handler);
+            let _ = source.add_event_listener_with_callback(name, handler.as_ref().unchecked_ref());
+            handlers.push(handler);
+        };
+        on(
+            "open",
+            Box::new(move |_| {
+                FAILURES.set(0);
+                heard(live);
+                live.link.set(LinkState::Live);
+            }),
+        );
+        on("ready", Box::new(move |_| heard(live)));
+        on("heartbeat", Box::new(move |_| heard(live)));
+        on(
+            "change",
+            Box::new(move |message| {
+                if let Some(event) = data::<LiveEvent>(&message) {
+                    if event.id > LAST_ID.get() {
+                        LAST_ID.set(event.id);
+                        live.changed(event.topic);
+                    }
+                }
+                heard(live);
+            }),
+        );
+        on(
+            "resync",
+            Box::new(move |message| {
+                if let Some(position) = data::<Position>(&message) {
+                    LAST_ID.set(position.head);
+                }
+                live.reload_everything();
+                heard(live);
+            }),
+        );
+        on(
+            "end",
+            Box::new(move |message| {
+                disconnect();
+                #[derive(serde::Deserialize)]
+                struct End {
+                    reason: EndReason,
+                }
+                match data::<End>(&message).map(|end| end.reason) {
+                    Some(EndReason::Locked) => session.set_locked(true),
+                    Some(EndReason::SignedOut) => load_page("/sign-in"),
+                    None => retry_later(live, session),
+                }
+            }),
+        );
+        on("error", Box::new(move |_| failed(live, session)));
+        CONNECTION.set(Some(Connection {
+            source,
+            _handlers: handlers,
+        }));
+    }
+
+    fn failed(live: Live, session: Session) {
+        FAILURES.set(FAILURES.get() + 1);
+        live.link.set(state_while_down());
+        let closed = CONNECTION.with_borrow(|c| {
+            c.as_ref()
+                .is_none_or(|c| c.source.ready_state() == EventSource::CLOSED)
+        });
+        // A dropped connection is retried by the browser itself, which sends the id of
+        // the last event it received; a refused one (an error status) is ours to retry.
+        if closed {
+            disconnect();
+            retry_later(live, session);
+        }
+    }
+
+    fn state_while_down() -> LinkState {
+        let offline = !leptos::prelude::window().navigator().on_line();
+        if offline || now() - LAST_HEARD.get() > OFFLINE_AFTER_MS {
+            LinkState::Offline
+        } else {
+            LinkState::Reconnecting
+        }
+    }
+
+    /// Tries again after a pause that grows with each failure, first asking the server
+    /// where its log ends: a log behind what this screen saw (a restored database) means
+    /// the data must be reloaded.
+    fn retry_later(live: Live, session: Session) {
+        let pause = [1, 2, 5, 10, 15][FAILURES.get().min(4) as usize];
+        set_timeout(
+            move || {
+                leptos::task::spawn_local(async move {
+                    if TOPICS.with_borrow(Option::is_none) {
+                        return;
+                    }
+                    match super::super::live_position().await {
+                        Ok(position) => {
+                            if LAST_ID.get() > position.head {
+                                LAST_ID.set(position.head);
+                                live.reload_everything();
+                            }
+                            connect(live, session);
+                        }
+                        Err(AppError::Locked) => session.set_locked(true),
+                        Err(AppError::Unauthenticated) => load_page("/sign-in"),
+                        Err(_) => {
+                            FAILURES.set(FAILURES.get() + 1);
+                            live.link.set(state_while_down());
+                            retry_later(live, session);
+                        }
+                    }
+                });
+            },
+            Duration::from_secs(pause),
+        );
+    }
+
+    fn watchdog(live: Live, session: Session) {
+        if TOPICS.with_borrow(Option::is_none) {
+            return;
+        }
+        let connected = CONNECTION.with_borrow(Option::is_some);
+        let silent = now() - LAST_HEARD.get();
+        if connected && live.link.get_untracked() == LinkState::Live && silent > SILENCE_MS {
+            live.link.set(LinkState::Reconnecting);
+            connect(live, session);
+        } else if live.link.get_untracked() != LinkState::Live {
+            let state = state_while_down();
+            if live.link.get_untracked() != state && live.link.get_untracked() != LinkState::Connecting {
+                live.link.set(state);
+            }
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! Real-time backbone benchmark: holds N live subscriptions on one or more `plateau`
+//! servers (real processes), commits room changes at a steady rate through the first
+//! server's API, and reports commit-to-receipt latency (p50, p99, max), throughput, and
+//! each server's memory per idle subscriber (resident set growth / subscribers).
+//!
+//! Build the release server first (`cargo leptos build --release`), then for example:
+//!   cargo run --release -p plateau --example live_bench -- --subscribers 1000
+//!   cargo run --release -p plateau --example live_bench -- --subscribers 1000 --servers 2 \
+//!       --postgres postgres://postgres@127.0.0.1:5432/postgres
+//! Latency runs from the moment the server took the commit's time (just before the
+//! transaction) to the moment the subscriber had read the whole event, on the same clock.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+struct Options {
+    subscribers: usize,
+    rate: f64,
+    seconds: u64,
+    servers: usize,
+    postgres: Option<String>,
+    binary: String,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        subscribers: 100,
+        rate: 20.0,
+        seconds: 10,
+        servers: 1,
+        postgres: None,
+        binary: "target/release/plateau".into(),
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = args.get(i + 1).cloned().unwrap_or_default();
+        match args[i].as_str() {
+            "--subscribers" => o.subscribers = value.parse().expect("--subscribers N"),
+            "--rate" => o.rate = value.parse().expect("--rate commits per second"),
+            "--seconds" => o.seconds = value.parse().expect("--seconds S"),
+            "--servers" => o.servers = value.parse().expect("--servers K"),
+            "--postgres" => o.postgres = Some(value),
+            "--binary" => o.binary = value,
+            other => panic!("unknown option {other}"),
+        }
+        i += 2;
+    }
+    assert!(
+        o.servers >= 1 && (o.servers == 1 || o.postgres.is_some()),
+        "several servers need --postgres"
+    );
+    o
+}
+
+fn now_micros() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as i64
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn resident_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_server(binary: &str, database: &[String]) -> Server {
+    let port = free_port();
+    let child = Command::new(binary)
+        .args([
+            "serve",
+            "--demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--site-root",
+            "target/site",
+        ])
+        .args(database)
+        .env("PLATEAU_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the release server (cargo leptos build --release)");
+    let client = reqwest::Client::new();
+    for _ in 0..600 {
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+        {
+            if r.status() == 200 {
+                return Server { child, port };
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Wrapped, so that it is killed and waited for when the panic unwinds.
+    let _server = Server { child, port };
+    panic!("server on {port} did not start");
+}
+
+async fn sign_in(port: u16) -> String {
+    let origin = format!("http://127.0.0.1:{port}");
+    let response = reqwest::Client::new()
+        .post(format!("{origin}/api/sign_in"))
+        .header("origin", &origin)
+        .header("accept", "application/json")
+        .form(&[("username", "a.girard"), ("password", "tilleuls-demo")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "sign in");
+    let cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap();
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+async fn lab_room(port: u16, cookie: &str) -> i64 {
+    let origin = format!("http://127.0.0.1:{port}");
+    let rooms: serde_json::Value = reqwest::Client::new()
+        .post(format!("{origin}/api/rooms"))
+        .header("origin", &origin)
+        .header("accept", "application/json")
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    rooms["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["room"]["code"] == "LAB")
+        .and_then(|r| r["room"]["id"].as_i64())
+        .unwrap()
+}
+
+/// One subscriber: a raw HTTP/1.1 connection reading the event stream, recording the
+/// latency of every change.
+async fn subscriber(
+    port: u16,
+    cookie: String,
+    ready: tokio::sync::mpsc::Sender<()>,
+    latencies: Arc<Mutex<Vec<i64>>>,
+) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let request = format!(
+        "GET /api/live?topics=rooms HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut buffer = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    let mut mine = Vec::new();
+    let mut announced = false;
+    loop {
+        let n = match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let received = now_micros();
+        buffer.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buffer).into_owned();
+        let mut consumed = 0;
+        while let Some(end) = text[consumed..].find("\n\n") {
+            let message = &text[consumed..consumed + end];
+            if !announced && message.contains("event: ready") {
+                announced = true;
+                let _ = ready.send(()).await;
+            }
+            if let Some(at) = message.split("\"at\":").nth(1) {
+                let digits: String = at.chars().take_while(char::is_ascii_digit).collect();
+                if let Ok(at) = digits.parse::<i64>() {
+                    mine.push(received - at);
+                }
+            }
+            consumed += end + 2;
+        }
+        buffer.drain(..consumed);
+        if mine.len() >= 64 {
+            latencies.lock().unwrap().append(&mut mine);
+        }
+    }
+    latencies.lock().unwrap().append(&mut mine);
+}
+
+fn percentile(sorted: &[i64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1] as f64 / 1000.0
+}
+
+#[tokio::main]
+async fn main() {
+    let o = options();
+    let data_dir = std::env::temp_dir().join(format!("plateau-live-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let (database, pg_cleanup) = match &o.postgres {
+        Some(admin) => {
+            let name = format!("plateau_bench_{}", std::process::id());
+            let status = Command::new("psql")
+                .args([admin.as_str(), "-qc", &format!("CREATE DATABASE {name}")])
+                .status()
+                .unwrap();
+            assert!(status.success(), "create the benchmark database");
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap();
+            (
+                vec!["--database-url".into(), format!("{base}/{name}")],
+                Some((admin.clone(), name)),
+            )
+        }
+        None => (vec!["--data-dir".into(), data_dir.display().to_string()], None),
+    };
+    // One after the other: the first loads the demo clinic.
+    let mut servers = Vec::new();
+    for _ in 0..o.servers {
+        servers.push(start_server(&o.binary, &database).await);
+    }
+    let cookie = sign_in(servers[0].port).await;
+    let room = lab_room(servers[0].port, &cookie).await;
+    let before: Vec<u64> = servers.iter().map(|s| resident_kib(s.child.id())).collect();
+
+    let latencies = Arc::new(Mutex::new(Vec::with_capacity(o.subscribers * 256)));
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(o.subscribers);
+    let mut tasks = Vec::new();
+    for i in 0..o.subscribers {
+        let port = servers[i % servers.len()].port;
+        tasks.push(tokio::spawn(subscriber(
+            port,
+            cookie.clone(),
+            ready_tx.clone(),
+            latencies.clone(),
+        )));
+    }
+    for _ in 0..o.subscribers {
+        ready_rx.recv().await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle: Vec<u64> = servers.iter().map(|s| resident_kib(s.child.id())).collect();
+
+    // Commit at a steady rate through the first server's API.
+    let origin = format!("http://127.0.0.1:{}", servers[0].port);
+    let client = reqwest::Client::new();
+    let commits = (o.rate * o.seconds as f64) as usize;
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / o.rate));
+    let started = Instant::now();
+    let mut status = "U";
+    for _ in 0..commits {
+        ticker.tick().await;
+        let to = if status == "U" { "C" } else { "U" };
+        let response = client
+            .post(format!("{origin}/api/room_status"))
+            .header("origin", &origin)
+            .header("accept", "application/json")
+            .header("cookie", &cookie)
+            .form(&[
+                ("room_id", room.to_string().as_str()),
+                ("from", status),
+                ("to", to),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "commit");
+        status = to;
+    }
+    let committing = started.elapsed();
+    // Let the last events arrive.
+    let expected = commits * o.subscribers;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while latencies.lock().unwrap().len() < expected && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(servers);
+    for task in tasks {
+        let _ = task.await;
+    }
+    let mut all = latencies.lock().unwrap().clone();
+    all.sort_unstable();
+    let kind = if o.postgres.is_some() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    println!(
+        "{kind}, {} server(s), {} subscribers, {} commits at {}/s over {:.1} s",
+        o.servers,
+        o.subscribers,
+        commits,
+        o.rate,
+        committing.as_secs_f64()
+    );
+    println!(
+        "received {} of {} events ({} missing); {:.0} events delivered/s",
+        all.len(),
+        expected,
+        expected.saturating_sub(all.len()),
+        all.len() as f64 / committing.as_secs_f64()
+    );
+    println!(
+        "commit-to-receipt latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        percentile(&all, 50.0),
+        percentile(&all, 99.0),
+        percentile(&all, 100.0)
+    );
+    for (i, (b, a)) in before.iter().zip(&idle).enumerate() {
+        let held = o.subscribers / o.servers + usize::from(i < o.subscribers % o.servers);
+        println!(
+            "server {}: {} KiB resident before, {} KiB with {} idle subscribers: {:.2} KiB per subscriber",
+            i + 1,
+            b,
+            a,
+            held,
+            (*a as f64 - *b as f64) / held as f64
+        );
+    }
+    let _ = std::fs::remove_dir_all(&data_dir);
+    if let Some((admin, name)) = pg_cleanup {
+        let _ = Command::new("psql")
+            .args([
+                admin.as_str(),
+                "-qc",
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            ])
+            .status();
+    }
+}
