@@ -132,6 +132,8 @@ mod browser {
         let _ = window_event_listener(leptos::ev::online, move |_| {
             if TOPICS.with_borrow(Option::is_some) {
                 connect(live, session);
+                // What failed to load while offline loads now.
+                live.reload_everything();
             }
         });
         let _ = window_event_listener(leptos::ev::offline, move |_| live.link.set(LinkState::Offline));
@@ -185,7 +187,11 @@ mod browser {
         on(
             "open",
             Box::new(move |_| {
-                FAILURES.set(0);
+                // Back after failures: reload what may have failed to load meanwhile (the
+                // replay that follows brings the changes themselves).
+                if FAILURES.replace(0) > 0 {
+                    live.reload_everything();
+                }
                 heard(live);
                 live.link.set(LinkState::Live);
             }),
