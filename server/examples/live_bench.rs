@@ -84,7 +84,18 @@ struct Server {
 }
 
 impl Drop for Server {
+    /// Stops the server as an operator would (SIGTERM: it ends the subscriptions and shuts
+    /// down gracefully), killing it only if it does not stop within ten seconds.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        for _ in 0..100 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -251,19 +262,28 @@ async fn main() {
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(o.subscribers * 256)));
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(o.subscribers);
     let mut tasks = Vec::new();
-    for i in 0..o.subscribers {
-        let port = servers[i % servers.len()].port;
-        tasks.push(tokio::spawn(subscriber(
-            port,
-            cookie.clone(),
-            ready_tx.clone(),
-            latencies.clone(),
-        )));
+    // In two halves: the growth between them is the cost of one more subscriber, without
+    // what the first ones warmed up once (connection pools, caches, allocator arenas).
+    let half = o.subscribers / 2;
+    let mut halfway = Vec::new();
+    for (from, to) in [(0, half), (half, o.subscribers)] {
+        for i in from..to {
+            let port = servers[i % servers.len()].port;
+            tasks.push(tokio::spawn(subscriber(
+                port,
+                cookie.clone(),
+                ready_tx.clone(),
+                latencies.clone(),
+            )));
+        }
+        for _ in from..to {
+            ready_rx.recv().await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        if halfway.is_empty() {
+            halfway = servers.iter().map(|s| resident_kib(s.child.id())).collect();
+        }
     }
-    for _ in 0..o.subscribers {
-        ready_rx.recv().await.unwrap();
-    }
-    tokio::time::sleep(Duration::from_secs(2)).await;
     let idle: Vec<u64> = servers.iter().map(|s| resident_kib(s.child.id())).collect();
 
     // Commit at a steady rate through the first server's API.
@@ -331,15 +351,20 @@ async fn main() {
         percentile(&all, 99.0),
         percentile(&all, 100.0)
     );
-    for (i, (b, a)) in before.iter().zip(&idle).enumerate() {
-        let held = o.subscribers / o.servers + usize::from(i < o.subscribers % o.servers);
+    for (i, ((b, h), a)) in before.iter().zip(&halfway).zip(&idle).enumerate() {
+        let per_server = |n: usize| n / o.servers + usize::from(i < n % o.servers);
+        let (all_held, first_half) = (per_server(o.subscribers), per_server(half));
         println!(
-            "server {}: {} KiB resident before, {} KiB with {} idle subscribers: {:.2} KiB per subscriber",
+            "server {}: {} KiB resident before, {} KiB with {} subscribers, {} KiB with {}: \
+             {:.2} KiB per further idle subscriber ({:.2} KiB each counting the first ones' warm-up)",
             i + 1,
             b,
+            h,
+            first_half,
             a,
-            held,
-            (*a as f64 - *b as f64) / held as f64
+            all_held,
+            (*a as f64 - *h as f64) / (all_held - first_half) as f64,
+            (*a as f64 - *b as f64) / all_held as f64
         );
     }
     let _ = std::fs::remove_dir_all(&data_dir);

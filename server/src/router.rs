@@ -58,10 +58,12 @@ pub fn router_with(
         provide_context(store.clone());
         provide_context(events.clone());
     };
-    Router::new()
+    // Live subscriptions skip compression: each event is flushed on its own, and the
+    // compressing wrapper would cost every idle subscription kilobytes of memory.
+    let live = Router::new().route("/api/live", get(plateau_app::live::stream::subscribe));
+    let pages = Router::new()
         .route("/healthz", get(healthz))
         .route("/audit.csv", get(audit_csv))
-        .route("/api/live", get(plateau_app::live::stream::subscribe))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())
@@ -69,11 +71,13 @@ pub fn router_with(
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
+        .layer(CompressionLayer::new());
+    pages
+        .merge(live)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::security::guard_requests,
         ))
-        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
