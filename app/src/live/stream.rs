@@ -247,7 +247,15 @@ impl Subscription {
             Start::Replay(after) => (after, control("ready", Some(after), &Position { head: after })),
             Start::Resync(head) => (head, control("resync", Some(head), &Position { head })),
         };
-        let heartbeat = Box::pin(tokio::time::sleep(bus.settings().heartbeat));
+        // The first beat comes after a random part of the interval, so that subscriptions
+        // opened together (a server restart) do not all check their sessions at once.
+        let every = bus.settings().heartbeat;
+        let jitter = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let first = every / 2 + (every / 2).mul_f64(f64::from(jitter % 1000) / 1000.0);
+        let heartbeat = Box::pin(tokio::time::sleep(first));
         Subscription {
             receiver,
             topics,
