@@ -124,10 +124,13 @@ test.describe('own account', () => {
     await page.getByRole('button', { name: 'Enregistrer' }).first().tap();
     await expect(page.getByText('Enregistré.')).toBeVisible();
     await page.getByRole('button', { name: 'Verrouiller' }).tap();
-    await page.getByLabel('Code PIN').fill(DEMO_PIN);
+    // The lock screen replaces the page once the server has locked the session; until
+    // then "Code PIN" would also name the account page's "Nouveau code PIN" field.
+    await expect(page.getByRole('heading', { name: 'Écran verrouillé' })).toBeVisible();
+    await page.getByLabel('Code PIN', { exact: true }).fill(DEMO_PIN);
     await page.getByRole('button', { name: 'Déverrouiller' }).tap();
     await expect(page.getByRole('alert')).toContainText('incorrect');
-    await page.getByLabel('Code PIN').fill('97531');
+    await page.getByLabel('Code PIN', { exact: true }).fill('97531');
     await page.getByRole('button', { name: 'Déverrouiller' }).tap();
     await expect(page.getByRole('heading', { name: 'Mon compte' })).toBeVisible();
     await otherTablet.close();

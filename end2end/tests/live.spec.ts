@@ -45,10 +45,17 @@ test.describe('live rooms', () => {
     await expect(lab).toHaveAttribute('data-status', 'C');
     await expect(lab).toContainText('Fermée');
 
+    // The board on a third screen follows too.
+    const wall = await desk.newPage();
+    await wall.goto('/board');
+    await waitForHydration(wall);
+    await expect(wall.locator('.room-card[data-room="LAB"]')).toHaveAttribute('data-status', 'C');
+
     // And back: the room reopens for everyone.
     await tablet.getByRole('button', { name: 'Rouvrir la salle' }).tap();
     await expect(tablet.locator('.room-detail')).toHaveAttribute('data-status', 'U');
     await expect(lab).toHaveAttribute('data-status', 'U');
+    await expect(wall.locator('.room-card[data-room="LAB"]')).toHaveAttribute('data-status', 'U');
     await notReloaded(watcher);
     await desk.close();
     await ward.close();

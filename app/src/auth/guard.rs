@@ -93,8 +93,17 @@ pub fn current_principal() -> Option<Principal> {
     })
 }
 
+/// Where the current request came from; empty outside a Leptos request (a plain axum
+/// handler passes its own with `Entry::meta`).
 pub fn request_meta() -> RequestMeta {
-    request_auth().map(|auth| auth.meta).unwrap_or_default()
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .extensions
+                .get::<RequestAuth>()
+                .map(|auth| auth.meta.clone())
+        })
+        .unwrap_or_default()
 }
 
 fn refuse(error: AppError) -> AppError {

@@ -1,5 +1,6 @@
 use super::{load_board, BoardSnapshot};
 use crate::i18n::use_i18n;
+use crate::live::{use_live, Topic};
 use crate::patients::PatientIdentity;
 use crate::rooms::{RoomGrid, RoomsSnapshot};
 use crate::shell::loaded;
@@ -9,7 +10,9 @@ use leptos::prelude::*;
 #[component]
 pub fn BoardPage() -> impl IntoView {
     let i18n = use_i18n();
-    let board = Resource::new(|| (), |_| load_board());
+    let live = use_live();
+    // The board follows the rooms: it reloads whenever a room changes anywhere.
+    let board = Resource::new(move || live.changes(Topic::Rooms), |_| load_board());
     view! {
         <section class="page board" aria-labelledby="page-title">
             <h1 id="page-title">{move || i18n.t().board_title}</h1>
