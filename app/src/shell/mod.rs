@@ -98,15 +98,27 @@ pub fn App() -> impl IntoView {
     // A form posted without JavaScript that failed comes back here with its error in the
     // address; the server reads it and the page says what went wrong.
     let form_error = SharedValue::new(failed_form_post).into_inner();
+    // The document's language and title are plain values: Leptos writes the <head> at
+    // the end of the streamed page, where reading a signal can find its arena gone
+    // (leptos-rs/leptos#3729). In the browser, a language switch updates them here.
+    let (locale, messages) = untrack(|| (i18n.locale(), i18n.t()));
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let document = document();
+        document.set_title(i18n.t().app_name);
+        if let Some(html) = document.document_element() {
+            let _ = html.set_attribute("lang", i18n.locale().tag());
+        }
+    });
     // Where this page stands in the event log, read before any of its data: the live
     // link starts there, so no change made while the page loaded goes unseen.
     crate::live::provide_live(SharedValue::new(crate::live::page_position).into_inner());
     view! {
-        <Html {..} lang=move || i18n.locale().tag() dir="ltr"/>
+        <Html {..} lang=locale.tag() dir="ltr"/>
         <Stylesheet id="leptos" href="/pkg/plateau.css"/>
         <Meta name="color-scheme" content="light"/>
-        <Meta name="description" content=move || i18n.t().tagline/>
-        <Title text=move || i18n.t().app_name/>
+        <Meta name="description" content=messages.tagline/>
+        <Title text=messages.app_name/>
         <Router>
             <a class="skip-link" href="#main">{move || i18n.t().skip_to_content}</a>
             <header class="topbar">
