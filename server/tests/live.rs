@@ -34,6 +34,21 @@ async fn write_event(store: &Store, topic: Topic, subject: i64) -> i64 {
     id
 }
 
+/// The demo clinic, a nurse signed in, and her subscription to the rooms from the end of
+/// the log (already past its `ready`): the server, that position, the subscription.
+async fn nurse_following_rooms(db: &common::TestDb) -> (TestServer, i64, Sse) {
+    let server = demo_server(db, LiveSettings::default()).await;
+    server.sign_in_demo("a.girard").await;
+    let start = head(&db.store).await;
+    let mut sse = server
+        .subscribe(&format!("topics=rooms&after={start}"), None)
+        .await;
+    let ready = sse.next().await;
+    assert_eq!(ready.event, "ready");
+    assert_eq!(ready.json()["head"], start);
+    (server, start, sse)
+}
+
 async fn head(store: &Store) -> i64 {
     log::extent(store).await.unwrap().last_id
 }
@@ -62,16 +77,7 @@ async fn change_status(server: &TestServer, room: i64, from: &str, to: &str) -> 
 }
 
 on_both_databases!(a_room_change_reaches_subscribers_once_with_its_status, |db| {
-    let server = demo_server(&db, LiveSettings::default()).await;
-    server.sign_in_demo("a.girard").await;
-    let start = head(&db.store).await;
-    let mut sse = server
-        .subscribe(&format!("topics=rooms&after={start}"), None)
-        .await;
-    let ready = sse.next().await;
-    assert_eq!(ready.event, "ready");
-    assert_eq!(ready.json()["head"], start);
-
+    let (server, start, mut sse) = nurse_following_rooms(&db).await;
     let lab = room_id(&db.store, "LAB").await;
     let response = change_status(&server, lab, "U", "C").await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
@@ -154,13 +160,7 @@ on_both_databases!(
 on_both_databases!(
     concurrent_writers_are_delivered_in_commit_order_without_gaps,
     |db| {
-        let server = demo_server(&db, LiveSettings::default()).await;
-        server.sign_in_demo("a.girard").await;
-        let start = head(&db.store).await;
-        let mut sse = server
-            .subscribe(&format!("topics=rooms&after={start}"), None)
-            .await;
-        assert_eq!(sse.next().await.event, "ready");
+        let (_server, start, mut sse) = nurse_following_rooms(&db).await;
         let writers: Vec<_> = (0..4)
             .map(|writer| {
                 let store = db.store.clone();
@@ -184,13 +184,7 @@ on_both_databases!(
 on_both_databases!(
     a_reconnecting_subscriber_gets_what_it_missed_then_live_changes,
     |db| {
-        let server = demo_server(&db, LiveSettings::default()).await;
-        server.sign_in_demo("a.girard").await;
-        let start = head(&db.store).await;
-        let mut sse = server
-            .subscribe(&format!("topics=rooms&after={start}"), None)
-            .await;
-        assert_eq!(sse.next().await.event, "ready");
+        let (server, start, mut sse) = nurse_following_rooms(&db).await;
         for _ in 0..3 {
             write_event(&db.store, Topic::Rooms, 1).await;
         }
