@@ -92,32 +92,45 @@ test.describe('live rooms', () => {
   });
 
   test('a change refused because someone else acted first says so', async ({ browser }) => {
-    const one = await browser.newContext();
-    await signIn(one, 'a.girard');
-    const first = await one.newPage();
-    const two = await browser.newContext();
-    await signIn(two, 'a.diallo');
-    const second = await two.newPage();
-    for (const page of [first, second]) {
-      await page.goto('/');
-      await waitForHydration(page);
-      await page.locator('.room-card[data-room="LAB"] a').tap();
-      await expect(page.locator('.room-detail')).toHaveAttribute('data-status', 'U');
-    }
-    // Both see "available"; the first closes it. The second tablet updates by itself, so
-    // to race we post the stale form directly, as a tablet that missed the update would.
-    await first.getByRole('button', { name: 'Fermer la salle' }).tap();
+    // A tablet that cannot follow the link (here: no script) still shows the room as
+    // available when a colleague closes it; its own tap is refused, and it is told why.
+    const stale = await browser.newContext({ javaScriptEnabled: false });
+    await signIn(stale, 'a.diallo');
+    const late = await stale.newPage();
+    await late.goto('/');
+    await late.locator('.room-card[data-room="LAB"] a').click();
+    await expect(late.locator('.room-detail')).toHaveAttribute('data-status', 'U');
+
+    const ward = await browser.newContext();
+    await signIn(ward, 'a.girard');
+    const first = await ward.newPage();
+    await changeLabRoom(first, 'Fermer la salle');
     await expect(first.locator('.room-detail')).toHaveAttribute('data-status', 'C');
-    await expect(second.locator('.room-detail')).toHaveAttribute('data-status', 'C');
-    const room = first.url().split('/').pop() ?? '';
-    const stale = await two.request.post('/api/room_status', {
-      form: { room_id: room, from: 'U', to: 'C' },
-      headers: { origin: 'http://127.0.0.1:3100', accept: 'application/json' },
-    });
-    expect(stale.status()).toBe(409);
+
+    await late.getByRole('button', { name: 'Fermer la salle' }).click();
+    await expect(late.getByRole('alert')).toContainText('Quelqu’un a modifié ceci au même moment');
+    await expect(late.locator('.room-detail')).toHaveAttribute('data-status', 'C');
+
     await first.getByRole('button', { name: 'Rouvrir la salle' }).tap();
-    await expect(second.locator('.room-detail')).toHaveAttribute('data-status', 'U');
-    await one.close();
-    await two.close();
+    await expect(first.locator('.room-detail')).toHaveAttribute('data-status', 'U');
+    await stale.close();
+    await ward.close();
   });
+});
+
+test('without JavaScript, the status buttons are plain forms that come back to the room', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  await signIn(context, 'a.girard');
+  const page = await context.newPage();
+  await page.goto('/');
+  await page.locator('.room-card[data-room="LAB"] a').click();
+  await expect(page.locator('.room-detail')).toHaveAttribute('data-status', 'U');
+  // Without a script the page cannot follow the link, and says so.
+  await expect(page.locator('.live-indicator .live-state')).toHaveText('Tel que chargé');
+  await page.getByRole('button', { name: 'Fermer la salle' }).click();
+  await expect(page).toHaveURL(/\/rooms\/\d+/);
+  await expect(page.locator('.room-detail')).toHaveAttribute('data-status', 'C');
+  await page.getByRole('button', { name: 'Rouvrir la salle' }).click();
+  await expect(page.locator('.room-detail')).toHaveAttribute('data-status', 'U');
+  await context.close();
 });

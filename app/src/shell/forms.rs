@@ -95,6 +95,7 @@ where
     S::Output: Clone + Send + Sync + 'static,
 {
     let i18n = use_i18n();
+    let shown_above = use_context::<super::FailedFormPost>().and_then(|failed| failed.0);
     move || {
         if action.pending().get() {
             return Some(Either::Left(
@@ -102,6 +103,8 @@ where
             ));
         }
         let message = match action.value().get()? {
+            // Restored from the address after a plain form post, and already at the top.
+            Err(error) if action.version().get() == 0 && shown_above.as_ref() == Some(&error) => return None,
             Err(error) => (i18n.t().error(&error), "form-error", "alert"),
             Ok(_) => (done?(i18n.t()).to_owned(), "form-status", "status"),
         };

@@ -98,6 +98,7 @@ pub fn App() -> impl IntoView {
     // A form posted without JavaScript that failed comes back here with its error in the
     // address; the server reads it and the page says what went wrong.
     let form_error = SharedValue::new(failed_form_post).into_inner();
+    provide_context(FailedFormPost(form_error.clone()));
     // The document's language and title are plain values: Leptos writes the <head> at
     // the end of the streamed page, where reading a signal can find its arena gone
     // (leptos-rs/leptos#3729). In the browser, a language switch updates them here.
@@ -212,6 +213,11 @@ fn percent_decode(text: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// The error of the plain form post this page came back from, shown once at the top of
+/// the page; the form's own feedback does not repeat it.
+#[derive(Clone)]
+pub struct FailedFormPost(pub Option<AppError>);
 
 /// The person using this browser, shared with every screen.
 #[derive(Clone, Copy)]
