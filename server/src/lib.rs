@@ -177,12 +177,7 @@ async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     let app = router::router_with(store.clone(), options, auth, events.clone())
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
     tracing::info!(address = %format!("http://{local}"), "Plateau is listening");
-    // Live events are small writes that must leave at once, not wait for an ACK (Nagle).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |connection| {
-        if let Err(error) = connection.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
-        }
-    });
+    let listener = router::without_delay(listener);
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;

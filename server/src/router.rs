@@ -82,6 +82,19 @@ pub fn router_with(
         .with_state(state)
 }
 
+/// The listener with `TCP_NODELAY` on every accepted connection: live events are small
+/// writes that must leave at once, not wait for the previous one's ACK (Nagle).
+pub fn without_delay(
+    listener: tokio::net::TcpListener,
+) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
+    fn no_delay(connection: &mut tokio::net::TcpStream) {
+        if let Err(error) = connection.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY");
+        }
+    }
+    axum::serve::ListenerExt::tap_io(listener, no_delay as fn(&mut tokio::net::TcpStream))
+}
+
 /// 200 only when the database answers, within two seconds.
 async fn healthz(State(store): State<Store>) -> impl IntoResponse {
     match tokio::time::timeout(Duration::from_secs(2), store.ping()).await {

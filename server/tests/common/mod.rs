@@ -172,7 +172,7 @@ impl TestServer {
         .into_make_service_with_connect_info::<SocketAddr>();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
-            axum::serve(listener, app)
+            axum::serve(plateau_server::router::without_delay(listener), app)
                 .with_graceful_shutdown(async {
                     let _ = stopped.await;
                 })
