@@ -138,11 +138,6 @@ impl EventBus {
     pub fn close(&self) {
         self.shared.closing.send_replace(true);
     }
-
-    /// How many subscriptions this server holds now.
-    pub fn subscribers(&self) -> usize {
-        self.shared.sender.receiver_count()
-    }
 }
 
 async fn pump(shared: Weak<Shared>, store: Store, mut last: i64) {
