@@ -485,3 +485,30 @@ async fn two_servers_on_postgres_share_events_even_after_losing_their_listener()
     other_store.close().await;
     db.cleanup().await;
 }
+
+on_both_databases!(
+    a_server_shutting_down_ends_its_subscriptions_for_them_to_resume,
+    |db| {
+        let (server, start, mut sse) = nurse_following_rooms(&db).await;
+        let id = write_event(&db.store, Topic::Rooms, 1).await;
+        assert_eq!(change_ids(&mut sse, 1).await, vec![id]);
+        // What a graceful shutdown does first: open subscriptions would keep it waiting.
+        server.events.close();
+        let end = sse.next_news().await;
+        assert_eq!(end.event, "end");
+        assert_eq!(end.json()["reason"], "unavailable");
+        assert!(
+            sse.next_within(Duration::from_secs(1)).await.is_none(),
+            "the stream is over"
+        );
+        // The browser resumes from the last event it received, on whichever server answers.
+        let other = TestServer::start(db.store.clone()).await;
+        other.set_token(server.token());
+        let later = write_event(&db.store, Topic::Rooms, 1).await;
+        let mut resumed = other
+            .subscribe(&format!("topics=rooms&after={start}"), Some(&id.to_string()))
+            .await;
+        assert_eq!(resumed.next().await.event, "ready");
+        assert_eq!(change_ids(&mut resumed, 1).await, vec![later]);
+    }
+);

@@ -140,6 +140,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub token: std::sync::Mutex<Option<String>>,
+    /// This server's live fan-out.
+    pub events: plateau_app::live::EventBus,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -167,7 +169,7 @@ impl TestServer {
             store,
             plateau_server::router::leptos_options("target/site", addr),
             settings,
-            events,
+            events.clone(),
         )
         .into_make_service_with_connect_info::<SocketAddr>();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -187,6 +189,7 @@ impl TestServer {
             addr,
             client,
             token: std::sync::Mutex::new(None),
+            events,
             stop: Some(stop),
         }
     }
