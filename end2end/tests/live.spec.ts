@@ -1,4 +1,4 @@
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type Browser, type Page } from '@playwright/test';
 import { signIn, waitForHydration } from './helpers';
 
 /** Opens the rooms screen and waits until its live link is up. */
@@ -13,6 +13,17 @@ async function roomsScreen(page: Page) {
 async function notReloaded(page: Page) {
   const marker = await page.evaluate(() => (window as unknown as { plateauMarker?: number }).plateauMarker);
   expect(marker).toBe(1);
+}
+
+/** A tablet without JavaScript (it cannot follow the live link) on the LAB room, available. */
+async function labRoomWithoutScript(browser: Browser, username: string) {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  await signIn(context, username);
+  const page = await context.newPage();
+  await page.goto('/');
+  await page.locator('.room-card[data-room="LAB"] a').click();
+  await expect(page.locator('.room-detail')).toHaveAttribute('data-status', 'U');
+  return { context, page };
 }
 
 /** On a tablet: opens the LAB room and taps the button for `label`. */
@@ -94,12 +105,7 @@ test.describe('live rooms', () => {
   test('a change refused because someone else acted first says so', async ({ browser }) => {
     // A tablet that cannot follow the link (here: no script) still shows the room as
     // available when a colleague closes it; its own tap is refused, and it is told why.
-    const stale = await browser.newContext({ javaScriptEnabled: false });
-    await signIn(stale, 'a.diallo');
-    const late = await stale.newPage();
-    await late.goto('/');
-    await late.locator('.room-card[data-room="LAB"] a').click();
-    await expect(late.locator('.room-detail')).toHaveAttribute('data-status', 'U');
+    const { context: stale, page: late } = await labRoomWithoutScript(browser, 'a.diallo');
 
     const ward = await browser.newContext();
     await signIn(ward, 'a.girard');
@@ -119,12 +125,7 @@ test.describe('live rooms', () => {
 });
 
 test('without JavaScript, the status buttons are plain forms that come back to the room', async ({ browser }) => {
-  const context = await browser.newContext({ javaScriptEnabled: false });
-  await signIn(context, 'a.girard');
-  const page = await context.newPage();
-  await page.goto('/');
-  await page.locator('.room-card[data-room="LAB"] a').click();
-  await expect(page.locator('.room-detail')).toHaveAttribute('data-status', 'U');
+  const { context, page } = await labRoomWithoutScript(browser, 'a.girard');
   // Without a script the page cannot follow the link, and says so.
   await expect(page.locator('.live-indicator .live-state')).toHaveText('Tel que chargé');
   await page.getByRole('button', { name: 'Fermer la salle' }).click();

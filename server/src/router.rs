@@ -60,7 +60,10 @@ pub fn router_with(
     };
     // Live subscriptions skip compression: each event is flushed on its own, and the
     // compressing wrapper would cost every idle subscription kilobytes of memory.
-    let live = Router::new().route("/api/live", get(plateau_app::live::stream::subscribe));
+    let live = Router::new().route(
+        plateau_app::live::SUBSCRIBE_PATH,
+        get(plateau_app::live::stream::subscribe),
+    );
     let pages = Router::new()
         .route("/healthz", get(healthz))
         .route("/audit.csv", get(audit_csv))

@@ -55,7 +55,7 @@ pub async fn guard_requests(State(state): State<AppState>, request: Request, nex
     };
     // Following the live link is not activity: an open subscription must not keep an
     // unattended tablet from locking.
-    let passive = path == "/api/live";
+    let passive = path == plateau_app::live::SUBSCRIBE_PATH;
     if let Some(principal) = principal.as_ref().filter(|_| !passive) {
         if let Err(error) = session::touch(&state.store, principal, now, settings.idle_lock).await {
             tracing::warn!(%error, "could not record session activity");

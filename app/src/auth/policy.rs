@@ -131,7 +131,7 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("/healthz", Access::Public),
     ("/audit.csv", Access::Needs(Capability::ReadAudit)),
     // Which topics a person may follow is decided per topic when they subscribe.
-    ("/api/live", Access::SignedIn),
+    (crate::live::SUBSCRIBE_PATH, Access::SignedIn),
 ];
 
 /// Every page, by route pattern, with the access it needs. Anonymous visitors of a

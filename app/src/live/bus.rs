@@ -57,18 +57,17 @@ pub struct Frame {
 
 impl Frame {
     pub fn of(event: &LiveEvent) -> Frame {
-        let json = serde_json::to_string(event).unwrap_or_default();
         Frame {
             id: event.id,
             topic: event.topic,
-            bytes: Bytes::from(format!("id: {}\nevent: change\ndata: {json}\n\n", event.id)),
+            bytes: message("change", Some(event.id), event),
         }
     }
 }
 
-/// A control message (`ready`, `resync`, `heartbeat`, `end`), with the id the browser
-/// resumes from when it carries one.
-pub fn control(name: &str, id: Option<i64>, data: &impl serde::Serialize) -> Bytes {
+/// One Server-Sent Events message (`change`, `ready`, `resync`, `heartbeat`, `end`), with
+/// the id the browser resumes from when it carries one.
+pub fn message(name: &str, id: Option<i64>, data: &impl serde::Serialize) -> Bytes {
     let json = serde_json::to_string(data).unwrap_or_default();
     match id {
         Some(id) => Bytes::from(format!("id: {id}\nevent: {name}\ndata: {json}\n\n")),

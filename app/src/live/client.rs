@@ -166,7 +166,11 @@ mod browser {
         let Some(topics) = TOPICS.with_borrow(Clone::clone) else {
             return;
         };
-        let url = format!("/api/live?topics={topics}&after={}", LAST_ID.get());
+        let url = format!(
+            "{}?topics={topics}&after={}",
+            super::super::SUBSCRIBE_PATH,
+            LAST_ID.get()
+        );
         let Ok(source) = EventSource::new(&url) else {
             retry_later(live, session);
             return;

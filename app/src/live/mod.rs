@@ -26,6 +26,9 @@ pub use bus::{EventBus, LiveSettings};
 #[cfg(feature = "ssr")]
 pub use store::NewEvent;
 
+/// Where browsers subscribe (Server-Sent Events); a plain axum route, not a server function.
+pub const SUBSCRIBE_PATH: &str = "/api/live";
+
 /// The position a page starts its live link from: on the server, the last event it has
 /// broadcast, read before any of the page's data; in the browser, what the server wrote.
 pub fn page_position() -> i64 {

@@ -3,11 +3,12 @@
 //! `Last-Event-ID` its browser sends when it reconnects), in order, then live changes,
 //! with a heartbeat when nothing happens. Nothing is skipped and nothing is sent twice.
 
-use super::bus::{control, EventBus, Frame};
+use super::bus::{message, EventBus, Frame};
 use super::store::{self, Extent};
 use super::{EndReason, Position, Topic};
 use crate::audit::{self, Entry, Outcome};
 use crate::auth::{session, Principal, RequestAuth};
+use crate::store::StoreError;
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -93,10 +94,7 @@ pub async fn subscribe(
     let receiver = bus.subscribe();
     let extent = match store::extent(&store).await {
         Ok(extent) => extent,
-        Err(error) => {
-            tracing::warn!(%error, "cannot read the live log");
-            return refuse(StatusCode::SERVICE_UNAVAILABLE, "the database does not answer");
-        }
+        Err(error) => return database_unavailable(error),
     };
     let start = match after {
         Some(after) if after > extent.last_id => {
@@ -137,45 +135,10 @@ async fn authorise(
     auth: &RequestAuth,
     topic: Topic,
 ) -> Result<(), Response> {
-    let allowed = match topic {
-        _ if !principal.can(topic.capability()) => false,
-        Topic::Rooms | Topic::Lab => true,
-        Topic::Visit(visit_id) => {
-            let patient = crate::fetch_optional!(
-                store.read(),
-                (i64,),
-                "SELECT patient_id FROM visit WHERE id = $1",
-                visit_id
-            );
-            match patient {
-                Ok(None) => {
-                    return Err(refuse(
-                        StatusCode::NOT_FOUND,
-                        format!("there is no visit {visit_id}"),
-                    ))
-                }
-                Ok(Some((patient_id,))) => {
-                    let now = chrono::Utc::now();
-                    match crate::care::store::access_to(store, principal, patient_id, visit_id, now).await {
-                        Ok(access) => access.is_some(),
-                        Err(error) => {
-                            tracing::warn!(%error, "cannot check care access");
-                            return Err(refuse(
-                                StatusCode::SERVICE_UNAVAILABLE,
-                                "the database does not answer",
-                            ));
-                        }
-                    }
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "cannot read a visit");
-                    return Err(refuse(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "the database does not answer",
-                    ));
-                }
-            }
-        }
+    let allowed = match may_follow(store, principal, topic).await {
+        Ok(Some(allowed)) => allowed,
+        Ok(None) => return Err(refuse(StatusCode::NOT_FOUND, format!("there is no {topic}"))),
+        Err(error) => return Err(database_unavailable(error)),
     };
     if allowed {
         return Ok(());
@@ -190,6 +153,33 @@ async fn authorise(
         StatusCode::FORBIDDEN,
         format!("you may not follow the topic {topic}"),
     ))
+}
+
+/// Whether `principal` may follow `topic`: the capability, and for a visit its patient in
+/// their care (or break-glass). `None` for a visit that does not exist.
+async fn may_follow(
+    store: &crate::store::Store,
+    principal: &Principal,
+    topic: Topic,
+) -> Result<Option<bool>, StoreError> {
+    if !principal.can(topic.capability()) {
+        return Ok(Some(false));
+    }
+    let Topic::Visit(visit_id) = topic else {
+        return Ok(Some(true));
+    };
+    let Some(patient_id) = crate::patients::store::patient_of_visit(store, visit_id).await? else {
+        return Ok(None);
+    };
+    let now = chrono::Utc::now();
+    let access = crate::care::store::access_to(store, principal, patient_id, visit_id, now).await?;
+    Ok(Some(access.is_some()))
+}
+
+/// The answer when the database does not: the browser tries again later.
+fn database_unavailable(error: StoreError) -> Response {
+    tracing::warn!(%error, "live subscription: the database does not answer");
+    refuse(StatusCode::SERVICE_UNAVAILABLE, "the database does not answer")
 }
 
 /// Where a subscription begins.
@@ -243,9 +233,9 @@ impl Subscription {
         start: Start,
     ) -> Subscription {
         let (position, control_message) = match start {
-            Start::Head(head) => (head, control("ready", Some(head), &Position { head })),
-            Start::Replay(after) => (after, control("ready", Some(after), &Position { head: after })),
-            Start::Resync(head) => (head, control("resync", Some(head), &Position { head })),
+            Start::Head(head) => (head, message("ready", Some(head), &Position { head })),
+            Start::Replay(after) => (after, message("ready", Some(after), &Position { head: after })),
+            Start::Resync(head) => (head, message("resync", Some(head), &Position { head })),
         };
         // The first beat comes after a random part of the interval, so that subscriptions
         // opened together (a server restart) do not all check their sessions at once.
@@ -341,7 +331,7 @@ impl Subscription {
     async fn read_log(&mut self, until: Option<i64>) -> Result<(), Bytes> {
         let store = self.bus.store().clone();
         let max_replay = self.bus.settings().max_replay;
-        let failed = |error: crate::store::StoreError| {
+        let failed = |error: StoreError| {
             tracing::warn!(%error, "cannot read the live log for a subscriber");
             unavailable()
         };
@@ -350,7 +340,7 @@ impl Subscription {
         if until - self.position > max_replay || self.position < extent.pruned_through {
             self.backlog.clear();
             self.position = extent.last_id;
-            return Err(control(
+            return Err(message(
                 "resync",
                 Some(extent.last_id),
                 &Position { head: extent.last_id },
@@ -381,25 +371,25 @@ impl Subscription {
         match session::resolve(self.bus.store(), token, now, self.idle_lock).await {
             Ok(None) => self.end(EndReason::SignedOut),
             Ok(Some(principal)) if principal.locked => self.end(EndReason::Locked),
-            Ok(Some(_)) => control("heartbeat", None, &Position { head: self.position }),
+            Ok(Some(_)) => message("heartbeat", None, &Position { head: self.position }),
             // The database hiccupped: keep the link, check again at the next beat.
             Err(error) => {
                 tracing::warn!(%error, "cannot check a subscriber's session");
-                control("heartbeat", None, &Position { head: self.position })
+                message("heartbeat", None, &Position { head: self.position })
             }
         }
     }
 
     fn end(&mut self, reason: EndReason) -> Bytes {
         self.ended = true;
-        control("end", None, &serde_json::json!({ "reason": reason }))
+        message("end", None, &serde_json::json!({ "reason": reason }))
     }
 }
 
 /// The end of a subscription the browser should simply resume (the server is stopping,
 /// or its database did not answer): it reconnects from the last event it received.
 fn unavailable() -> Bytes {
-    control("end", None, &serde_json::json!({ "reason": "unavailable" }))
+    message("end", None, &serde_json::json!({ "reason": "unavailable" }))
 }
 
 #[cfg(test)]

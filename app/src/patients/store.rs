@@ -118,3 +118,14 @@ pub async fn create_visit(tx: &mut Tx, visit: &NewVisit<'_>) -> Result<i64, Stor
 pub async fn count_patients(store: &Store) -> Result<i64, StoreError> {
     crate::fetch_scalar!(store.read(), i64, "SELECT COUNT(*) FROM patient")
 }
+
+/// The patient of a visit, if the visit exists.
+pub async fn patient_of_visit(store: &Store, visit_id: i64) -> Result<Option<i64>, StoreError> {
+    crate::fetch_optional!(
+        store.read(),
+        (i64,),
+        "SELECT patient_id FROM visit WHERE id = $1",
+        visit_id
+    )
+    .map(|row| row.map(|(patient_id,)| patient_id))
+}
