@@ -5,6 +5,7 @@
 //!
 //! Build the release server first (`cargo leptos build --release`), then for example:
 //!   cargo run --release -p plateau --example live_bench -- --subscribers 1000
+//!   cargo run --release -p plateau --example live_bench -- --subscribers 1000 --transport sse
 //!   cargo run --release -p plateau --example live_bench -- --subscribers 1000 --servers 2 \
 //!       --postgres postgres://postgres@127.0.0.1:5432/postgres
 //! Latency runs from the moment the server took the commit's time (just before the
@@ -24,6 +25,8 @@ struct Options {
     servers: usize,
     postgres: Option<String>,
     binary: String,
+    /// `websocket` (what browsers open) or `sse` (a plain event stream).
+    transport: String,
 }
 
 fn options() -> Options {
@@ -34,6 +37,7 @@ fn options() -> Options {
         servers: 1,
         postgres: None,
         binary: "target/release/plateau".into(),
+        transport: "websocket".into(),
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -46,10 +50,15 @@ fn options() -> Options {
             "--servers" => o.servers = value.parse().expect("--servers K"),
             "--postgres" => o.postgres = Some(value),
             "--binary" => o.binary = value,
+            "--transport" => o.transport = value,
             other => panic!("unknown option {other}"),
         }
         i += 2;
     }
+    assert!(
+        matches!(o.transport.as_str(), "websocket" | "sse"),
+        "--transport websocket|sse"
+    );
     assert!(
         o.servers >= 1 && (o.servers == 1 || o.postgres.is_some()),
         "several servers need --postgres"
@@ -173,14 +182,60 @@ async fn lab_room(port: u16, cookie: &str) -> i64 {
         .unwrap()
 }
 
-/// One subscriber: a raw HTTP/1.1 connection reading the event stream, recording the
-/// latency of every change.
-async fn subscriber(
-    port: u16,
-    cookie: String,
+/// What a subscriber does with each message it reads: tells when it is ready, and records
+/// the latency of every change.
+struct Receipts {
     ready: tokio::sync::mpsc::Sender<()>,
+    announced: bool,
+    mine: Vec<i64>,
     latencies: Arc<Mutex<Vec<i64>>>,
-) {
+}
+
+impl Receipts {
+    async fn read(&mut self, message: &str, received: i64) {
+        if !self.announced && message.contains("event: ready") {
+            self.announced = true;
+            let _ = self.ready.send(()).await;
+        }
+        if let Some(at) = message.split("\"at\":").nth(1) {
+            let digits: String = at.chars().take_while(char::is_ascii_digit).collect();
+            if let Ok(at) = digits.parse::<i64>() {
+                self.mine.push(received - at);
+            }
+        }
+        if self.mine.len() >= 64 {
+            self.latencies.lock().unwrap().append(&mut self.mine);
+        }
+    }
+}
+
+impl Drop for Receipts {
+    fn drop(&mut self) {
+        self.latencies.lock().unwrap().append(&mut self.mine);
+    }
+}
+
+/// One subscriber over a WebSocket, as a browser opens it.
+async fn websocket_subscriber(port: u16, cookie: String, mut receipts: Receipts) {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+    let mut request = format!("ws://127.0.0.1:{port}/api/live?topics=rooms")
+        .into_client_request()
+        .unwrap();
+    let headers = request.headers_mut();
+    headers.insert("cookie", cookie.parse().unwrap());
+    headers.insert("origin", format!("http://127.0.0.1:{port}").parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    while let Some(Ok(message)) = socket.next().await {
+        let received = now_micros();
+        if let Message::Text(text) = message {
+            receipts.read(&text, received).await;
+        }
+    }
+}
+
+/// One subscriber: a raw HTTP/1.1 connection reading the event stream.
+async fn event_stream_subscriber(port: u16, cookie: String, mut receipts: Receipts) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     let request = format!(
         "GET /api/live?topics=rooms HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n"
@@ -188,8 +243,6 @@ async fn subscriber(
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut buffer = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
-    let mut mine = Vec::new();
-    let mut announced = false;
     loop {
         let n = match stream.read(&mut chunk).await {
             Ok(0) | Err(_) => break,
@@ -200,25 +253,11 @@ async fn subscriber(
         let text = String::from_utf8_lossy(&buffer).into_owned();
         let mut consumed = 0;
         while let Some(end) = text[consumed..].find("\n\n") {
-            let message = &text[consumed..consumed + end];
-            if !announced && message.contains("event: ready") {
-                announced = true;
-                let _ = ready.send(()).await;
-            }
-            if let Some(at) = message.split("\"at\":").nth(1) {
-                let digits: String = at.chars().take_while(char::is_ascii_digit).collect();
-                if let Ok(at) = digits.parse::<i64>() {
-                    mine.push(received - at);
-                }
-            }
+            receipts.read(&text[consumed..consumed + end], received).await;
             consumed += end + 2;
         }
         buffer.drain(..consumed);
-        if mine.len() >= 64 {
-            latencies.lock().unwrap().append(&mut mine);
-        }
     }
-    latencies.lock().unwrap().append(&mut mine);
 }
 
 fn percentile(sorted: &[i64], p: f64) -> f64 {
@@ -269,12 +308,17 @@ async fn main() {
     for (from, to) in [(0, half), (half, o.subscribers)] {
         for i in from..to {
             let port = servers[i % servers.len()].port;
-            tasks.push(tokio::spawn(subscriber(
-                port,
-                cookie.clone(),
-                ready_tx.clone(),
-                latencies.clone(),
-            )));
+            let receipts = Receipts {
+                ready: ready_tx.clone(),
+                announced: false,
+                mine: Vec::new(),
+                latencies: latencies.clone(),
+            };
+            tasks.push(if o.transport == "websocket" {
+                tokio::spawn(websocket_subscriber(port, cookie.clone(), receipts))
+            } else {
+                tokio::spawn(event_stream_subscriber(port, cookie.clone(), receipts))
+            });
         }
         for _ in from..to {
             ready_rx.recv().await.unwrap();
@@ -331,9 +375,10 @@ async fn main() {
         "SQLite"
     };
     println!(
-        "{kind}, {} server(s), {} subscribers, {} commits at {}/s over {:.1} s",
+        "{kind}, {} server(s), {} subscribers over {}, {} commits at {}/s over {:.1} s",
         o.servers,
         o.subscribers,
+        o.transport,
         commits,
         o.rate,
         committing.as_secs_f64()

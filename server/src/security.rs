@@ -30,7 +30,10 @@ pub async fn guard_requests(State(state): State<AppState>, request: Request, nex
         return with_security_headers(response, &settings);
     }
     let unsafe_method = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method && !same_origin(request.headers()) {
+    // A WebSocket is opened with a GET, but carries the signed-in person's cookie to
+    // whichever page opened it: only this site's pages may open one.
+    let websocket = request.headers().contains_key(header::UPGRADE);
+    if (unsafe_method || websocket) && !same_origin(request.headers()) {
         tracing::warn!(%path, origin = ?request.headers().get(header::ORIGIN), "cross-site request refused");
         return with_security_headers(refusal(AppError::CrossSite), &settings);
     }

@@ -35,13 +35,14 @@ async fn write_event(store: &Store, topic: Topic, subject: i64) -> i64 {
 }
 
 /// The demo clinic, a nurse signed in, and her subscription to the rooms from the end of
-/// the log (already past its `ready`): the server, that position, the subscription.
+/// the log (already past its `ready`), over a WebSocket as her tablet opens it: the
+/// server, that position, the subscription.
 async fn nurse_following_rooms(db: &common::TestDb) -> (TestServer, i64, Sse) {
     let server = demo_server(db, LiveSettings::default()).await;
     server.sign_in_demo("a.girard").await;
     let start = head(&db.store).await;
     let mut sse = server
-        .subscribe(&format!("topics=rooms&after={start}"), None)
+        .subscribe_websocket(&format!("topics=rooms&after={start}"))
         .await;
     let ready = sse.next().await;
     assert_eq!(ready.event, "ready");
@@ -193,8 +194,8 @@ on_both_databases!(
         for _ in 0..3 {
             write_event(&db.store, Topic::Rooms, 1).await;
         }
-        // The browser reconnects with the last id it received; the address still names the
-        // page's starting point, and the header wins.
+        // An `EventSource` reconnects with the last id it received; the address still names
+        // the page's starting point, and the header wins.
         let last = seen[1].to_string();
         let mut again = server
             .subscribe(&format!("topics=rooms&after={start}"), Some(&last))
@@ -204,9 +205,9 @@ on_both_databases!(
         assert_eq!(replayed, (seen[1] + 1..=seen[1] + 4).collect::<Vec<_>>());
         let live = write_event(&db.store, Topic::Rooms, 1).await;
         assert_eq!(change_ids(&mut again, 1).await, vec![live]);
-        // A page subscribing from its own starting point gets the same, by `after`.
+        // A tablet reopening its WebSocket from the last event it received gets the same.
         let mut page = server
-            .subscribe(&format!("topics=rooms&after={last}"), None)
+            .subscribe_websocket(&format!("topics=rooms&after={last}"))
             .await;
         assert_eq!(page.next().await.event, "ready");
         assert_eq!(
@@ -313,6 +314,54 @@ on_both_databases!(subscriptions_follow_only_what_the_person_may_see, |db| {
     assert_eq!(admin.next().await.event, "ready");
     assert_eq!(server.subscribe_raw("topics=rooms", None).await.status(), 403);
 });
+
+on_both_databases!(
+    a_websocket_opens_only_from_this_site_for_what_the_person_may_see,
+    |db| {
+        let server = demo_server(&db, LiveSettings::default()).await;
+        // Nobody signed in: refused before the upgrade.
+        assert_eq!(server.open_websocket("topics=rooms", None).await.err(), Some(401));
+        server.sign_in_demo("a.girard").await;
+        // Another site's page carrying the nurse's cookie: refused, whatever it asks for.
+        let foreign = server
+            .open_websocket("topics=rooms", Some("https://evil.example"))
+            .await;
+        assert_eq!(foreign.err(), Some(403));
+        // The same refusals as Server-Sent Events, before anything is upgraded.
+        let h = head(&db.store).await;
+        for (query, status) in [
+            ("topics=rooms,pharmacy", 400),
+            ("topics=rooms&after=12abc", 400),
+            ("topics=rooms&after=99999999", 409),
+            ("topics=lab", 403),
+        ] {
+            assert_eq!(
+                server.open_websocket(query, None).await.err(),
+                Some(status),
+                "{query}"
+            );
+        }
+        // A request that asks for an upgrade but is no WebSocket handshake is refused, not
+        // answered with an event stream.
+        let half = server
+            .with_cookie(server.client.get(server.url("/api/live?topics=rooms")))
+            .header("origin", server.origin())
+            .header("connection", "upgrade")
+            .header("upgrade", "websocket")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(half.status(), 400);
+        // Accepted: ready, then the changes.
+        let mut socket = server
+            .subscribe_websocket(&format!("topics=rooms&after={h}"))
+            .await;
+        assert_eq!(socket.next().await.event, "ready");
+        let id = write_event(&db.store, Topic::Rooms, 1).await;
+        assert_eq!(change_ids(&mut socket, 1).await, vec![id]);
+        assert_eq!(head(&db.store).await, id);
+    }
+);
 
 on_both_databases!(a_stalled_subscriber_holds_nobody_back_and_misses_nothing, |db| {
     let live = LiveSettings {

@@ -265,3 +265,23 @@ impl Listener {
         Ok(listener)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::SseMessage;
+
+    /// What the server writes is what the browser reads, whichever transport carries it.
+    #[test]
+    fn written_messages_read_back() {
+        let written = message("ready", Some(41), &Position { head: 41 });
+        let text = std::str::from_utf8(&written).unwrap_or_default();
+        let read = SseMessage::parse(text);
+        assert_eq!(read.as_ref().map(|m| (m.name, m.id)), Some(("ready", Some(41))));
+        let position = read.and_then(|m| serde_json::from_str::<Position>(m.data).ok());
+        assert_eq!(position.map(|p| p.head), Some(41));
+        let end = message("end", None, &serde_json::json!({ "reason": "locked" }));
+        let text = std::str::from_utf8(&end).unwrap_or_default();
+        assert_eq!(SseMessage::parse(text).map(|m| m.id), Some(None));
+    }
+}

@@ -1,4 +1,4 @@
-//! The browser's end of the live link: one `EventSource` per tab, following what the
+//! The browser's end of the live link: one WebSocket per tab, following what the
 //! signed-in person may see, with a version counter per topic that screens' resources
 //! read, so they reload when something they show has changed.
 //!
@@ -74,7 +74,7 @@ pub fn use_live() -> Live {
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use super::super::{EndReason, LiveEvent, Position};
+    use super::super::{EndReason, LiveEvent, Position, SseMessage};
     use super::*;
     use crate::error::AppError;
     use crate::shell::{load_page, use_session, Session};
@@ -82,11 +82,13 @@ mod browser {
     use std::time::Duration;
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
-    use web_sys::{EventSource, MessageEvent};
+    use web_sys::{MessageEvent, WebSocket};
 
     struct Connection {
-        source: EventSource,
-        _handlers: Vec<Closure<dyn FnMut(MessageEvent)>>,
+        socket: WebSocket,
+        _on_open: Closure<dyn FnMut(web_sys::Event)>,
+        _on_message: Closure<dyn FnMut(MessageEvent)>,
+        _on_close: Closure<dyn FnMut(web_sys::CloseEvent)>,
     }
 
     thread_local! {
@@ -149,16 +151,30 @@ mod browser {
         live.last_update.set(Some(now));
     }
 
-    fn data<T: serde::de::DeserializeOwned>(event: &MessageEvent) -> Option<T> {
-        serde_json::from_str(&event.data().as_string()?).ok()
-    }
-
     fn disconnect() {
         if let Some(connection) = CONNECTION.take() {
-            connection.source.close();
+            // Closed on purpose: not a failure to report.
+            connection.socket.set_onclose(None);
+            connection.socket.set_onmessage(None);
+            let _ = connection.socket.close();
             // Its handlers may be what is running now: drop them once they have returned.
             set_timeout(move || drop(connection), Duration::ZERO);
         }
+    }
+
+    /// `ws://host/api/live?topics=...&after=<last event received>`.
+    fn address(topics: &str) -> String {
+        let location = leptos::prelude::window().location();
+        let scheme = match location.protocol().as_deref() {
+            Ok("https:") => "wss",
+            _ => "ws",
+        };
+        format!(
+            "{scheme}://{}{}?topics={topics}&after={}",
+            location.host().unwrap_or_default(),
+            super::super::SUBSCRIBE_PATH,
+            LAST_ID.get()
+        )
     }
 
     fn connect(live: Live, session: Session) {
@@ -166,12 +182,7 @@ mod browser {
         let Some(topics) = TOPICS.with_borrow(Clone::clone) else {
             return;
         };
-        let url = format!(
-            "{}?topics={topics}&after={}",
-            super::super::SUBSCRIBE_PATH,
-            LAST_ID.get()
-        );
-        let Ok(source) = EventSource::new(&url) else {
+        let Ok(socket) = WebSocket::new(&address(&topics)) else {
             retry_later(live, session);
             return;
         };
@@ -182,83 +193,79 @@ mod browser {
                 LinkState::Reconnecting
             });
         }
-        let mut handlers = Vec::new();
-        let mut on = |name: &str, handler: Box<dyn FnMut(MessageEvent)>| {
-            let handler = Closure::wrap(handler);
-            let _ = source.add_event_listener_with_callback(name, handler.as_ref().unchecked_ref());
-            handlers.push(handler);
-        };
-        on(
-            "open",
-            Box::new(move |_| {
-                // Back after failures: reload what may have failed to load meanwhile (the
-                // replay that follows brings the changes themselves).
-                if FAILURES.replace(0) > 0 {
-                    live.reload_everything();
+        let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            // Back after failures: reload what may have failed to load meanwhile (the
+            // replay that follows brings the changes themselves).
+            if FAILURES.replace(0) > 0 {
+                live.reload_everything();
+            }
+            heard(live);
+            live.link.set(LinkState::Live);
+        });
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            if let Some(text) = event.data().as_string() {
+                if let Some(message) = SseMessage::parse(&text) {
+                    received(live, session, &message);
                 }
-                heard(live);
-                live.link.set(LinkState::Live);
-            }),
-        );
-        on("ready", Box::new(move |_| heard(live)));
-        on("heartbeat", Box::new(move |_| heard(live)));
-        on(
-            "change",
-            Box::new(move |message| {
-                if let Some(event) = data::<LiveEvent>(&message) {
+            }
+        });
+        // Dropped, refused (an error status before the upgrade) or closed by the server
+        // without a word: ours to retry, from the last event received.
+        let on_close = Closure::<dyn FnMut(web_sys::CloseEvent)>::new(move |_| failed(live, session));
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        CONNECTION.set(Some(Connection {
+            socket,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+        }));
+    }
+
+    fn received(live: Live, session: Session, message: &SseMessage) {
+        fn data<T: serde::de::DeserializeOwned>(message: &SseMessage) -> Option<T> {
+            serde_json::from_str(message.data).ok()
+        }
+        match message.name {
+            "change" => {
+                if let Some(event) = data::<LiveEvent>(message) {
                     if event.id > LAST_ID.get() {
                         LAST_ID.set(event.id);
                         live.changed(event.topic);
                     }
                 }
-                heard(live);
-            }),
-        );
-        on(
-            "resync",
-            Box::new(move |message| {
-                if let Some(position) = data::<Position>(&message) {
+            }
+            "resync" => {
+                if let Some(position) = data::<Position>(message) {
                     LAST_ID.set(position.head);
                 }
                 live.reload_everything();
-                heard(live);
-            }),
-        );
-        on(
-            "end",
-            Box::new(move |message| {
+            }
+            "end" => {
                 disconnect();
                 #[derive(serde::Deserialize)]
                 struct End {
                     reason: EndReason,
                 }
-                match data::<End>(&message).map(|end| end.reason) {
+                match data::<End>(message).map(|end| end.reason) {
                     Some(EndReason::Locked) => session.set_locked(true),
                     Some(EndReason::SignedOut) => load_page("/sign-in"),
                     None => retry_later(live, session),
                 }
-            }),
-        );
-        on("error", Box::new(move |_| failed(live, session)));
-        CONNECTION.set(Some(Connection {
-            source,
-            _handlers: handlers,
-        }));
+                return;
+            }
+            // ready, heartbeat
+            _ => {}
+        }
+        heard(live);
     }
 
     fn failed(live: Live, session: Session) {
         FAILURES.set(FAILURES.get() + 1);
         live.link.set(state_while_down());
-        let closed = CONNECTION.with_borrow(|c| {
-            c.as_ref()
-                .is_none_or(|c| c.source.ready_state() == EventSource::CLOSED)
-        });
-        // A dropped connection is retried by the browser itself, which sends the id of
-        // the last event it received; a refused one (an error status) is ours to retry.
-        if closed {
-            disconnect();
-            retry_later(live, session);
-        }
+        disconnect();
+        retry_later(live, session);
     }
 
     fn state_while_down() -> LinkState {

@@ -1,7 +1,14 @@
-//! The subscription endpoint, `GET /api/live?topics=rooms,lab&after=41`, answered with
-//! Server-Sent Events: first what the subscriber missed since `after` (or since the
-//! `Last-Event-ID` its browser sends when it reconnects), in order, then live changes,
-//! with a heartbeat when nothing happens. Nothing is skipped and nothing is sent twice.
+//! The subscription endpoint, `GET /api/live?topics=rooms,lab&after=41`: first what the
+//! subscriber missed since `after` (or since the `Last-Event-ID` an `EventSource` sends
+//! when it reconnects), in order, then live changes, with a heartbeat when nothing
+//! happens. Nothing is skipped and nothing is sent twice.
+//!
+//! Two transports carry the same messages. Browsers open a WebSocket: once it is
+//! upgraded, hyper lets go of the connection and its buffers (24 KiB), and an idle
+//! subscriber costs the server a few hundred bytes of socket buffers instead. A plain
+//! request (curl, a script, a proxy without WebSocket) gets Server-Sent Events. Each
+//! WebSocket text message is one Server-Sent Events message, so both share one encoder
+//! and the browser one decoder ([`super::SseMessage`]).
 
 use super::bus::{message, EventBus, Frame};
 use super::store::{self, Extent};
@@ -10,6 +17,7 @@ use crate::audit::{self, Entry, Outcome};
 use crate::auth::{session, Principal, RequestAuth};
 use crate::store::StoreError;
 use axum::body::{Body, Bytes};
+use axum::extract::ws::{self, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -54,7 +62,15 @@ pub async fn subscribe(
     Extension(auth): Extension<RequestAuth>,
     headers: HeaderMap,
     params: Result<Query<SubscribeParams>, axum::extract::rejection::QueryRejection>,
+    websocket: Result<WebSocketUpgrade, ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
+    // A request that asks for an upgrade must be a valid WebSocket handshake (the guard
+    // has already refused one from another site); any other gets Server-Sent Events.
+    let websocket = match websocket {
+        Ok(upgrade) => Some(upgrade),
+        Err(rejection) if headers.contains_key(header::UPGRADE) => return rejection.into_response(),
+        Err(_) => None,
+    };
     let principal = match auth.principal.clone() {
         Some(principal) if !principal.locked => principal,
         Some(_) => return refuse(StatusCode::LOCKED, "the screen is locked: unlock it first"),
@@ -111,6 +127,18 @@ pub async fn subscribe(
     };
     let token = crate::auth::session_token(&headers);
     let subscription = Subscription::new(bus, token, auth.settings.idle_lock, topics, receiver, start);
+    if let Some(upgrade) = websocket {
+        return upgrade
+            // The browser sends nothing but pongs and a close: small buffers are enough.
+            .read_buffer_size(256)
+            .max_message_size(4096)
+            .max_frame_size(4096)
+            // Each message goes out at once; a subscriber that stops reading holds at
+            // most this much before the subscription waits (and later reads the log).
+            .write_buffer_size(0)
+            .max_write_buffer_size(64 * 1024)
+            .on_upgrade(move |socket| relay(socket, subscription));
+    }
     let body = Body::from_stream(futures::stream::unfold(subscription, |mut s| async move {
         s.next()
             .await
@@ -126,6 +154,33 @@ pub async fn subscribe(
         body,
     )
         .into_response()
+}
+
+/// Sends a subscription's messages over an upgraded WebSocket until either end stops.
+async fn relay(mut socket: WebSocket, mut subscription: Subscription) {
+    loop {
+        tokio::select! {
+            next = subscription.next() => {
+                let Some(bytes) = next else {
+                    let _ = socket.send(ws::Message::Close(None)).await;
+                    return;
+                };
+                let Ok(text) = ws::Utf8Bytes::try_from(bytes) else {
+                    tracing::error!("a live message is not UTF-8");
+                    return;
+                };
+                if socket.send(ws::Message::Text(text)).await.is_err() {
+                    return;
+                }
+            }
+            // Pings are answered inside the socket; the browser says nothing else but
+            // goodbye. Reading also notices a connection the other end has dropped.
+            incoming = socket.recv() => match incoming {
+                Some(Ok(ws::Message::Close(_)) | Err(_)) | None => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
 }
 
 /// May `principal` follow `topic`? A refusal is audited.

@@ -158,6 +158,36 @@ crate::coded_enum! {
     }
 }
 
+/// One message of the live link as written on the wire (the Server-Sent Events format,
+/// which WebSocket messages carry too): `id: 5\nevent: change\ndata: {...}\n\n`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SseMessage<'a> {
+    pub name: &'a str,
+    pub id: Option<i64>,
+    pub data: &'a str,
+}
+
+impl<'a> SseMessage<'a> {
+    /// Reads one message; `None` for text that is not one (no event name or no data).
+    pub fn parse(text: &'a str) -> Option<SseMessage<'a>> {
+        let (mut name, mut id, mut data) = (None, None, None);
+        for line in text.lines() {
+            if let Some(value) = line.strip_prefix("event: ") {
+                name = Some(value);
+            } else if let Some(value) = line.strip_prefix("id: ") {
+                id = Some(value.parse().ok()?);
+            } else if let Some(value) = line.strip_prefix("data: ") {
+                data = Some(value);
+            }
+        }
+        Some(SseMessage {
+            name: name?,
+            id,
+            data: data?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,5 +250,28 @@ mod tests {
         assert!(json.contains("\"topic\":\"visit:3\""), "{json}");
         assert!(json.contains("\"kind\":\"room.status\""), "{json}");
         assert_eq!(serde_json::from_str::<LiveEvent>(&json).ok(), Some(event));
+    }
+
+    #[test]
+    fn a_wire_message_reads_back() {
+        let change = SseMessage::parse("id: 12\nevent: change\ndata: {\"id\":12}\n\n");
+        assert_eq!(
+            change,
+            Some(SseMessage {
+                name: "change",
+                id: Some(12),
+                data: "{\"id\":12}"
+            })
+        );
+        let beat = SseMessage::parse("event: heartbeat\ndata: {}\n\n");
+        assert_eq!(beat.map(|m| (m.name, m.id)), Some(("heartbeat", None)));
+        for bad in [
+            "",
+            "data: {}\n\n",
+            "event: change\n\n",
+            "id: x\nevent: change\ndata: {}",
+        ] {
+            assert_eq!(SseMessage::parse(bad), None, "{bad:?}");
+        }
     }
 }

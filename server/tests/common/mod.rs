@@ -312,10 +312,17 @@ impl SseMessage {
     }
 }
 
-/// A live subscription, read message by message.
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A live subscription, read message by message, over either transport.
 pub struct Sse {
-    response: reqwest::Response,
+    source: Source,
     buffer: String,
+}
+
+enum Source {
+    EventStream(reqwest::Response),
+    WebSocket(Box<Socket>),
 }
 
 impl Sse {
@@ -341,12 +348,25 @@ impl Sse {
                 }
                 return Some(message);
             }
-            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
-                .await
-                .ok()?;
-            match chunk.unwrap() {
-                Some(bytes) => self.buffer.push_str(std::str::from_utf8(&bytes).unwrap()),
-                None => return None,
+            match &mut self.source {
+                Source::EventStream(response) => {
+                    let chunk = tokio::time::timeout_at(deadline, response.chunk()).await.ok()?;
+                    match chunk.unwrap() {
+                        Some(bytes) => self.buffer.push_str(std::str::from_utf8(&bytes).unwrap()),
+                        None => return None,
+                    }
+                }
+                Source::WebSocket(socket) => {
+                    use futures::StreamExt;
+                    use tokio_tungstenite::tungstenite::Message;
+                    let message = tokio::time::timeout_at(deadline, socket.next()).await.ok()?;
+                    match message {
+                        Some(Ok(Message::Text(text))) => self.buffer.push_str(&text),
+                        Some(Ok(Message::Close(_))) | None => return None,
+                        Some(Ok(_)) => {}
+                        Some(Err(error)) => panic!("the live WebSocket failed: {error}"),
+                    }
+                }
             }
         }
     }
@@ -389,9 +409,38 @@ impl TestServer {
             "text/event-stream"
         );
         Sse {
-            response,
+            source: Source::EventStream(response),
             buffer: String::new(),
         }
+    }
+
+    /// Opens `ws://.../api/live?{query}` as this site's page would (its cookie and
+    /// `Origin`), or with `origin` instead: the socket, or the HTTP status of the refusal.
+    pub async fn open_websocket(&self, query: &str, origin: Option<&str>) -> Result<Sse, u16> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        use tokio_tungstenite::tungstenite::Error;
+        let address = format!("ws://{}/api/live?{query}", self.addr);
+        let mut request = address.into_client_request().unwrap();
+        let origin = origin.map_or_else(|| self.origin(), str::to_owned);
+        request.headers_mut().insert("origin", origin.parse().unwrap());
+        if let Some(cookie) = self.cookie() {
+            request.headers_mut().insert("cookie", cookie.parse().unwrap());
+        }
+        match tokio_tungstenite::connect_async(request).await {
+            Ok((socket, _)) => Ok(Sse {
+                source: Source::WebSocket(Box::new(socket)),
+                buffer: String::new(),
+            }),
+            Err(Error::Http(response)) => Err(response.status().as_u16()),
+            Err(error) => panic!("opening the live WebSocket: {error}"),
+        }
+    }
+
+    /// A WebSocket subscription that must be accepted.
+    pub async fn subscribe_websocket(&self, query: &str) -> Sse {
+        self.open_websocket(query, None)
+            .await
+            .unwrap_or_else(|status| panic!("subscribing with {query}: refused with {status}"))
     }
 }
 
