@@ -41,6 +41,12 @@ export default defineConfig({
       ],
     },
   },
+  // The back-office journey changes the demo clinic (it moves a patient, cleans rooms):
+  // it runs after the journeys that read the clinic as seeded.
+  projects: [
+    { name: 'screens', testIgnore: /procedure-room\.spec\.ts/ },
+    { name: 'procedure room', testMatch: /procedure-room\.spec\.ts/, dependencies: ['screens'] },
+  ],
   webServer: [
     {
       command: `${binary} serve --demo --listen 127.0.0.1:${port} --data-dir ${dataDir} --site-root ${siteRoot}`,

@@ -40,6 +40,10 @@ pub enum AppError {
     /// The change no longer applies because someone else changed the same thing first.
     #[error("conflict")]
     Conflict,
+    /// A rule of the clinic forbids it (an unqualified performer, an occupied room...);
+    /// nothing was changed, and the reason says what to do instead.
+    #[error("refused: {0}")]
+    Refused(crate::procedures::Refusal),
     /// Nobody is signed in (or the session ended); sign in and try again.
     #[error("not signed in")]
     Unauthenticated,
@@ -97,6 +101,13 @@ impl AppError {
         error
     }
 
+    /// A rule refused it, with the server's answer set to 422.
+    pub fn refused(refusal: crate::procedures::Refusal) -> Self {
+        let error = AppError::Refused(refusal);
+        set_response_status(&error);
+        error
+    }
+
     /// `NotFound`, with the server's answer set to 404.
     pub fn not_found() -> Self {
         let error = AppError::NotFound;
@@ -115,6 +126,7 @@ impl AppError {
             AppError::Forbidden | AppError::NotAssigned | AppError::CrossSite => StatusCode::FORBIDDEN,
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Conflict => StatusCode::CONFLICT,
+            AppError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal | AppError::Network(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -219,6 +231,14 @@ pub mod validate {
                 self.fail(field, Problem::TooLong);
             }
             trimmed.to_owned()
+        }
+
+        /// A trimmed text of at most `max` characters, which may be empty.
+        pub fn optional_text(&mut self, field: &str, value: &str, max: usize) -> String {
+            if value.trim().is_empty() {
+                return String::new();
+            }
+            self.text(field, value, max)
         }
 
         pub fn finish(self) -> Result<(), AppError> {

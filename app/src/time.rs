@@ -20,6 +20,30 @@ pub mod millis {
     }
 }
 
+/// `#[serde(with = "crate::time::millis_opt")]` for `Option<DateTime<Utc>>`.
+pub mod millis_opt {
+    use chrono::{DateTime, Utc};
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(at: &Option<DateTime<Utc>>, serializer: S) -> Result<S::Ok, S::Error> {
+        match at {
+            Some(at) => serializer.serialize_some(&at.timestamp_millis()),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        Option::<i64>::deserialize(deserializer)?
+            .map(|millis| {
+                DateTime::from_timestamp_millis(millis)
+                    .ok_or_else(|| D::Error::custom("instant out of range"))
+            })
+            .transpose()
+    }
+}
+
 /// `#[serde(with = "crate::time::days")]` for `NaiveDate`.
 pub mod days {
     use chrono::{Datelike, NaiveDate};

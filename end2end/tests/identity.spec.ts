@@ -16,7 +16,7 @@ test.describe('signing in', () => {
     await page.getByRole('button', { name: 'Se connecter' }).tap();
     await expect(page).toHaveURL(/\/board$/);
     await expect(page.locator('.user-name')).toHaveText('Antoine Girard');
-    await expect(page.getByRole('heading', { name: 'En attente' })).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'En attente', exact: true })).toBeVisible();
     // Signing out ends it: the board sends her back to sign in.
     await waitForHydration(page);
     await page.getByRole('button', { name: 'Se déconnecter' }).tap();

@@ -94,8 +94,11 @@ test.describe('live rooms', () => {
     await expect(watcher.locator('.room-card[data-room="LAB"]')).toHaveAttribute('data-status', 'K');
     await notReloaded(watcher);
 
-    // Leave the room as the other journeys expect it.
-    await tablet.getByRole('button', { name: 'Nettoyée : disponible' }).tap();
+    // Leave the room as the other journeys expect it: cleaned, with its checklist.
+    const cleaning = tablet.locator('.cleaning');
+    const boxes = cleaning.getByRole('checkbox');
+    for (let i = 0; i < (await boxes.count()); i++) await boxes.nth(i).check();
+    await cleaning.getByRole('button', { name: 'Nettoyée : rendre disponible' }).tap();
     await expect(tablet.locator('.room-detail')).toHaveAttribute('data-status', 'U');
     await expect(watcher.locator('.room-card[data-room="LAB"]')).toHaveAttribute('data-status', 'U');
     await desk.close();

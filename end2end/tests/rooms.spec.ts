@@ -35,8 +35,10 @@ test.describe('rooms screen', () => {
     await expect(page.getByText('Motif de la visite')).toBeVisible();
     await page.getByRole('link', { name: 'Tableau' }).tap();
     await expect(page).toHaveURL(/\/board$/);
-    await expect(page.getByRole('heading', { name: 'En attente' })).toBeVisible();
-    await expect(page.locator('.queue-item').first()).toContainText('BLANC, Odile');
+    await expect(page.getByRole('heading', { name: 'En attente', exact: true })).toBeVisible();
+    // The back-office queue: the STAT capillary sample first.
+    await expect(page.locator('.procedure-queue .queue-item').first()).toContainText('BERTRAND, Nina');
+    await expect(page.locator('.procedure-queue .queue-item').first()).toContainText('Immédiate');
     await expect(page.getByRole('link', { name: 'Tableau' })).toHaveAttribute('aria-current', 'page');
     const marker = await page.evaluate(() => (window as unknown as { plateauMarker?: number }).plateauMarker);
     expect(marker).toBe(1);

@@ -29,6 +29,11 @@ test.describe('tablet layout and accessibility', () => {
     ['/', 'j.morel'],
     ['/board', 'j.morel'],
     ['/rooms/5', 'j.morel'],
+    // A procedure in progress (the demo's laceration repair in S1), and an exam room
+    // with the physician's order form.
+    ['/procedures/1', 'j.morel'],
+    ['/rooms/1', 'c.lefevre'],
+    ['/supervision', 'j.morel'],
     ['/lab', 'j.morel'],
     ['/escort', 'j.morel'],
     ['/nowhere', 'j.morel'],

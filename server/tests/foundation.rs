@@ -203,9 +203,16 @@ on_both_databases!(board_shows_rooms_queue_and_staff, |db| {
         "Waiting",
         "Staff",
         "BLANC, Odile",
-        "Waiting for back office",
+        // The back-office queue names each patient's procedure and its priority.
+        "Waiting for the back office",
+        "Venipuncture",
+        "STAT",
+        "Procedures under way",
+        "Laceration repair",
         "Camille Lefèvre",
         "Lab technician",
+        "On a break",
+        "ECHO-1",
     ] {
         assert!(page.contains(expected), "missing {expected}");
     }

@@ -25,6 +25,14 @@ coded_enum! {
         ReviewBreakGlass = "review_break_glass",
         /// The lab workstation.
         UseLab = "use_lab",
+        /// Order procedures for a visit (the examining physician).
+        OrderProcedures = "order_procedures",
+        /// Room patients, staff procedures, position patients, start and end procedures.
+        PerformProcedures = "perform_procedures",
+        /// Who is where, each person's load, what awaits co-signature; anyone's presence.
+        SuperviseStaff = "supervise_staff",
+        /// The procedure catalog and equipment of the facility.
+        EditCatalog = "edit_catalog",
         /// Create, edit and deactivate accounts, roles and certifications; end anyone's sessions.
         ManageAccounts = "manage_accounts",
         /// Read and export the audit trail.
@@ -52,7 +60,13 @@ pub fn allows(role: StaffRole, capability: Capability) -> bool {
         BreakGlass => matches!(role, MedicalAssistant | Nurse | Phlebotomist | Physician),
         ReviewBreakGlass => matches!(role, Supervisor),
         UseLab => matches!(role, LabTechnician | Phlebotomist | Supervisor),
-        ManageAccounts | ReadAudit => matches!(role, Administrator),
+        OrderProcedures => matches!(role, Physician),
+        PerformProcedures => matches!(
+            role,
+            MedicalAssistant | Nurse | Phlebotomist | Physician | Supervisor
+        ),
+        SuperviseStaff => matches!(role, Supervisor),
+        ManageAccounts | ReadAudit | EditCatalog => matches!(role, Administrator),
     }
 }
 
@@ -124,6 +138,41 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
         Access::Needs(Capability::ManageAccounts),
     ),
     ("/api/audit", Access::Needs(Capability::ReadAudit)),
+    (
+        "/api/procedure_catalog",
+        Access::Needs(Capability::OrderProcedures),
+    ),
+    ("/api/order_procedure", Access::Needs(Capability::OrderProcedures)),
+    ("/api/procedure_queue", Access::Needs(Capability::ViewRooms)),
+    ("/api/procedure", Access::Needs(Capability::ViewRooms)),
+    ("/api/room_patient", Access::Needs(Capability::PerformProcedures)),
+    (
+        "/api/take_procedure_step",
+        Access::Needs(Capability::PerformProcedures),
+    ),
+    ("/api/assign_staff", Access::Needs(Capability::PerformProcedures)),
+    (
+        "/api/unassign_staff",
+        Access::Needs(Capability::PerformProcedures),
+    ),
+    (
+        "/api/attest_supervision",
+        Access::Needs(Capability::PerformProcedures),
+    ),
+    (
+        "/api/position_patient",
+        Access::Needs(Capability::PerformProcedures),
+    ),
+    (
+        "/api/reserve_equipment",
+        Access::Needs(Capability::PerformProcedures),
+    ),
+    (
+        "/api/attest_cleaning",
+        Access::Needs(Capability::ChangeRoomStatus),
+    ),
+    ("/api/staff_overview", Access::Needs(Capability::SuperviseStaff)),
+    ("/api/set_presence", Access::SignedIn),
 ];
 
 /// Endpoints outside Leptos (plain axum routes), with the same rules.
@@ -150,6 +199,8 @@ pub const PAGES: &[(&str, Access)] = &[
     ("/admin/accounts/:id", Access::Needs(Capability::ManageAccounts)),
     ("/admin/audit", Access::Needs(Capability::ReadAudit)),
     ("/break-glass", Access::Needs(Capability::ReviewBreakGlass)),
+    ("/procedures/:id", Access::Needs(Capability::ViewRooms)),
+    ("/supervision", Access::Needs(Capability::SuperviseStaff)),
 ];
 
 /// The access an endpoint path needs; `None` for a path nobody may call.

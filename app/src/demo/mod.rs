@@ -3,10 +3,14 @@
 
 use crate::accounts::store::NewAccount;
 use crate::accounts::{Certification, CertificationKind};
+use crate::equipment::EquipmentKind;
 use crate::patients::store::{create_patient, create_visit, NewVisit};
 use crate::patients::{NewPatient, Sex, VisitState};
+use crate::positioning::BodyPosition;
+use crate::procedures::{Priority, ProcedureKind, ProcedureState};
 use crate::rooms::store::NewRoom;
 use crate::rooms::{RoomKind, RoomStatus};
+use crate::staff::StaffPresence;
 use crate::staff::{NewStaffMember, StaffRole};
 use crate::store::{Backend, Store, StoreError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -109,6 +113,251 @@ const CERTIFICATIONS: &[(&str, CertificationKind, i64)] = &[
     ("a.girard", CertificationKind::WoundCare, 365),
     ("j.morel", CertificationKind::Acls, 90),
     ("t.nguyen", CertificationKind::Ultrasound, 700),
+    ("y.benali", CertificationKind::WoundCare, 600),
+    ("c.lefevre", CertificationKind::WoundCare, 450),
+    ("j.morel", CertificationKind::Ecg, 300),
+    ("a.girard", CertificationKind::Ecg, 30),
+];
+
+/// The demo catalog: (code, French name, English name, required certification, whether
+/// it may be done under supervision without it, equipment, default position, minutes).
+type DemoKind = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<CertificationKind>,
+    bool,
+    &'static [EquipmentKind],
+    BodyPosition,
+    i64,
+);
+const CATALOG: &[DemoKind] = &[
+    (
+        "ear_irrigation",
+        "Lavage d'oreille",
+        "Ear irrigation",
+        Some(CertificationKind::MedicalAssistant),
+        false,
+        &[EquipmentKind::EarIrrigator],
+        BodyPosition::Seated,
+        15,
+    ),
+    (
+        "venipuncture",
+        "Prise de sang veineuse",
+        "Venipuncture",
+        Some(CertificationKind::Phlebotomy),
+        true,
+        &[],
+        BodyPosition::Seated,
+        10,
+    ),
+    (
+        "capillary_sample",
+        "Prélèvement capillaire",
+        "Capillary sample",
+        None,
+        false,
+        &[],
+        BodyPosition::Seated,
+        5,
+    ),
+    (
+        "wound_check",
+        "Contrôle de plaie",
+        "Wound check",
+        Some(CertificationKind::WoundCare),
+        true,
+        &[],
+        BodyPosition::Supine,
+        15,
+    ),
+    (
+        "laceration_repair",
+        "Suture de plaie",
+        "Laceration repair",
+        Some(CertificationKind::WoundCare),
+        false,
+        &[EquipmentKind::SutureKit],
+        BodyPosition::Supine,
+        30,
+    ),
+    (
+        "suture_removal",
+        "Ablation des fils",
+        "Suture removal",
+        Some(CertificationKind::WoundCare),
+        true,
+        &[],
+        BodyPosition::Seated,
+        10,
+    ),
+    (
+        "us_fna",
+        "Cytoponction échoguidée",
+        "Ultrasound-guided fine-needle aspiration",
+        Some(CertificationKind::Ultrasound),
+        false,
+        &[EquipmentKind::Ultrasound],
+        BodyPosition::Supine,
+        30,
+    ),
+    (
+        "minor_excision",
+        "Exérèse cutanée",
+        "Minor excision",
+        Some(CertificationKind::WoundCare),
+        false,
+        &[EquipmentKind::MinorSurgeryKit],
+        BodyPosition::Supine,
+        45,
+    ),
+    (
+        "injection",
+        "Injection",
+        "Injection",
+        Some(CertificationKind::MedicalAssistant),
+        true,
+        &[],
+        BodyPosition::Seated,
+        5,
+    ),
+    (
+        "ecg",
+        "Électrocardiogramme",
+        "Electrocardiogram",
+        Some(CertificationKind::Ecg),
+        true,
+        &[EquipmentKind::EcgMachine],
+        BodyPosition::Supine,
+        15,
+    ),
+    (
+        "dressing",
+        "Pansement",
+        "Dressing",
+        None,
+        false,
+        &[],
+        BodyPosition::Supine,
+        15,
+    ),
+];
+
+/// The demo equipment: (code, name, kind, room).
+const EQUIPMENT: &[(&str, &str, EquipmentKind, &str)] = &[
+    ("ECHO-1", "Échographe portable", EquipmentKind::Ultrasound, "IMG"),
+    ("ECG-1", "Électrocardiographe", EquipmentKind::EcgMachine, "S2"),
+    (
+        "IRR-1",
+        "Irrigateur auriculaire 1",
+        EquipmentKind::EarIrrigator,
+        "S1",
+    ),
+    (
+        "IRR-2",
+        "Irrigateur auriculaire 2",
+        EquipmentKind::EarIrrigator,
+        "S2",
+    ),
+    ("SUT-1", "Boîte de suture 1", EquipmentKind::SutureKit, "S1"),
+    ("SUT-2", "Boîte de suture 2", EquipmentKind::SutureKit, "S3"),
+    (
+        "CHIR-1",
+        "Boîte de petite chirurgie",
+        EquipmentKind::MinorSurgeryKit,
+        "S3",
+    ),
+];
+
+/// Who is not simply on shift this morning.
+const PRESENCE: &[(&str, StaffPresence)] =
+    &[("l.roux", StaffPresence::Break), ("m.perrin", StaffPresence::Off)];
+
+/// The procedures of the morning, by the patient's family name: (patient, procedure,
+/// priority, state, performer, helper, equipment held).
+type DemoProcedure = (
+    &'static str,
+    &'static str,
+    Priority,
+    ProcedureState,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+const PROCEDURES: &[DemoProcedure] = &[
+    (
+        "Garnier",
+        "laceration_repair",
+        Priority::Urgent,
+        ProcedureState::InProgress,
+        Some("a.girard"),
+        Some("a.diallo"),
+        Some("SUT-1"),
+    ),
+    (
+        "Rousseau",
+        "minor_excision",
+        Priority::Routine,
+        ProcedureState::Roomed,
+        Some("y.benali"),
+        None,
+        None,
+    ),
+    (
+        "Haddad",
+        "us_fna",
+        Priority::Routine,
+        ProcedureState::InProgress,
+        Some("t.nguyen"),
+        Some("h.mercier"),
+        Some("ECHO-1"),
+    ),
+    (
+        "Blanc",
+        "venipuncture",
+        Priority::Routine,
+        ProcedureState::Ordered,
+        None,
+        None,
+        None,
+    ),
+    (
+        "Martinez",
+        "suture_removal",
+        Priority::Routine,
+        ProcedureState::Ordered,
+        None,
+        None,
+        None,
+    ),
+    (
+        "Lemoine",
+        "ecg",
+        Priority::Urgent,
+        ProcedureState::Ordered,
+        None,
+        None,
+        None,
+    ),
+    (
+        "Kowalski",
+        "injection",
+        Priority::Routine,
+        ProcedureState::Ordered,
+        None,
+        None,
+        None,
+    ),
+    (
+        "Bertrand",
+        "capillary_sample",
+        Priority::Stat,
+        ProcedureState::Ordered,
+        None,
+        None,
+        None,
+    ),
 ];
 
 /// A demo patient and their visit: where they are and how long ago they arrived.
@@ -460,6 +709,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<SeedOutcome, Stor
         crate::accounts::store::set_certification(&mut tx, staff_id(username)?, &certification).await?;
     }
 
+    let mut visit_ids = Vec::with_capacity(VISITS.len());
     for (number, v) in (1..).zip(VISITS) {
         let (year, month, day) = v.birth;
         let patient = NewPatient {
@@ -493,7 +743,113 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<SeedOutcome, Stor
         for username in team.unwrap_or_default() {
             crate::care::store::assign(&mut tx, visit_id, staff_id(username)?, arrived_at).await?;
         }
+        visit_ids.push((v.family_name, visit_id, room_id, arrived_at));
     }
+
+    for (_, _, username, _) in STAFF {
+        let presence = PRESENCE
+            .iter()
+            .find(|(u, _)| u == username)
+            .map_or(StaffPresence::OnShift, |(_, p)| *p);
+        crate::staff::store::set_presence(&mut tx, staff_id(username)?, presence, now - Duration::hours(2))
+            .await?;
+    }
+    let mut kind_ids = Vec::with_capacity(CATALOG.len());
+    for (code, name_fr, name_en, qualification, supervised, equipment, position, minutes) in CATALOG {
+        let kind = ProcedureKind {
+            id: 0,
+            code: (*code).to_owned(),
+            name_fr: (*name_fr).to_owned(),
+            name_en: (*name_en).to_owned(),
+            qualification: *qualification,
+            supervised: *supervised,
+            equipment: equipment.to_vec(),
+            default_position: *position,
+            typical_minutes: *minutes,
+            active: true,
+        };
+        kind_ids.push((
+            *code,
+            crate::procedures::store::save_kind(&mut tx, facility_id, &kind).await?,
+        ));
+    }
+    let mut equipment_ids = Vec::with_capacity(EQUIPMENT.len());
+    for (code, name, kind, room) in EQUIPMENT {
+        let room_id = room_ids.iter().find(|(c, _)| c == room).map(|(_, id)| *id);
+        let item = crate::equipment::store::NewItem {
+            code,
+            name,
+            kind: *kind,
+            room_id,
+        };
+        equipment_ids.push((
+            *code,
+            crate::equipment::store::create(&mut tx, facility_id, &item, now).await?,
+        ));
+    }
+    let physician = staff_id("c.lefevre")?;
+    for (patient, kind, priority, state, performer, helper, held) in PROCEDURES {
+        let missing = |what: &str| StoreError::Database(format!("demo {what} missing for {patient}"));
+        let (_, visit_id, room_id, arrived_at) = *visit_ids
+            .iter()
+            .find(|(name, _, _, _)| name == patient)
+            .ok_or_else(|| missing("visit"))?;
+        let kind_id = kind_ids
+            .iter()
+            .find(|(c, _)| c == kind)
+            .map(|(_, id)| *id)
+            .ok_or_else(|| missing("kind"))?;
+        let order = crate::procedures::store::NewOrder {
+            visit_id,
+            kind_id,
+            priority: *priority,
+            note: "",
+            ordered_by: physician,
+        };
+        let ordered_at = arrived_at + Duration::minutes(3);
+        let id = crate::procedures::store::order(&mut tx, &order, ordered_at).await?;
+        let started = ordered_at + Duration::minutes(5);
+        if let Some(room_id) = room_id {
+            use crate::procedures::store::{advance, Change};
+            let roomed = Change::Roomed { room_id };
+            advance(&mut tx, id, 1, ProcedureState::Roomed, roomed, started).await?;
+            if *state == ProcedureState::InProgress {
+                let by = Change::Started { by: physician };
+                advance(&mut tx, id, 2, ProcedureState::InProgress, by, started).await?;
+            }
+        }
+        for (username, role) in [
+            (performer, crate::procedures::StaffingRole::Performer),
+            (helper, crate::procedures::StaffingRole::Helper),
+        ] {
+            if let Some(username) = username {
+                let staff = staff_id(username)?;
+                crate::procedures::store::assign(&mut tx, id, staff, role, physician, started).await?;
+                crate::care::store::assign(&mut tx, visit_id, staff, started).await?;
+            }
+        }
+        if let Some(code) = held {
+            let item = equipment_ids
+                .iter()
+                .find(|(c, _)| c == code)
+                .map(|(_, id)| *id)
+                .ok_or_else(|| missing("item"))?;
+            crate::equipment::store::reserve(&mut tx, item, id, physician, started).await?;
+            crate::equipment::store::set_state(
+                &mut tx,
+                item,
+                crate::equipment::EquipmentState::InUse,
+                started,
+            )
+            .await?;
+        }
+    }
+    crate::facility::store::save_settings(
+        &mut tx,
+        facility_id,
+        &crate::facility::FacilitySettings::default(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(SeedOutcome::Seeded)
 }
@@ -552,6 +908,24 @@ mod tests {
                 .iter()
                 .any(|(_, _, u, roles)| u == username && roles.contains(role)));
             assert!(crate::accounts::username_problem(username).is_none());
+        }
+    }
+
+    #[test]
+    fn every_patient_waiting_for_the_back_office_has_an_order() {
+        for v in VISITS.iter().filter(|v| matches!(v.state, Queued | InProcedure)) {
+            assert!(
+                PROCEDURES.iter().any(|(patient, ..)| *patient == v.family_name),
+                "{}",
+                v.family_name
+            );
+        }
+        for (patient, kind, _, _, _, _, held) in PROCEDURES {
+            assert!(VISITS.iter().any(|v| v.family_name == *patient), "{patient}");
+            assert!(CATALOG.iter().any(|(code, ..)| code == kind), "{kind}");
+            if let Some(held) = held {
+                assert!(EQUIPMENT.iter().any(|(code, ..)| code == held), "{held}");
+            }
         }
     }
 

@@ -22,6 +22,23 @@ pub struct Facility {
 /// The facility's wall clock at the moment a snapshot was read. Views format times with
 /// it, so the server's rendering and the browser's hydration print the same text, in the
 /// clinic's time zone whatever the device's.
+/// How the facility runs its back office: how often a patient in one position is
+/// checked and repositioned, and whether wall screens shorten patient identifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FacilitySettings {
+    pub reposition_reminder_minutes: i64,
+    pub board_short_identifiers: bool,
+}
+
+impl Default for FacilitySettings {
+    fn default() -> Self {
+        FacilitySettings {
+            reposition_reminder_minutes: 60,
+            board_short_identifiers: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FacilityClock {
     pub facility_name: String,

@@ -1,4 +1,4 @@
-use super::Facility;
+use super::{Facility, FacilitySettings};
 use crate::store::{Store, StoreError, Tx};
 use chrono::{DateTime, Utc};
 
@@ -45,4 +45,38 @@ pub async fn create(tx: &mut Tx, name: &str, timezone: &str, now: DateTime<Utc>)
         timezone,
         now
     )
+}
+
+/// The facility's settings; the defaults until an administrator sets them.
+pub async fn settings(store: &Store, facility_id: i64) -> Result<FacilitySettings, StoreError> {
+    let row = crate::fetch_optional!(
+        store.read(),
+        (i64, bool),
+        "SELECT reposition_reminder_minutes, board_short_identifiers FROM facility_setting WHERE facility_id = $1",
+        facility_id
+    )?;
+    Ok(
+        row.map_or_else(FacilitySettings::default, |(minutes, short)| FacilitySettings {
+            reposition_reminder_minutes: minutes,
+            board_short_identifiers: short,
+        }),
+    )
+}
+
+pub async fn save_settings(
+    tx: &mut Tx,
+    facility_id: i64,
+    settings: &FacilitySettings,
+) -> Result<(), StoreError> {
+    crate::execute!(
+        tx.exec(),
+        "INSERT INTO facility_setting (facility_id, reposition_reminder_minutes, board_short_identifiers) \
+         VALUES ($1, $2, $3) ON CONFLICT (facility_id) DO UPDATE SET \
+         reposition_reminder_minutes = excluded.reposition_reminder_minutes, \
+         board_short_identifiers = excluded.board_short_identifiers",
+        facility_id,
+        settings.reposition_reminder_minutes,
+        settings.board_short_identifiers
+    )?;
+    Ok(())
 }

@@ -1,9 +1,15 @@
-use super::Messages;
+use super::{BackOfficeWords, Messages};
 use crate::accounts::CertificationKind;
 use crate::audit::Outcome;
+use crate::equipment::{EquipmentKind, EquipmentState};
 use crate::live::LinkState;
 use crate::patients::VisitState;
+use crate::positioning::{BodyPosition, PressurePoint, Support};
+use crate::procedures::Refusal;
+use crate::procedures::{Priority, ProcedureState, ProcedureStep, StaffingRole};
+use crate::rooms::CleaningItem;
 use crate::rooms::{RoomKind, RoomStatus};
+use crate::staff::StaffPresence;
 use crate::staff::StaffRole;
 use chrono::Datelike;
 
@@ -242,5 +248,181 @@ pub static MESSAGES: Messages = Messages {
         StaffRole::Supervisor => "Supervisor",
         StaffRole::FrontDesk => "Front desk",
         StaffRole::Administrator => "Administrator",
+    },
+    refusal: |refusal| {
+        match refusal {
+        Refusal::AlreadyEnded => "This procedure has already ended.",
+        Refusal::NotRoomed => "Bring the patient to a procedure room first.",
+        Refusal::NotStarted => "This procedure was never started: start it before completing it.",
+        Refusal::AlreadyRoomed => "The patient is already in the procedure's room.",
+        Refusal::AlreadyStarted => "The procedure has started: its performer and supervisor can no longer change.",
+        Refusal::RoomNotAvailable => "That room is not available: it is occupied, closed or waiting to be cleaned.",
+        Refusal::RoomNotForPatients => "Patients are not brought to that room for procedures.",
+        Refusal::NotAClinician => "This person does not perform clinical work.",
+        Refusal::NotQualified => "This person does not hold the certification this procedure requires, and it cannot be done under supervision.",
+        Refusal::CertificationExpired => "This person's certification for this procedure has expired.",
+        Refusal::OffShift => "This person is not on shift.",
+        Refusal::OnBreak => "This person is on a break.",
+        Refusal::SupervisionNotAllowed => "This procedure cannot be performed under supervision.",
+        Refusal::SupervisorRequired => "The performer needs a supervisor for this procedure: assign one first.",
+        Refusal::SupervisorNotPresent => "The supervisor has not yet confirmed being present.",
+        Refusal::NotASupervisor => "Only a supervisor can supervise.",
+        Refusal::NotTheSupervisor => "Only the supervisor assigned to this procedure can confirm being present.",
+        Refusal::PerformerRequired => "Assign a performer first.",
+        Refusal::EquipmentNotReserved => "Reserve the equipment this procedure needs first.",
+        Refusal::AlreadyAssigned => "This person or this role is already assigned on the procedure.",
+        Refusal::EquipmentUnavailable => "That item is not available: in use, held by another procedure, being sterilised or out of service.",
+        Refusal::EquipmentNotNeeded => "This procedure does not need that kind of equipment.",
+        Refusal::ChecklistIncomplete => "Tick every item of the cleaning checklist.",
+        Refusal::RoomNotAwaitingCleaning => "This room is not waiting to be cleaned.",
+        Refusal::VisitEnded => "This patient's visit has ended.",
+        Refusal::PatientInAnotherRoom => "The patient is still in another procedure there: finish it first.",
+    }
+    },
+    back_office: BackOfficeWords {
+        nav_supervision: "Supervision",
+        queue_title: "Waiting for the back office",
+        queue_empty: "Nobody is waiting for a procedure.",
+        under_way_title: "Procedures under way",
+        back_to_board: "Back to the board",
+        order_title: "Order a procedure",
+        procedure_label: "Procedure",
+        priority_label: "Priority",
+        note_label: "Note for the back office",
+        order_submit: "Order",
+        ordered: "Ordered: the back office has it.",
+        ordered_by: |who, at| format!("Ordered by {who} at {at}"),
+        rooming_title: "Bring the patient to a room",
+        rooming_hint: "The room the patient leaves goes to housekeeping at once.",
+        bring_to: |code| format!("To {code}"),
+        team_title: "Team",
+        role_label: "As",
+        assign: "Assign",
+        load: |n| {
+            if n == 0 {
+                String::new()
+            } else {
+                format!(" · on {n} procedure(s)")
+            }
+        },
+        attest_presence: "I am present",
+        present: "Present",
+        awaiting_presence: "Presence not confirmed",
+        equipment_title: "Equipment",
+        reserve: "Reserve",
+        held_here: "held for this procedure",
+        positioning_title: "Patient position",
+        position_title: "Position",
+        supports_title: "Supports and padding",
+        points_title: "Pressure points checked",
+        place_patient: "Record the position",
+        in_position_for: |m| format!("in this position for {m} min"),
+        reposition_due: |m| format!("Check and reposition the patient: more than {m} min in this position."),
+        steps_title: "Procedure",
+        cancel_reason: "Reason for cancelling",
+        cleaning_title: "Cleaning",
+        cleaning_submit: "Cleaned: make available",
+        last_cleaned: |who, at| format!("Last cleaned by {who} at {at}"),
+        supervision_title: "Supervision",
+        awaiting_me_title: "Awaiting my presence",
+        awaiting_me_empty: "Nothing awaits you.",
+        busy_in: |room| format!("busy in {room}"),
+        presence_title: "My presence",
+        procedures_in_room: "Procedures",
+        equipment_board_title: "Equipment",
+        step: |step| match step {
+            ProcedureStep::Room => "Bring to the room",
+            ProcedureStep::Start => "Start the procedure",
+            ProcedureStep::Complete => "Procedure done",
+            ProcedureStep::Cancel => "Cancel the procedure",
+        },
+        procedure_state: |state| match state {
+            ProcedureState::Ordered => "Waiting",
+            ProcedureState::Roomed => "Patient in the room",
+            ProcedureState::InProgress => "In progress",
+            ProcedureState::Done => "Done",
+            ProcedureState::Cancelled => "Cancelled",
+        },
+        priority: |priority| match priority {
+            Priority::Routine => "Routine",
+            Priority::Urgent => "Urgent",
+            Priority::Stat => "STAT",
+        },
+        staffing_role: |role| match role {
+            StaffingRole::Performer => "Performer",
+            StaffingRole::Helper => "Helper",
+            StaffingRole::Supervisor => "Supervisor",
+        },
+        presence: |presence| match presence {
+            StaffPresence::Off => "Off shift",
+            StaffPresence::OnShift => "On shift",
+            StaffPresence::Break => "On a break",
+        },
+        presence_change: |presence| match presence {
+            StaffPresence::Off => "End my shift",
+            StaffPresence::OnShift => "Start or resume my shift",
+            StaffPresence::Break => "Take a break",
+        },
+        position: |position| match position {
+            BodyPosition::Seated => "Seated",
+            BodyPosition::Supine => "Supine",
+            BodyPosition::Prone => "Prone",
+            BodyPosition::LeftLateral => "Left lateral",
+            BodyPosition::RightLateral => "Right lateral",
+            BodyPosition::Fowler => "Fowler's",
+            BodyPosition::SemiFowler => "Semi-Fowler's",
+            BodyPosition::Lithotomy => "Lithotomy",
+            BodyPosition::Trendelenburg => "Trendelenburg",
+            BodyPosition::ReverseTrendelenburg => "Reverse Trendelenburg",
+        },
+        pressure_point: |point| match point {
+            PressurePoint::Occiput => "Occiput",
+            PressurePoint::Ears => "Ears",
+            PressurePoint::Face => "Face (forehead, cheeks)",
+            PressurePoint::Shoulders => "Shoulders",
+            PressurePoint::Scapulae => "Shoulder blades",
+            PressurePoint::Elbows => "Elbows",
+            PressurePoint::Chest => "Chest",
+            PressurePoint::IliacCrests => "Iliac crests",
+            PressurePoint::Sacrum => "Sacrum",
+            PressurePoint::IschialTuberosities => "Ischial tuberosities",
+            PressurePoint::Trochanter => "Hip (greater trochanter)",
+            PressurePoint::Knees => "Knees",
+            PressurePoint::Calves => "Calves",
+            PressurePoint::Malleoli => "Ankles",
+            PressurePoint::Heels => "Heels",
+            PressurePoint::Toes => "Toes",
+        },
+        support: |support| match support {
+            Support::Pillow => "Pillow",
+            Support::GelPad => "Gel pad",
+            Support::FoamWedge => "Foam wedge",
+            Support::ArmBoard => "Arm board",
+            Support::HeelProtector => "Heel protector",
+            Support::KneeSupport => "Knee support",
+            Support::Stirrups => "Stirrups",
+            Support::HeadRing => "Head ring",
+            Support::SafetyStrap => "Safety strap",
+        },
+        equipment_kind: |kind| match kind {
+            EquipmentKind::Ultrasound => "Ultrasound",
+            EquipmentKind::EcgMachine => "ECG machine",
+            EquipmentKind::EarIrrigator => "Ear irrigator",
+            EquipmentKind::SutureKit => "Suture kit",
+            EquipmentKind::MinorSurgeryKit => "Minor surgery kit",
+        },
+        equipment_state: |state| match state {
+            EquipmentState::Available => "Available",
+            EquipmentState::InUse => "In use",
+            EquipmentState::Sterilising => "Being sterilised",
+            EquipmentState::OutOfService => "Out of service",
+        },
+        cleaning_item: |item| match item {
+            CleaningItem::Surfaces => "Surfaces, table or chair, handles disinfected",
+            CleaningItem::SterileField => "New sterile field laid out",
+            CleaningItem::Sharps => "Sharps container checked",
+            CleaningItem::Linen => "Linen and paper sheet changed",
+            CleaningItem::Equipment => "Equipment (probe, cables) disinfected",
+        },
     },
 };

@@ -12,10 +12,15 @@ pub use api::*;
 
 use crate::accounts::CertificationKind;
 use crate::audit::Outcome;
+use crate::equipment::{EquipmentKind, EquipmentState};
 use crate::error::{AppError, Problem};
 use crate::live::LinkState;
 use crate::patients::VisitState;
+use crate::positioning::{BodyPosition, PressurePoint, Support};
+use crate::procedures::{Priority, ProcedureState, ProcedureStep, Refusal, StaffingRole};
+use crate::rooms::CleaningItem;
 use crate::rooms::{RoomKind, RoomStatus};
+use crate::staff::StaffPresence;
 use crate::staff::StaffRole;
 use chrono::NaiveDate;
 use leptos::prelude::*;
@@ -250,6 +255,69 @@ pub struct Messages {
     pub live_updated_at: fn(&str) -> String,
     pub visit_state: fn(VisitState) -> &'static str,
     pub staff_role: fn(StaffRole) -> &'static str,
+    /// Why a rule of the clinic refused an action, and what to do instead.
+    pub refusal: fn(Refusal) -> &'static str,
+    pub back_office: BackOfficeWords,
+}
+
+/// The words of the back office: procedures, staffing, positioning, equipment, cleaning.
+pub struct BackOfficeWords {
+    pub nav_supervision: &'static str,
+    pub queue_title: &'static str,
+    pub queue_empty: &'static str,
+    pub under_way_title: &'static str,
+    pub back_to_board: &'static str,
+    pub order_title: &'static str,
+    pub procedure_label: &'static str,
+    pub priority_label: &'static str,
+    pub note_label: &'static str,
+    pub order_submit: &'static str,
+    pub ordered: &'static str,
+    pub ordered_by: fn(&str, &str) -> String,
+    pub rooming_title: &'static str,
+    pub rooming_hint: &'static str,
+    pub bring_to: fn(&str) -> String,
+    pub team_title: &'static str,
+    pub role_label: &'static str,
+    pub assign: &'static str,
+    pub load: fn(usize) -> String,
+    pub attest_presence: &'static str,
+    pub present: &'static str,
+    pub awaiting_presence: &'static str,
+    pub equipment_title: &'static str,
+    pub reserve: &'static str,
+    pub held_here: &'static str,
+    pub positioning_title: &'static str,
+    pub position_title: &'static str,
+    pub supports_title: &'static str,
+    pub points_title: &'static str,
+    pub place_patient: &'static str,
+    pub in_position_for: fn(i64) -> String,
+    pub reposition_due: fn(i64) -> String,
+    pub steps_title: &'static str,
+    pub cancel_reason: &'static str,
+    pub cleaning_title: &'static str,
+    pub cleaning_submit: &'static str,
+    pub last_cleaned: fn(&str, &str) -> String,
+    pub supervision_title: &'static str,
+    pub awaiting_me_title: &'static str,
+    pub awaiting_me_empty: &'static str,
+    pub busy_in: fn(&str) -> String,
+    pub presence_title: &'static str,
+    pub procedures_in_room: &'static str,
+    pub equipment_board_title: &'static str,
+    pub step: fn(ProcedureStep) -> &'static str,
+    pub procedure_state: fn(ProcedureState) -> &'static str,
+    pub priority: fn(Priority) -> &'static str,
+    pub staffing_role: fn(StaffingRole) -> &'static str,
+    pub presence: fn(StaffPresence) -> &'static str,
+    pub presence_change: fn(StaffPresence) -> &'static str,
+    pub position: fn(BodyPosition) -> &'static str,
+    pub pressure_point: fn(PressurePoint) -> &'static str,
+    pub support: fn(Support) -> &'static str,
+    pub equipment_kind: fn(EquipmentKind) -> &'static str,
+    pub equipment_state: fn(EquipmentState) -> &'static str,
+    pub cleaning_item: fn(CleaningItem) -> &'static str,
 }
 
 impl Messages {
@@ -286,6 +354,7 @@ impl Messages {
             AppError::TooManyAttempts { minutes } => (self.error_too_many_attempts)(*minutes),
             AppError::NotAssigned => self.error_not_assigned.to_owned(),
             AppError::CrossSite => self.error_cross_site.to_owned(),
+            AppError::Refused(refusal) => (self.refusal)(*refusal).to_owned(),
         }
     }
 }

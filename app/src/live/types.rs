@@ -109,6 +109,13 @@ crate::coded_enum! {
     pub enum EventKind {
         /// A room's status changed; `code` is the new HL7 table 0116 status.
         RoomStatus = "room.status",
+        /// A procedure was ordered or changed (state, staff, position, equipment); `code`
+        /// is its state.
+        Procedure = "procedure",
+        /// A person started or ended a shift or a break; `code` is their presence.
+        StaffPresence = "staff.presence",
+        /// An item of equipment changed state or place; `code` is its state.
+        Equipment = "equipment",
     }
 }
 

@@ -57,6 +57,69 @@ pub async fn occupant(store: &Store, room_id: i64) -> Result<Option<PatientVisit
     Ok(row.map(PatientVisit::from))
 }
 
+/// Every visit not yet ended, with its patient.
+pub async fn active_visits(store: &Store, facility_id: i64) -> Result<Vec<PatientVisit>, StoreError> {
+    let sql = format!("{VISIT_SELECT} WHERE p.facility_id = $1 AND v.state <> $2");
+    let rows = crate::fetch_all!(store.read(), VisitRow, &sql, facility_id, VisitState::Done.code())?;
+    Ok(rows.into_iter().map(PatientVisit::from).collect())
+}
+
+/// The visits matching `condition` (SQL on `v` and `p`, binding `$1` to the facility and
+/// `$2` to `value`), with their patients.
+pub async fn visits_where(
+    store: &Store,
+    condition: &str,
+    facility_id: i64,
+    value: i64,
+) -> Result<Vec<PatientVisit>, StoreError> {
+    let sql = format!("{VISIT_SELECT} WHERE p.facility_id = $1 AND {condition}");
+    let rows = crate::fetch_all!(store.read(), VisitRow, &sql, facility_id, value)?;
+    Ok(rows.into_iter().map(PatientVisit::from).collect())
+}
+
+/// Where a visit is, as a write transaction sees it: its room and state.
+pub async fn whereabouts(
+    tx: &mut Tx,
+    facility_id: i64,
+    visit_id: i64,
+) -> Result<(Option<i64>, VisitState), StoreError> {
+    let row = crate::fetch_optional!(
+        tx.exec(),
+        (Option<i64>, String),
+        "SELECT v.room_id, v.state FROM visit v JOIN patient p ON p.id = v.patient_id \
+         WHERE v.id = $1 AND p.facility_id = $2",
+        visit_id,
+        facility_id
+    )?
+    .ok_or(StoreError::NotFound)?;
+    let state = VisitState::try_from(row.1).map_err(StoreError::Database)?;
+    Ok((row.0, state))
+}
+
+/// Moves a visit to `room_id` (or out of any room) in `state`, if it is still in
+/// `from_room`; returns whether it was.
+pub async fn move_visit(
+    tx: &mut Tx,
+    visit_id: i64,
+    from_room: Option<i64>,
+    room_id: Option<i64>,
+    state: VisitState,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let ended_at = (state == VisitState::Done).then_some(now);
+    let changed = crate::execute!(
+        tx.exec(),
+        "UPDATE visit SET room_id = $1, state = $2, ended_at = $3 \
+         WHERE id = $4 AND room_id IS NOT DISTINCT FROM $5",
+        room_id,
+        state.code(),
+        ended_at,
+        visit_id,
+        from_room
+    )?;
+    Ok(changed == 1)
+}
+
 /// Visits waiting for a room (to be seen, or for back-office work), longest wait first.
 pub async fn waiting(store: &Store, facility_id: i64) -> Result<Vec<PatientVisit>, StoreError> {
     let sql = format!(

@@ -47,6 +47,23 @@ impl PatientSummary {
         format!("{}, {}", self.family_name.to_uppercase(), self.given_name)
     }
 
+    /// "DU. É. · 1958 · …0001": two shortened identifiers, for wall screens where the
+    /// facility chooses not to show names to the waiting room.
+    pub fn short_identity(&self) -> String {
+        let initials =
+            |name: &str, letters: usize| name.chars().take(letters).collect::<String>().to_uppercase();
+        let number: String = {
+            let chars: Vec<char> = self.record_number.chars().collect();
+            chars[chars.len().saturating_sub(4)..].iter().collect()
+        };
+        format!(
+            "{}. {}. · {} · …{number}",
+            initials(&self.family_name, 2),
+            initials(&self.given_name, 1),
+            self.birth_date.year()
+        )
+    }
+
     /// Age in whole years on `today`.
     pub fn age_on(&self, today: NaiveDate) -> u32 {
         let born = self.birth_date;
@@ -100,6 +117,11 @@ mod tests {
         let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap_or_default();
         assert_eq!(p.age_on(day(6, 14)), 35);
         assert_eq!(p.age_on(day(6, 15)), 36);
+    }
+
+    #[test]
+    fn wall_screens_show_initials_year_and_the_end_of_the_record_number() {
+        assert_eq!(born(1990, 1, 1).short_identity(), "MA. L. · 1990 · …P1");
     }
 
     #[test]

@@ -24,6 +24,12 @@ pub struct RoomSnapshot {
     pub access: Option<PatientAccess>,
     /// A patient is in the room whom this person may not open.
     pub restricted: Option<RestrictedOccupant>,
+    /// The last cleaning attestation, if the room was ever cleaned through Plateau.
+    pub last_cleaning: Option<super::Cleaning>,
+    /// The procedures of the patient in the room, when shown.
+    pub procedures: Vec<crate::procedures::Procedure>,
+    /// What this person may order for the patient (a physician's catalog), else empty.
+    pub order_catalog: Vec<crate::procedures::ProcedureKind>,
 }
 
 /// A patient present in the room but outside this person's care.
@@ -64,6 +70,7 @@ pub async fn load_room(room_id: i64) -> Result<RoomSnapshot, AppError> {
     let (facility_id, clock) = crate::facility::current_clock(&store).await?;
     let facility_id = facility_id.ok_or_else(AppError::not_found)?;
     let mut room = super::store::overview_of(&store, facility_id, room_id).await?;
+    let last_cleaning = super::store::last_cleaning(&store, room_id).await?;
     let record = format!("room/{room_id}");
     let Some(occupant) = room.occupant.take() else {
         return Ok(RoomSnapshot {
@@ -71,6 +78,9 @@ pub async fn load_room(room_id: i64) -> Result<RoomSnapshot, AppError> {
             room,
             access: None,
             restricted: None,
+            last_cleaning,
+            procedures: Vec::new(),
+            order_catalog: Vec::new(),
         });
     };
     let patient_id = occupant.patient.id;
@@ -93,7 +103,13 @@ pub async fn load_room(room_id: i64) -> Result<RoomSnapshot, AppError> {
         patient_id,
         may_break_glass: principal.can(Capability::BreakGlass),
     });
+    let (mut procedures, mut order_catalog) = (Vec::new(), Vec::new());
     if access.is_some() {
+        procedures = crate::procedures::store::of_visit(&store, facility_id, occupant.visit_id).await?;
+        if principal.can(Capability::OrderProcedures) {
+            order_catalog = crate::procedures::store::catalog(&store, facility_id).await?;
+            order_catalog.retain(|k| k.active);
+        }
         room.occupant = Some(occupant);
     }
     Ok(RoomSnapshot {
@@ -101,6 +117,9 @@ pub async fn load_room(room_id: i64) -> Result<RoomSnapshot, AppError> {
         room,
         access,
         restricted,
+        last_cleaning,
+        procedures,
+        order_catalog,
     })
 }
 
@@ -155,6 +174,72 @@ pub async fn change_room_status(room_id: i64, from: String, to: String) -> Resul
         kind: EventKind::RoomStatus,
         subject: Some(room_id),
         code: Some(to.code().to_owned()),
+    };
+    crate::live::store::record(&mut tx, &event, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Attests that a room waiting for cleaning (housekeeping or contaminated) was cleaned,
+/// every item of its kind's checklist ticked: the only way it becomes available again.
+#[server(prefix = "/api", endpoint = "attest_cleaning")]
+pub async fn attest_cleaning(
+    room_id: i64,
+    from: String,
+    #[server(default)] items: Vec<String>,
+) -> Result<(), AppError> {
+    use super::{CleaningItem, RoomStatus};
+    use crate::audit::{self, Entry, Outcome};
+    use crate::error::{validate::Checks, Problem};
+    use crate::live::{EventKind, NewEvent, Topic};
+    use crate::procedures::Refusal;
+    let mut checks = Checks::new();
+    if room_id <= 0 {
+        checks.fail("room_id", Problem::Malformed);
+    }
+    let from = RoomStatus::from_code(&from).filter(|s| s.needs_cleaning());
+    if from.is_none() {
+        checks.fail("from", Problem::Malformed);
+    }
+    let items = crate::positioning::parse_code_list::<CleaningItem>(items.iter().map(String::as_str));
+    if items.is_none() {
+        checks.fail("items", Problem::Malformed);
+    }
+    checks.finish()?;
+    let (Some(from), Some(items)) = (from, items) else {
+        return Err(AppError::Internal);
+    };
+    let principal = crate::auth::require(crate::auth::Capability::ChangeRoomStatus).await?;
+    let store = crate::store::from_context()?;
+    let (facility_id, clock) = crate::facility::current_clock(&store).await?;
+    let facility_id = facility_id.ok_or_else(AppError::not_found)?;
+    let now = clock.now;
+    let mut tx = store.begin().await?;
+    let room = super::store::get_in(&mut tx, facility_id, room_id).await?;
+    if !room.status.needs_cleaning() {
+        return Err(AppError::refused(Refusal::RoomNotAwaitingCleaning));
+    }
+    if room
+        .kind
+        .cleaning_checklist()
+        .iter()
+        .any(|item| !items.contains(item))
+    {
+        return Err(AppError::refused(Refusal::ChecklistIncomplete));
+    }
+    if !super::store::change_status(&mut tx, facility_id, room_id, from, RoomStatus::Unoccupied, now).await? {
+        return Err(AppError::conflict());
+    }
+    super::store::attest_cleaning(&mut tx, room_id, from, principal.staff_member_id, &items, now).await?;
+    let entry = Entry::by(&principal, "room.cleaned", Outcome::Allowed)
+        .record(format!("room/{room_id}"))
+        .detail(crate::positioning::join_codes(&items));
+    audit::store::record_in(&mut tx, entry).await?;
+    let event = NewEvent {
+        topic: Topic::Rooms,
+        kind: EventKind::RoomStatus,
+        subject: Some(room_id),
+        code: Some(RoomStatus::Unoccupied.code().to_owned()),
     };
     crate::live::store::record(&mut tx, &event, now).await?;
     tx.commit().await?;

@@ -125,3 +125,42 @@ pub async fn change_status(
     )?;
     Ok(changed == 1)
 }
+
+/// Records who cleaned the room, when, from which status, and the checklist ticked.
+pub async fn attest_cleaning(
+    tx: &mut Tx,
+    room_id: i64,
+    from: RoomStatus,
+    cleaned_by: i64,
+    checklist: &[super::CleaningItem],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let items = checklist.iter().map(|i| i.code()).collect::<Vec<_>>().join(",");
+    crate::execute!(
+        tx.exec(),
+        "INSERT INTO cleaning_attestation (room_id, from_status, cleaned_by, attested_at, checklist) \
+         VALUES ($1, $2, $3, $4, $5)",
+        room_id,
+        from.code(),
+        cleaned_by,
+        now,
+        items
+    )?;
+    Ok(())
+}
+
+/// The room's last cleaning attestation: who and when.
+pub async fn last_cleaning(store: &Store, room_id: i64) -> Result<Option<super::Cleaning>, StoreError> {
+    let row = crate::fetch_optional!(
+        store.read(),
+        (String, String, DateTime<Utc>),
+        "SELECT s.given_name, s.family_name, c.attested_at FROM cleaning_attestation c \
+         JOIN staff_member s ON s.id = c.cleaned_by WHERE c.room_id = $1 \
+         ORDER BY c.attested_at DESC, c.id DESC LIMIT 1",
+        room_id
+    )?;
+    Ok(row.map(|(given, family, at)| super::Cleaning {
+        cleaned_by: crate::staff::display_name(&given, &family),
+        attested_at: at,
+    }))
+}

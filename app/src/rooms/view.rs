@@ -181,15 +181,109 @@ fn RoomDetail(
             </dl>
         }
     });
+    let room_id = overview.room.id;
+    let room_status = overview.room.status;
+    let room_kind = overview.room.kind;
+    let cleaning = (may_change && room_status.needs_cleaning())
+        .then(|| view! { <CleaningForm room_id status=room_status kind=room_kind reload/> });
+    let last_cleaning = snapshot.last_cleaning.map(|c| {
+        let at = clock.time_of_day(c.attested_at);
+        view! { <p class="hint last-cleaning">{move || (i18n.t().back_office.last_cleaned)(&c.cleaned_by, &at)}</p> }
+    });
+    let procedures = (!snapshot.procedures.is_empty()).then(|| {
+        let list = snapshot
+            .procedures
+            .into_iter()
+            .map(|p| {
+                let state = p.state;
+                let kind = p.kind.clone();
+                view! {
+                    <li class="team-member" data-state=state.code()>
+                        <a class="button secondary" href=format!("/procedures/{}", p.id)>
+                            {move || kind.name(i18n.locale()).to_owned()}
+                        </a>
+                        <span class="staff-roles">{move || (i18n.t().back_office.procedure_state)(state)}</span>
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <section aria-labelledby="room-procedures-title">
+                <h2 id="room-procedures-title">{move || i18n.t().back_office.procedures_in_room}</h2>
+                <ul class="team-list">{list}</ul>
+            </section>
+        }
+    });
+    let order = match (&overview.occupant, snapshot.order_catalog.is_empty()) {
+        (Some(occupant), false) => {
+            let visit_id = occupant.visit_id;
+            Some(view! { <crate::procedures::OrderForm visit_id catalog=snapshot.order_catalog.clone()/> })
+        }
+        _ => None,
+    };
     view! {
         <h1 id="page-title">{title}</h1>
         {break_glass_notice}
         <div class="room-detail" data-status=status>
-            <RoomSummary overview clock occupant_hidden/>
+            <RoomSummary overview clock=clock.clone() occupant_hidden/>
         </div>
         {changes}
+        {cleaning}
+        {last_cleaning}
         {restricted}
         {visit}
+        {procedures}
+        {order}
+    }
+}
+
+/// The cleaning attestation: every item of the room kind's checklist, ticked by the
+/// person who cleaned; the room becomes available when it is accepted.
+#[component]
+fn CleaningForm(
+    room_id: i64,
+    status: RoomStatus,
+    kind: super::RoomKind,
+    reload: Callback<()>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<super::AttestCleaning>::new();
+    Effect::new(move |_| {
+        if matches!(action.value().get(), Some(Ok(()))) {
+            reload.run(());
+        }
+    });
+    let checklist = kind.cleaning_checklist();
+    let count = checklist.len();
+    let submit = submit_with(action, move |fields| super::AttestCleaning {
+        room_id,
+        from: status.code().to_owned(),
+        items: fields.indexed("items", count),
+    });
+    let items = checklist
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let item = *item;
+            view! {
+                <label class="choice">
+                    <input type="checkbox" name=format!("items[{i}]") value=item.code()/>
+                    {move || (i18n.t().back_office.cleaning_item)(item)}
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="cleaning" aria-labelledby="cleaning-title">
+            <h2 id="cleaning-title">{move || i18n.t().back_office.cleaning_title}</h2>
+            <form class="stacked-form" method="post" action={action_url::<super::AttestCleaning>()} on:submit=submit>
+                <input type="hidden" name="room_id" value=room_id/>
+                <input type="hidden" name="from" value=status.code()/>
+                <fieldset class="choices checklist">{items}</fieldset>
+                <button type="submit" class="button">{move || i18n.t().back_office.cleaning_submit}</button>
+                <ActionFeedback action/>
+            </form>
+        </section>
     }
 }
 

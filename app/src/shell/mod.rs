@@ -151,6 +151,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/accounts/:id") view=|| guard(AccountEditPage) ssr=SsrMode::Async/>
                     <Route path=path!("/admin/audit") view=|| guard(AuditPage) ssr=SsrMode::Async/>
                     <Route path=path!("/break-glass") view=|| guard(BreakGlassLogPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/procedures/:id") view=|| guard(crate::procedures::ProcedurePage) ssr=SsrMode::Async/>
+                    <Route path=path!("/supervision") view=|| guard(crate::staff::SupervisionPage) ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <IdleLock/>
@@ -298,9 +300,10 @@ pub type Label = fn(&crate::i18n::Messages) -> &'static str;
 #[component]
 fn Navigation() -> impl IntoView {
     let i18n = use_i18n();
-    let links: [(&'static str, Label); 7] = [
+    let links: [(&'static str, Label); 8] = [
         ("/", |t| t.nav_rooms),
         ("/board", |t| t.nav_board),
+        ("/supervision", |t| t.back_office.nav_supervision),
         ("/lab", |t| t.nav_lab),
         ("/escort", |t| t.nav_escort),
         ("/break-glass", |t| t.nav_break_glass),

@@ -1,5 +1,6 @@
-use super::{NewStaffMember, StaffMember, StaffRole};
+use super::{NewStaffMember, StaffMember, StaffPresence, StaffRole};
 use crate::store::{Store, StoreError, Tx};
+use chrono::{DateTime, Utc};
 
 #[derive(sqlx::FromRow)]
 struct MemberRow {
@@ -73,4 +74,58 @@ pub async fn create(tx: &mut Tx, facility_id: i64, member: &NewStaffMember) -> R
         )?;
     }
     Ok(id)
+}
+
+/// Whether a person is working now; nobody is on shift until they say so.
+pub async fn presence_in(tx: &mut Tx, staff_member_id: i64) -> Result<StaffPresence, StoreError> {
+    let state = crate::fetch_optional!(
+        tx.exec(),
+        (String,),
+        "SELECT state FROM staff_presence WHERE staff_member_id = $1",
+        staff_member_id
+    )?;
+    match state {
+        Some((code,)) => StaffPresence::try_from(code).map_err(StoreError::Database),
+        None => Ok(StaffPresence::Off),
+    }
+}
+
+pub async fn set_presence(
+    tx: &mut Tx,
+    staff_member_id: i64,
+    presence: StaffPresence,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    crate::execute!(
+        tx.exec(),
+        "INSERT INTO staff_presence (staff_member_id, state, since) VALUES ($1, $2, $3) \
+         ON CONFLICT (staff_member_id) DO UPDATE SET state = excluded.state, since = excluded.since",
+        staff_member_id,
+        presence.code(),
+        now
+    )?;
+    Ok(())
+}
+
+/// Everyone's presence in the facility, with since when.
+pub async fn presences(
+    store: &Store,
+    facility_id: i64,
+) -> Result<Vec<(i64, StaffPresence, DateTime<Utc>)>, StoreError> {
+    let rows = crate::fetch_all!(
+        store.read(),
+        (i64, String, DateTime<Utc>),
+        "SELECT p.staff_member_id, p.state, p.since FROM staff_presence p \
+         JOIN staff_member s ON s.id = p.staff_member_id WHERE s.facility_id = $1",
+        facility_id
+    )?;
+    rows.into_iter()
+        .map(|(id, state, since)| {
+            Ok((
+                id,
+                StaffPresence::try_from(state).map_err(StoreError::Database)?,
+                since,
+            ))
+        })
+        .collect()
 }

@@ -15,6 +15,16 @@ coded_enum! {
     }
 }
 
+coded_enum! {
+    /// Whether a person is working now. Being busy in a room follows from the procedures
+    /// they are assigned to.
+    pub enum StaffPresence {
+        Off = "off",
+        OnShift = "on_shift",
+        Break = "break",
+    }
+}
+
 /// "nurse,supervisor": roles as the audit trail records them.
 pub fn role_codes(roles: &[StaffRole]) -> String {
     roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(",")

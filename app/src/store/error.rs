@@ -50,6 +50,12 @@ fn unique_field(constraint: Option<&str>, message: &str) -> &'static str {
         "record_number"
     } else if text.contains("username") {
         "username"
+    } else if text.contains("procedure_kind") {
+        "code"
+    } else if text.contains("equipment") {
+        "equipment"
+    } else if text.contains("procedure_staff") || text.contains("procedure_one_") {
+        "staff_member_id"
     } else if text.contains("room") && text.contains("code") {
         "code"
     } else if text.contains("visit") && text.contains("room") {

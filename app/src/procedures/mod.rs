@@ -1,0 +1,14 @@
+//! Procedures: the facility's catalog, orders from the exam room, the back-office queue,
+//! rooming, staffing by qualification, and each procedure's life from order to end.
+
+#[cfg(feature = "ssr")]
+mod act;
+mod api;
+#[cfg(feature = "ssr")]
+pub mod store;
+mod types;
+mod view;
+
+pub use api::*;
+pub use types::*;
+pub use view::*;

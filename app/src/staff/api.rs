@@ -1,0 +1,155 @@
+//! Server functions about the people at work: their presence, and the supervisors' view
+//! of who is where.
+
+use super::{StaffMember, StaffPresence};
+use crate::error::AppError;
+use crate::facility::FacilityClock;
+use crate::procedures::{Procedure, StaffingRole};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A person as the board and the supervisors see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffStatus {
+    pub member: StaffMember,
+    pub presence: StaffPresence,
+    #[serde(with = "crate::time::millis_opt")]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Open procedures they are on, with their part in each.
+    pub assignments: Vec<(i64, StaffingRole)>,
+}
+
+impl StaffStatus {
+    /// Busy: on a procedure whose patient is in the room.
+    pub fn busy_in<'a>(&self, procedures: &'a [Procedure]) -> Option<&'a Procedure> {
+        procedures
+            .iter()
+            .find(|p| p.room_id.is_some() && self.assignments.iter().any(|(id, _)| *id == p.id))
+    }
+}
+
+/// What a supervisor watches: everyone's presence and load, and what awaits them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffOverview {
+    pub clock: FacilityClock,
+    pub staff: Vec<StaffStatus>,
+    pub procedures: Vec<Procedure>,
+    /// Procedures where this supervisor is assigned and has not yet attested presence.
+    pub awaiting_me: Vec<i64>,
+}
+
+/// Everyone's presence and assignments in the facility.
+#[cfg(feature = "ssr")]
+pub async fn statuses(
+    store: &crate::store::Store,
+    facility_id: i64,
+    open: &[Procedure],
+) -> Result<Vec<StaffStatus>, AppError> {
+    let (members, presences) = tokio::try_join!(
+        super::store::list(store, facility_id),
+        super::store::presences(store, facility_id),
+    )?;
+    Ok(members
+        .into_iter()
+        .map(|member| {
+            let found = presences.iter().find(|(id, _, _)| *id == member.id);
+            let assignments = open
+                .iter()
+                .flat_map(|p| {
+                    p.staff
+                        .iter()
+                        .filter(|s| s.staff_member_id == member.id)
+                        .map(|s| (p.id, s.role))
+                })
+                .collect();
+            StaffStatus {
+                presence: found.map_or(StaffPresence::Off, |(_, p, _)| *p),
+                since: found.map(|(_, _, since)| *since),
+                member,
+                assignments,
+            }
+        })
+        .collect())
+}
+
+#[server(prefix = "/api", endpoint = "staff_overview")]
+pub async fn load_staff_overview() -> Result<StaffOverview, AppError> {
+    let principal = crate::auth::require(crate::auth::Capability::SuperviseStaff).await?;
+    let store = crate::store::from_context()?;
+    let (facility_id, clock) = crate::facility::current_clock(&store).await?;
+    let Some(facility_id) = facility_id else {
+        return Ok(StaffOverview {
+            clock,
+            staff: Vec::new(),
+            procedures: Vec::new(),
+            awaiting_me: Vec::new(),
+        });
+    };
+    let mut procedures = crate::procedures::store::open(&store, facility_id).await?;
+    let staff = statuses(&store, facility_id, &procedures).await?;
+    let shown = procedures.iter_mut().map(|p| &mut p.visit);
+    crate::care::show_on_list(&store, &principal, "supervision", shown).await?;
+    let awaiting_me = procedures
+        .iter()
+        .filter(|p| {
+            p.staff.iter().any(|s| {
+                s.staff_member_id == principal.staff_member_id
+                    && s.role == StaffingRole::Supervisor
+                    && s.present_at.is_none()
+            })
+        })
+        .map(|p| p.id)
+        .collect();
+    Ok(StaffOverview {
+        clock,
+        staff,
+        procedures,
+        awaiting_me,
+    })
+}
+
+/// Starts or ends a shift or a break: one's own, or anyone's for a supervisor.
+#[server(prefix = "/api", endpoint = "set_presence")]
+pub async fn set_presence(staff_member_id: i64, presence: String) -> Result<(), AppError> {
+    use crate::audit::{self, Entry, Outcome};
+    use crate::error::{validate::Checks, Problem};
+    use crate::live::{EventKind, NewEvent, Topic};
+    let mut checks = Checks::new();
+    if staff_member_id <= 0 {
+        checks.fail("staff_member_id", Problem::Malformed);
+    }
+    let presence = StaffPresence::from_code(&presence);
+    if presence.is_none() {
+        checks.fail("presence", Problem::Malformed);
+    }
+    checks.finish()?;
+    let presence = presence.ok_or(AppError::Internal)?;
+    let principal = crate::auth::require_signed_in()?;
+    let own = principal.staff_member_id == staff_member_id;
+    if !own {
+        crate::auth::require(crate::auth::Capability::SuperviseStaff).await?;
+    }
+    let store = crate::store::from_context()?;
+    let (facility_id, clock) = crate::facility::current_clock(&store).await?;
+    let facility_id = facility_id.ok_or_else(AppError::not_found)?;
+    let mut tx = store.begin().await?;
+    // Someone of this facility, still working here.
+    let candidate = crate::procedures::store::candidate(&mut tx, facility_id, staff_member_id).await?;
+    if candidate.roles.is_empty() {
+        return Err(AppError::not_found());
+    }
+    super::store::set_presence(&mut tx, staff_member_id, presence, clock.now).await?;
+    let entry = Entry::by(&principal, "staff.presence", Outcome::Allowed)
+        .record(format!("staff/{staff_member_id}"))
+        .detail(presence.code());
+    audit::store::record_in(&mut tx, entry).await?;
+    let event = NewEvent {
+        topic: Topic::Rooms,
+        kind: EventKind::StaffPresence,
+        subject: Some(staff_member_id),
+        code: Some(presence.code().to_owned()),
+    };
+    crate::live::store::record(&mut tx, &event, clock.now).await?;
+    tx.commit().await?;
+    Ok(())
+}

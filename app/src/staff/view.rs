@@ -1,0 +1,131 @@
+//! The supervisors' view of who is where, and each person's own presence buttons.
+
+use super::{load_staff_overview, SetPresence, StaffOverview, StaffPresence};
+use crate::i18n::use_i18n;
+use crate::live::{use_live, Topic};
+use crate::shell::{action_url, loaded, submit_with, ActionFeedback};
+use leptos::prelude::*;
+
+#[component]
+pub fn SupervisionPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    let overview = Resource::new(move || live.changes(Topic::Rooms), |_| load_staff_overview());
+    view! {
+        <section class="page supervision" aria-labelledby="page-title">
+            <h1 id="page-title">{move || i18n.t().back_office.supervision_title}</h1>
+            {loaded(overview, |overview| view! { <Supervision overview/> })}
+        </section>
+    }
+}
+
+#[component]
+fn Supervision(overview: StaffOverview) -> impl IntoView {
+    let i18n = use_i18n();
+    let StaffOverview {
+        clock,
+        staff,
+        procedures,
+        awaiting_me,
+    } = overview;
+    let today = clock.today();
+    let awaiting = procedures
+        .iter()
+        .filter(|p| awaiting_me.contains(&p.id))
+        .map(|p| {
+            let kind = p.kind.clone();
+            view! {
+                <li class="queue-item">
+                    <a class="queue-link" href=format!("/procedures/{}", p.id)>
+                        <strong>{move || kind.name(i18n.locale()).to_owned()}</strong>
+                        <crate::patients::PatientIdentity patient=p.visit.patient.clone() today/>
+                    </a>
+                </li>
+            }
+        })
+        .collect_view();
+    let nothing = awaiting_me
+        .is_empty()
+        .then(|| view! { <p class="empty">{move || i18n.t().back_office.awaiting_me_empty}</p> });
+    let rows = staff
+        .into_iter()
+        .map(|person| {
+            let presence = person.presence;
+            let since = person.since.map(|at| clock.time_of_day(at)).unwrap_or_default();
+            let work = person
+                .assignments
+                .iter()
+                .filter_map(|(id, role)| procedures.iter().find(|p| p.id == *id).map(|p| (p.clone(), *role)))
+                .map(|(p, role)| {
+                    let kind = p.kind.clone();
+                    view! {
+                        <li>
+                            <a href=format!("/procedures/{}", p.id)>{move || kind.name(i18n.locale()).to_owned()}</a>
+                            " · " {move || (i18n.t().back_office.staffing_role)(role)}
+                        </li>
+                    }
+                })
+                .collect_view();
+            let load = person.assignments.len();
+            let staff_member_id = person.member.id;
+            view! {
+                <tr data-presence=presence.code()>
+                    <td>{person.member.display_name()}</td>
+                    <td>{move || (i18n.t().back_office.presence)(presence)} " · " {since}</td>
+                    <td>{load}</td>
+                    <td><ul class="plain-list">{work}</ul></td>
+                    <td><PresenceButtons staff_member_id current=presence/></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2>{move || i18n.t().back_office.awaiting_me_title}</h2>
+        {nothing}
+        <ol class="queue">{awaiting}</ol>
+        <h2>{move || i18n.t().staff_title}</h2>
+        <table class="data-table">
+            <thead>
+                <tr>
+                    <th>{move || i18n.t().person}</th>
+                    <th>{move || i18n.t().back_office.presence_title}</th>
+                    <th>"#"</th>
+                    <th>{move || i18n.t().back_office.procedures_in_room}</th>
+                    <th></th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+/// Buttons to start a shift, take a break, or end the shift.
+#[component]
+pub fn PresenceButtons(staff_member_id: i64, current: StaffPresence) -> impl IntoView {
+    let i18n = use_i18n();
+    let action = ServerAction::<SetPresence>::new();
+    let buttons = StaffPresence::ALL
+        .iter()
+        .filter(|p| **p != current)
+        .map(|presence| {
+            let presence = *presence;
+            let submit = submit_with(action, move |_| SetPresence {
+                staff_member_id,
+                presence: presence.code().to_owned(),
+            });
+            view! {
+                <form method="post" action={action_url::<SetPresence>()} on:submit=submit>
+                    <input type="hidden" name="staff_member_id" value=staff_member_id/>
+                    <input type="hidden" name="presence" value=presence.code()/>
+                    <button type="submit" class="button secondary" data-presence=presence.code()>
+                        {move || (i18n.t().back_office.presence_change)(presence)}
+                    </button>
+                </form>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="button-row">{buttons}</div>
+        <ActionFeedback action/>
+    }
+}

@@ -1,0 +1,109 @@
+import { test, expect, type Page } from '@playwright/test';
+import { signIn, waitForHydration } from './helpers';
+
+/** Opens a room's page from the rooms screen. */
+async function openRoom(page: Page, code: string) {
+  await page.goto('/');
+  await waitForHydration(page);
+  await page.locator(`.room-card[data-room="${code}"] a`).tap();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText(code);
+}
+
+/** Chooses the option of a select whose text names `name`. */
+async function choose(page: Page, label: string, name: string) {
+  const select = page.locator('.team').getByLabel(label, { exact: true });
+  const value = await select.locator('option', { hasText: name }).getAttribute('value');
+  await select.selectOption(value ?? '');
+}
+
+/** Ticks every item of a room's cleaning checklist and attests it. */
+async function attestCleaning(page: Page, code: string) {
+  await openRoom(page, code);
+  const form = page.locator('.cleaning');
+  const boxes = form.getByRole('checkbox');
+  for (let i = 0; i < (await boxes.count()); i++) await boxes.nth(i).check();
+  await form.getByRole('button', { name: 'Nettoyée : rendre disponible' }).tap();
+  await expect(page.locator('.room-detail')).toHaveAttribute('data-status', 'U');
+}
+
+test.describe('procedure room', () => {
+  test('ear irrigation: ordered, roomed, staffed by qualification, positioned, done, room cleaned', async ({ browser }) => {
+    // The physician examines Ana Oliveira in E4; the assistant works the back office.
+    const physicianContext = await browser.newContext();
+    await signIn(physicianContext, 'y.benali');
+    const physician = await physicianContext.newPage();
+    const assistantContext = await browser.newContext();
+    await signIn(assistantContext, 'c.fontaine');
+    const assistant = await assistantContext.newPage();
+
+    await assistant.goto('/board');
+    await waitForHydration(assistant);
+    await expect(assistant.locator('.live-indicator')).toHaveAttribute('data-link', 'live');
+
+    await openRoom(physician, 'E4');
+    await expect(physician.locator('.live-indicator')).toHaveAttribute('data-link', 'live');
+    const order = physician.locator('.order-form');
+    await order.getByLabel('Soin', { exact: true }).selectOption({ label: "Lavage d'oreille" });
+    await order.getByLabel('Urgente', { exact: true }).check();
+    await order.getByLabel('Note pour le plateau').fill('Bouchon de cérumen gauche');
+    await order.getByRole('button', { name: 'Prescrire' }).tap();
+    await expect(order.getByText("Prescrit : le plateau l'a reçu.")).toBeVisible();
+
+    // The order reaches the back-office queue on the board without a reload.
+    const queued = assistant.locator('.procedure-queue .queue-item[data-kind="ear_irrigation"]');
+    await expect(queued).toContainText('OLIVEIRA, Ana');
+    await expect(queued).toContainText('Urgente');
+
+    // No procedure room is free: S2 was contaminated. Clean it first.
+    await attestCleaning(assistant, 'S2');
+    await assistant.goto('/board');
+    await waitForHydration(assistant);
+    await assistant.locator('.procedure-queue .queue-item[data-kind="ear_irrigation"] a').tap();
+    await expect(assistant.getByRole('heading', { level: 1 })).toHaveText("Lavage d'oreille");
+    await assistant.getByRole('button', { name: /En S2/ }).tap();
+    await expect(assistant.locator('.procedure-head')).toHaveAttribute('data-state', 'roomed');
+
+    // The exam room went to housekeeping, and the physician's tablet shows it at once.
+    await expect(physician.locator('.room-detail')).toHaveAttribute('data-status', 'H');
+    await expect(physician.locator('.room-detail')).toContainText('Nettoyage');
+
+    // A nurse without the assistant's certification is refused, and told why.
+    const team = assistant.locator('.team');
+    await choose(assistant, 'Personne', 'Antoine Girard');
+    await team.getByLabel('Comme', { exact: true }).selectOption('performer');
+    await team.getByRole('button', { name: 'Affecter' }).tap();
+    await expect(team.locator('.form-error')).toContainText("n'a pas la certification requise");
+    // The certified assistant is accepted.
+    await choose(assistant, 'Personne', 'Chloé Fontaine');
+    await team.getByLabel('Comme', { exact: true }).selectOption('performer');
+    await team.getByRole('button', { name: 'Affecter' }).tap();
+    await expect(team.locator('.team-member[data-role="performer"]')).toContainText('Chloé Fontaine');
+
+    // The irrigator in S2 is reserved.
+    await assistant.locator('.equipment-item[data-code="IRR-2"]').getByRole('button', { name: 'Réserver' }).tap();
+    await expect(assistant.locator('.equipment-item[data-code="IRR-2"]')).toContainText('réservé pour ce soin');
+
+    // Seated, as the catalog says, shoulder blades and heels checked.
+    const positioning = assistant.locator('.positioning-form');
+    await positioning.locator('.position-choice[data-position="33586001"]').tap();
+    await positioning.getByLabel('Omoplates', { exact: true }).check();
+    await positioning.getByLabel('Talons', { exact: true }).check();
+    await positioning.getByLabel('Oreiller', { exact: true }).check();
+    await positioning.getByRole('button', { name: 'Enregistrer la position' }).tap();
+    await expect(assistant.locator('.positioning-now')).toHaveAttribute('data-position', '33586001');
+    await expect(assistant.locator('.positioning-now')).toContainText('Chloé Fontaine');
+
+    await assistant.getByRole('button', { name: 'Commencer le soin' }).tap();
+    await expect(assistant.locator('.procedure-head')).toHaveAttribute('data-state', 'in_progress');
+    await assistant.getByRole('button', { name: 'Soin terminé' }).tap();
+    await expect(assistant.locator('.procedure-head')).toHaveAttribute('data-state', 'done');
+
+    // The patient has left S2, which waits for cleaning; cleaned, it is available again.
+    await openRoom(assistant, 'S2');
+    await expect(assistant.locator('.room-detail')).toHaveAttribute('data-status', 'H');
+    await attestCleaning(assistant, 'S2');
+    await expect(assistant.locator('.last-cleaning')).toContainText('Chloé Fontaine');
+    await physicianContext.close();
+    await assistantContext.close();
+  });
+});
