@@ -323,7 +323,8 @@ async fn main() {
         for _ in from..to {
             ready_rx.recv().await.unwrap();
         }
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        // Let the allocator settle (mimalloc gives freed pages back after a short delay).
+        tokio::time::sleep(Duration::from_secs(5)).await;
         if halfway.is_empty() {
             halfway = servers.iter().map(|s| resident_kib(s.child.id())).collect();
         }
