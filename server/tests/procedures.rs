@@ -77,6 +77,17 @@ async fn act(server: &TestServer, endpoint: &str, id: i64, fields: &[(&str, &str
     server.call(endpoint, &form).await
 }
 
+/// Puts staff member `who` on procedure `id` as `role`.
+async fn assign(server: &TestServer, id: i64, who: &str, role: &str) -> reqwest::Response {
+    act(
+        server,
+        "assign_staff",
+        id,
+        &[("staff_member_id", who), ("role", role)],
+    )
+    .await
+}
+
 /// The refusal's code, from a 422 answer.
 async fn refusal(response: reqwest::Response) -> String {
     let status = response.status();
@@ -169,48 +180,16 @@ on_both_databases!(ear_irrigation_from_order_to_a_clean_room, |db| {
     // Staffing: a nurse without the assistant's certification is refused, with the reason;
     // a person on a break too; the certified assistant is accepted.
     let girard = staff(store, "a.girard").await.to_string();
-    let refused = act(
-        &server,
-        "assign_staff",
-        id,
-        &[("staff_member_id", &girard), ("role", "performer")],
-    )
-    .await;
+    let refused = assign(&server, id, &girard, "performer").await;
     assert_eq!(refusal(refused).await, "not_qualified");
     let roux = staff(store, "l.roux").await.to_string();
-    let resting = act(
-        &server,
-        "assign_staff",
-        id,
-        &[("staff_member_id", &roux), ("role", "performer")],
-    )
-    .await;
+    let resting = assign(&server, id, &roux, "performer").await;
     assert_eq!(refusal(resting).await, "on_break");
     let diallo = staff(store, "a.diallo").await.to_string();
-    ok(act(
-        &server,
-        "assign_staff",
-        id,
-        &[("staff_member_id", &diallo), ("role", "performer")],
-    )
-    .await)
-    .await;
-    let twice = act(
-        &server,
-        "assign_staff",
-        id,
-        &[("staff_member_id", &girard), ("role", "performer")],
-    )
-    .await;
+    ok(assign(&server, id, &diallo, "performer").await).await;
+    let twice = assign(&server, id, &girard, "performer").await;
     assert_eq!(refusal(twice).await, "already_assigned");
-    ok(act(
-        &server,
-        "assign_staff",
-        id,
-        &[("staff_member_id", &girard), ("role", "helper")],
-    )
-    .await)
-    .await;
+    ok(assign(&server, id, &girard, "helper").await).await;
 
     // Completing what never started is refused; starting needs the irrigator reserved.
     let early = act(&server, "take_procedure_step", id, &[("step", "complete")]).await;
@@ -350,34 +329,14 @@ on_both_databases!(
         ok(act(&server, "room_patient", id, &[("room_id", &s2.to_string())]).await).await;
         let diallo = staff(store, "a.diallo").await.to_string();
         // No phlebotomy certification, but venipuncture may be done under supervision.
-        ok(act(
-            &server,
-            "assign_staff",
-            id,
-            &[("staff_member_id", &diallo), ("role", "performer")],
-        )
-        .await)
-        .await;
+        ok(assign(&server, id, &diallo, "performer").await).await;
         let alone = act(&server, "take_procedure_step", id, &[("step", "start")]).await;
         assert_eq!(refusal(alone).await, "supervisor_required");
         let girard = staff(store, "a.girard").await.to_string();
-        let not_supervisor = act(
-            &server,
-            "assign_staff",
-            id,
-            &[("staff_member_id", &girard), ("role", "supervisor")],
-        )
-        .await;
+        let not_supervisor = assign(&server, id, &girard, "supervisor").await;
         assert_eq!(refusal(not_supervisor).await, "not_a_supervisor");
         let morel = staff(store, "j.morel").await.to_string();
-        ok(act(
-            &server,
-            "assign_staff",
-            id,
-            &[("staff_member_id", &morel), ("role", "supervisor")],
-        )
-        .await)
-        .await;
+        ok(assign(&server, id, &morel, "supervisor").await).await;
         let absent = act(&server, "take_procedure_step", id, &[("step", "start")]).await;
         assert_eq!(refusal(absent).await, "supervisor_not_present");
         // Only the supervisor attests their own presence.

@@ -432,13 +432,7 @@ impl Acting {
             return Err(AppError::conflict());
         }
         for (room_id, status) in std::mem::take(&mut self.rooms_changed) {
-            let event = NewEvent {
-                topic: Topic::Rooms,
-                kind: EventKind::RoomStatus,
-                subject: Some(room_id),
-                code: Some(status.code().to_owned()),
-            };
-            crate::live::store::record(&mut self.tx, &event, self.now).await?;
+            crate::rooms::store::announce_status(&mut self.tx, room_id, status, self.now).await?;
         }
         record(
             &mut self.tx,

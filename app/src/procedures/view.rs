@@ -6,7 +6,6 @@ use super::{
     ProcedureSnapshot, ProcedureState, ProcedureStep, ReserveEquipment, RoomPatient, StaffingRole,
     TakeProcedureStep, UnassignStaff,
 };
-use crate::error::AppError;
 use crate::facility::FacilityClock;
 use crate::i18n::use_i18n;
 use crate::live::{use_live, Topic};
@@ -15,7 +14,6 @@ use crate::positioning::{PositioningForm, PositioningHistory};
 use crate::shell::{action_url, loaded, submit_with, ActionFeedback, NotFound};
 use leptos::either::Either;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 /// Waiting procedures, most pressing first, each opening its page.
 #[component]
@@ -107,26 +105,12 @@ pub fn OrderForm(visit_id: i64, catalog: Vec<ProcedureKind>) -> impl IntoView {
 #[component]
 pub fn ProcedurePage() -> impl IntoView {
     let i18n = use_i18n();
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-            .filter(|id| *id > 0)
-    };
+    let id = crate::shell::id_param();
     let live = use_live();
     let actions = Actions::new();
     let source = move || (id(), live.changes(Topic::Rooms), actions.version());
-    let page = Resource::new(source, |(id, _, _)| async move {
-        match id {
-            Some(id) => match load_procedure(id).await {
-                Ok(snapshot) => Ok(Some(snapshot)),
-                Err(AppError::NotFound) => Ok(None),
-                Err(error) => Err(error),
-            },
-            None => Ok(None),
-        }
+    let page = Resource::new(source, |(id, _, _)| {
+        crate::shell::unless_missing(id, load_procedure)
     });
     view! {
         <section class="page procedure-page">

@@ -131,7 +131,6 @@ pub async fn change_room_status(room_id: i64, from: String, to: String) -> Resul
     use super::RoomStatus;
     use crate::audit::{self, Entry, Outcome};
     use crate::error::{validate::Checks, Problem};
-    use crate::live::{EventKind, NewEvent, Topic};
     let mut checks = Checks::new();
     if room_id <= 0 {
         checks.fail("room_id", Problem::Malformed);
@@ -169,13 +168,7 @@ pub async fn change_room_status(room_id: i64, from: String, to: String) -> Resul
         .record(format!("room/{room_id}"))
         .detail(format!("{from} -> {to}"));
     audit::store::record_in(&mut tx, entry).await?;
-    let event = NewEvent {
-        topic: Topic::Rooms,
-        kind: EventKind::RoomStatus,
-        subject: Some(room_id),
-        code: Some(to.code().to_owned()),
-    };
-    crate::live::store::record(&mut tx, &event, now).await?;
+    super::store::announce_status(&mut tx, room_id, to, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -191,7 +184,6 @@ pub async fn attest_cleaning(
     use super::{CleaningItem, RoomStatus};
     use crate::audit::{self, Entry, Outcome};
     use crate::error::{validate::Checks, Problem};
-    use crate::live::{EventKind, NewEvent, Topic};
     use crate::procedures::Refusal;
     let mut checks = Checks::new();
     if room_id <= 0 {
@@ -235,13 +227,7 @@ pub async fn attest_cleaning(
         .record(format!("room/{room_id}"))
         .detail(crate::positioning::join_codes(&items));
     audit::store::record_in(&mut tx, entry).await?;
-    let event = NewEvent {
-        topic: Topic::Rooms,
-        kind: EventKind::RoomStatus,
-        subject: Some(room_id),
-        code: Some(RoomStatus::Unoccupied.code().to_owned()),
-    };
-    crate::live::store::record(&mut tx, &event, now).await?;
+    super::store::announce_status(&mut tx, room_id, RoomStatus::Unoccupied, now).await?;
     tx.commit().await?;
     Ok(())
 }

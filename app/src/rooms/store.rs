@@ -164,3 +164,22 @@ pub async fn last_cleaning(store: &Store, room_id: i64) -> Result<Option<super::
         attested_at: at,
     }))
 }
+
+/// Tells every screen following the rooms that `room_id` is now `status`. Written in the
+/// transaction that changed it, last before its commit.
+pub async fn announce_status(
+    tx: &mut Tx,
+    room_id: i64,
+    status: RoomStatus,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    use crate::live::{EventKind, NewEvent, Topic};
+    let event = NewEvent {
+        topic: Topic::Rooms,
+        kind: EventKind::RoomStatus,
+        subject: Some(room_id),
+        code: Some(status.code().to_owned()),
+    };
+    crate::live::store::record(tx, &event, now).await?;
+    Ok(())
+}

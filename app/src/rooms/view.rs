@@ -1,7 +1,6 @@
 use super::{list_rooms, load_room, ChangeRoomStatus, RoomOverview, RoomStatus, RoomsSnapshot};
 use crate::auth::Capability;
 use crate::care::{BreakGlassForm, PatientAccess};
-use crate::error::AppError;
 use crate::facility::FacilityClock;
 use crate::i18n::use_i18n;
 use crate::live::{use_live, Topic};
@@ -10,7 +9,6 @@ use crate::shell::{action_url, submit_with, use_session, ActionFeedback};
 use crate::shell::{loaded, NotFound};
 use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 /// The rooms screen: every room, its status and its patient.
 #[component]
@@ -109,29 +107,13 @@ fn RoomSummary(
 #[component]
 pub fn RoomPage() -> impl IntoView {
     let i18n = use_i18n();
-    let params = use_params_map();
-    let room_id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-            .filter(|id| *id > 0)
-    };
+    let room_id = crate::shell::id_param();
     let live = use_live();
     let change = ServerAction::<ChangeRoomStatus>::new();
     // A room that does not exist, or an address that names none, is a 404, not an error.
     // It reloads when a room changes, here or on another screen.
     let source = move || (room_id(), live.changes(Topic::Rooms), change.version().get());
-    let room = Resource::new(source, |(id, _, _)| async move {
-        match id {
-            Some(id) => match load_room(id).await {
-                Ok(snapshot) => Ok(Some(snapshot)),
-                Err(AppError::NotFound) => Ok(None),
-                Err(error) => Err(error),
-            },
-            None => Ok(None),
-        }
-    });
+    let room = Resource::new(source, |(id, _, _)| crate::shell::unless_missing(id, load_room));
     let reload = Callback::new(move |()| room.refetch());
     view! {
         <section class="page room-page">

@@ -392,6 +392,33 @@ where
     }
 }
 
+/// The page's `:id` as a positive number; `None` for an address that names none.
+pub fn id_param() -> impl Fn() -> Option<i64> + Copy + Send + Sync + 'static {
+    let params = leptos_router::hooks::use_params_map();
+    move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+            .filter(|id| *id > 0)
+    }
+}
+
+/// A page's data where "not found" is the page's own answer (its 404), not an error.
+pub async fn unless_missing<T>(
+    id: Option<i64>,
+    load: impl AsyncFnOnce(i64) -> Result<T, AppError>,
+) -> Result<Option<T>, AppError> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    match load(id).await {
+        Ok(found) => Ok(Some(found)),
+        Err(AppError::NotFound) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
 #[component]
 pub fn Loading() -> impl IntoView {
     let i18n = use_i18n();
