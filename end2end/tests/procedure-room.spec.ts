@@ -103,6 +103,14 @@ test.describe('procedure room', () => {
     await expect(assistant.locator('.room-detail')).toHaveAttribute('data-status', 'H');
     await attestCleaning(assistant, 'S2');
     await expect(assistant.locator('.last-cleaning')).toContainText('Chloé Fontaine');
+
+    // The irrigator went to sterilisation; back from it, it is ready for the next patient.
+    await assistant.goto('/board');
+    await waitForHydration(assistant);
+    const irrigator = assistant.locator('.equipment-item[data-code="IRR-2"]');
+    await expect(irrigator).toHaveAttribute('data-state', 'sterilising');
+    await irrigator.getByRole('button', { name: "Prêt à l'emploi" }).tap();
+    await expect(irrigator).toHaveAttribute('data-state', 'available');
     await physicianContext.close();
     await assistantContext.close();
   });

@@ -259,6 +259,32 @@ on_both_databases!(ear_irrigation_from_order_to_a_clean_room, |db| {
     )
     .unwrap();
     assert_eq!(sterilising, "sterilising");
+    // Sterilised, it is ready again; nobody frees an item in use by hand, and a stale
+    // state is told it changed.
+    let equipment_state = |from: &'static str, to: &'static str| {
+        let irrigator = irrigator.clone();
+        let server = &server;
+        async move {
+            server
+                .call(
+                    "equipment_state",
+                    &[("equipment_id", irrigator.as_str()), ("from", from), ("to", to)],
+                )
+                .await
+        }
+    };
+    assert_eq!(equipment_state("sterilising", "in_use").await.status(), 400);
+    assert_eq!(equipment_state("sterilising", "teleported").await.status(), 400);
+    assert_eq!(equipment_state("available", "out_of_service").await.status(), 409);
+    ok(equipment_state("sterilising", "available").await).await;
+    let ready = plateau_app::fetch_scalar!(
+        store.read(),
+        String,
+        "SELECT state FROM equipment WHERE code = $1",
+        "IRR-2"
+    )
+    .unwrap();
+    assert_eq!(ready, "available");
     ok(clean(
         &server,
         s2,

@@ -171,6 +171,10 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
         "/api/attest_cleaning",
         Access::Needs(Capability::ChangeRoomStatus),
     ),
+    (
+        "/api/equipment_state",
+        Access::Needs(Capability::PerformProcedures),
+    ),
     ("/api/staff_overview", Access::Needs(Capability::SuperviseStaff)),
     ("/api/set_presence", Access::SignedIn),
 ];

@@ -1,11 +1,13 @@
 use super::{load_board, BoardSnapshot};
+use crate::auth::Capability;
+use crate::equipment::{ChangeEquipmentState, EquipmentState};
 use crate::facility::FacilityClock;
 use crate::i18n::use_i18n;
 use crate::live::{use_live, Topic};
 use crate::patients::{PatientIdentity, PatientSummary};
 use crate::procedures::{Procedure, ProcedureQueue};
 use crate::rooms::{RoomGrid, RoomsSnapshot};
-use crate::shell::loaded;
+use crate::shell::{action_url, loaded, submit_with, use_session, ActionFeedback};
 use crate::staff::StaffStatus;
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -16,11 +18,14 @@ pub fn BoardPage() -> impl IntoView {
     let live = use_live();
     // The board follows the rooms: it reloads whenever a room, a procedure, a person's
     // presence or an item of equipment changes anywhere.
-    let board = Resource::new(move || live.changes(Topic::Rooms), |_| load_board());
+    let equipment_action = ServerAction::<ChangeEquipmentState>::new();
+    let source = move || (live.changes(Topic::Rooms), equipment_action.version().get());
+    let board = Resource::new(source, |_| load_board());
     view! {
         <section class="page board" aria-labelledby="page-title">
             <h1 id="page-title">{move || i18n.t().board_title}</h1>
-            {loaded(board, |snapshot| view! { <Board snapshot/> })}
+            <ActionFeedback action=equipment_action/>
+            {loaded(board, move |snapshot| view! { <Board snapshot equipment_action/> })}
         </section>
     }
 }
@@ -35,8 +40,40 @@ fn BoardPatient(patient: PatientSummary, clock: FacilityClock, short: bool) -> i
     }
 }
 
+/// The states staff may set an item to by hand, one button each (a plain form each).
 #[component]
-fn Board(snapshot: BoardSnapshot) -> impl IntoView {
+fn EquipmentChanges(
+    equipment_id: i64,
+    state: EquipmentState,
+    action: ServerAction<ChangeEquipmentState>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    state
+        .manual_changes()
+        .iter()
+        .map(|to| {
+            let to = *to;
+            let submit = submit_with(action, move |_| ChangeEquipmentState {
+                equipment_id,
+                from: state.code().to_owned(),
+                to: to.code().to_owned(),
+            });
+            view! {
+                <form method="post" action={action_url::<ChangeEquipmentState>()} on:submit=submit>
+                    <input type="hidden" name="equipment_id" value=equipment_id/>
+                    <input type="hidden" name="from" value=state.code()/>
+                    <input type="hidden" name="to" value=to.code()/>
+                    <button type="submit" class="button secondary" data-to=to.code()>
+                        {move || (i18n.t().back_office.equipment_change)(to)}
+                    </button>
+                </form>
+            }
+        })
+        .collect_view()
+}
+
+#[component]
+fn Board(snapshot: BoardSnapshot, equipment_action: ServerAction<ChangeEquipmentState>) -> impl IntoView {
     let i18n = use_i18n();
     let BoardSnapshot {
         clock,
@@ -89,11 +126,16 @@ fn Board(snapshot: BoardSnapshot) -> impl IntoView {
         .into_iter()
         .map(|person| view! { <StaffLine person under_way=under_way.clone() room_code=room_code.clone()/> })
         .collect_view();
+    let may_change = use_session()
+        .user_now()
+        .is_some_and(|user| user.can(Capability::PerformProcedures));
     let equipment_view = equipment
         .into_iter()
         .map(|item| {
             let (kind, state) = (item.kind, item.state);
             let label = format!("{} · {}", item.code, room_code(item.room_id));
+            let changes = (may_change && item.held_by.is_none())
+                .then(|| view! { <EquipmentChanges equipment_id=item.id state action=equipment_action/> });
             view! {
                 <li class="staff-item equipment-item" data-code=item.code data-state=state.code()>
                     <span class="staff-name">{label}</span>
@@ -101,6 +143,7 @@ fn Board(snapshot: BoardSnapshot) -> impl IntoView {
                         {move || (i18n.t().back_office.equipment_kind)(kind)} " · "
                         {move || (i18n.t().back_office.equipment_state)(state)}
                     </span>
+                    {changes}
                 </li>
             }
         })

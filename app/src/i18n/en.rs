@@ -417,6 +417,12 @@ pub static MESSAGES: Messages = Messages {
             EquipmentState::Sterilising => "Being sterilised",
             EquipmentState::OutOfService => "Out of service",
         },
+        equipment_change: |state| match state {
+            EquipmentState::Available => "Ready for use",
+            EquipmentState::Sterilising => "Send to sterilisation",
+            EquipmentState::OutOfService => "Out of service",
+            EquipmentState::InUse => "In use",
+        },
         cleaning_item: |item| match item {
             CleaningItem::Surfaces => "Surfaces, table or chair, handles disinfected",
             CleaningItem::SterileField => "New sterile field laid out",

@@ -396,6 +396,12 @@ pub static MESSAGES: Messages = Messages {
             EquipmentState::Sterilising => "En stérilisation",
             EquipmentState::OutOfService => "Hors service",
         },
+        equipment_change: |state| match state {
+            EquipmentState::Available => "Prêt à l'emploi",
+            EquipmentState::Sterilising => "Envoyer en stérilisation",
+            EquipmentState::OutOfService => "Mettre hors service",
+            EquipmentState::InUse => "Utilisé",
+        },
         cleaning_item: |item| match item {
             CleaningItem::Surfaces => "Surfaces, table ou fauteuil, poignées désinfectés",
             CleaningItem::SterileField => "Nouveau champ stérile installé",

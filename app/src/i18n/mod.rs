@@ -317,6 +317,8 @@ pub struct BackOfficeWords {
     pub support: fn(Support) -> &'static str,
     pub equipment_kind: fn(EquipmentKind) -> &'static str,
     pub equipment_state: fn(EquipmentState) -> &'static str,
+    /// The button that sets an item to this state by hand.
+    pub equipment_change: fn(EquipmentState) -> &'static str,
     pub cleaning_item: fn(CleaningItem) -> &'static str,
 }
 

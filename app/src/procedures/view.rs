@@ -51,9 +51,12 @@ pub fn ProcedureQueue(queue: Vec<Procedure>, clock: FacilityClock) -> impl IntoV
 
 /// The physician's order for the patient in the room: a procedure, its priority, a note.
 #[component]
-pub fn OrderForm(visit_id: i64, catalog: Vec<ProcedureKind>) -> impl IntoView {
+pub fn OrderForm(
+    visit_id: i64,
+    catalog: Vec<ProcedureKind>,
+    action: ServerAction<OrderProcedure>,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let action = ServerAction::<OrderProcedure>::new();
     let submit = submit_with(action, move |fields| OrderProcedure {
         visit_id,
         kind_id: fields.text("kind_id").parse().unwrap_or_default(),

@@ -109,10 +109,18 @@ pub fn RoomPage() -> impl IntoView {
     let i18n = use_i18n();
     let room_id = crate::shell::id_param();
     let live = use_live();
+    // Made here, not in the room's detail: the detail is drawn again at every reload, and
+    // an action made there would forget its answer (the confirmation, the refusal).
     let change = ServerAction::<ChangeRoomStatus>::new();
+    let clean = ServerAction::<super::AttestCleaning>::new();
+    let order = ServerAction::<crate::procedures::OrderProcedure>::new();
+    let actions = RoomActions { change, clean, order };
     // A room that does not exist, or an address that names none, is a 404, not an error.
     // It reloads when a room changes, here or on another screen.
-    let source = move || (room_id(), live.changes(Topic::Rooms), change.version().get());
+    let source = move || {
+        let done = change.version().get() + clean.version().get() + order.version().get();
+        (room_id(), live.changes(Topic::Rooms), done)
+    };
     let room = Resource::new(source, |(id, _, _)| crate::shell::unless_missing(id, load_room));
     let reload = Callback::new(move |()| room.refetch());
     view! {
@@ -121,19 +129,24 @@ pub fn RoomPage() -> impl IntoView {
                 <a class="button secondary" href="/">{move || i18n.t().back_to_rooms}</a>
             </p>
             {loaded(room, move |snapshot| match snapshot {
-                Some(snapshot) => Either::Left(view! { <RoomDetail snapshot reload change/> }),
+                Some(snapshot) => Either::Left(view! { <RoomDetail snapshot reload actions/> }),
                 None => Either::Right(view! { <NotFound/> }),
             })}
         </section>
     }
 }
 
-#[component]
-fn RoomDetail(
-    snapshot: super::RoomSnapshot,
-    reload: Callback<()>,
+/// What staff do on a room's page.
+#[derive(Clone, Copy)]
+struct RoomActions {
     change: ServerAction<ChangeRoomStatus>,
-) -> impl IntoView {
+    clean: ServerAction<super::AttestCleaning>,
+    order: ServerAction<crate::procedures::OrderProcedure>,
+}
+
+#[component]
+fn RoomDetail(snapshot: super::RoomSnapshot, reload: Callback<()>, actions: RoomActions) -> impl IntoView {
+    let change = actions.change;
     let i18n = use_i18n();
     let may_change = use_session()
         .user_now()
@@ -167,7 +180,7 @@ fn RoomDetail(
     let room_status = overview.room.status;
     let room_kind = overview.room.kind;
     let cleaning = (may_change && room_status.needs_cleaning())
-        .then(|| view! { <CleaningForm room_id status=room_status kind=room_kind reload/> });
+        .then(|| view! { <CleaningForm room_id status=room_status kind=room_kind action=actions.clean/> });
     let last_cleaning = snapshot.last_cleaning.map(|c| {
         let at = clock.time_of_day(c.attested_at);
         view! { <p class="hint last-cleaning">{move || (i18n.t().back_office.last_cleaned)(&c.cleaned_by, &at)}</p> }
@@ -199,7 +212,8 @@ fn RoomDetail(
     let order = match (&overview.occupant, snapshot.order_catalog.is_empty()) {
         (Some(occupant), false) => {
             let visit_id = occupant.visit_id;
-            Some(view! { <crate::procedures::OrderForm visit_id catalog=snapshot.order_catalog.clone()/> })
+            let catalog = snapshot.order_catalog.clone();
+            Some(view! { <crate::procedures::OrderForm visit_id catalog action=actions.order/> })
         }
         _ => None,
     };
@@ -226,15 +240,9 @@ fn CleaningForm(
     room_id: i64,
     status: RoomStatus,
     kind: super::RoomKind,
-    reload: Callback<()>,
+    action: ServerAction<super::AttestCleaning>,
 ) -> impl IntoView {
     let i18n = use_i18n();
-    let action = ServerAction::<super::AttestCleaning>::new();
-    Effect::new(move |_| {
-        if matches!(action.value().get(), Some(Ok(()))) {
-            reload.run(());
-        }
-    });
     let checklist = kind.cleaning_checklist();
     let count = checklist.len();
     let submit = submit_with(action, move |fields| super::AttestCleaning {

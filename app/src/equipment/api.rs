@@ -1,0 +1,59 @@
+//! Server functions about equipment: its state set by hand (sterilised, out of service,
+//! back in service). Reservations belong to procedures.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// Sets an item's state by hand, if it is still `from`: a sterilised kit back to
+/// available, a broken machine out of service. An item in use is freed by its procedure.
+#[server(prefix = "/api", endpoint = "equipment_state")]
+pub async fn change_equipment_state(equipment_id: i64, from: String, to: String) -> Result<(), AppError> {
+    use super::EquipmentState;
+    use crate::audit::{self, Entry, Outcome};
+    use crate::error::{validate::Checks, Problem};
+    use crate::live::{EventKind, NewEvent, Topic};
+    let mut checks = Checks::new();
+    if equipment_id <= 0 {
+        checks.fail("equipment_id", Problem::Malformed);
+    }
+    let from = EquipmentState::from_code(&from);
+    if from.is_none() {
+        checks.fail("from", Problem::Malformed);
+    }
+    let to = EquipmentState::from_code(&to);
+    match (from, to) {
+        (_, None) => checks.fail("to", Problem::Malformed),
+        (Some(from), Some(to)) if !from.manual_changes().contains(&to) => {
+            checks.fail("to", Problem::NotAllowed)
+        }
+        _ => {}
+    }
+    checks.finish()?;
+    let (Some(from), Some(to)) = (from, to) else {
+        return Err(AppError::Internal);
+    };
+    let principal = crate::auth::require(crate::auth::Capability::PerformProcedures).await?;
+    let store = crate::store::from_context()?;
+    let (facility_id, clock) = crate::facility::current_clock(&store).await?;
+    let facility_id = facility_id.ok_or_else(AppError::not_found)?;
+    let mut tx = store.begin().await?;
+    let item = super::store::get_in(&mut tx, facility_id, equipment_id).await?;
+    if item.held_by.is_some()
+        || !super::store::change_state(&mut tx, facility_id, equipment_id, from, to, clock.now).await?
+    {
+        return Err(AppError::conflict());
+    }
+    let entry = Entry::by(&principal, "equipment.state", Outcome::Allowed)
+        .record(format!("equipment/{equipment_id}"))
+        .detail(format!("{from} -> {to}"));
+    audit::store::record_in(&mut tx, entry).await?;
+    let event = NewEvent {
+        topic: Topic::Rooms,
+        kind: EventKind::Equipment,
+        subject: Some(equipment_id),
+        code: Some(to.code().to_owned()),
+    };
+    crate::live::store::record(&mut tx, &event, clock.now).await?;
+    tx.commit().await?;
+    Ok(())
+}
