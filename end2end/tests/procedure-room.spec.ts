@@ -114,4 +114,35 @@ test.describe('procedure room', () => {
     await physicianContext.close();
     await assistantContext.close();
   });
+
+  test('an administrator adds a procedure to the catalog and physicians can order it', async ({ browser }) => {
+    const adminContext = await browser.newContext();
+    await signIn(adminContext, 'n.faure');
+    const admin = await adminContext.newPage();
+    await admin.goto('/admin/catalog');
+    await waitForHydration(admin);
+    const form = admin.locator('.kind-form').first();
+    await form.getByLabel('Code (minuscules, par ex. lavage_oreille)').fill('holter');
+    await form.getByLabel('Nom en français').fill('Pose de holter');
+    await form.getByLabel('Nom en anglais').fill('Holter fitting');
+    await form.getByLabel('Certification requise').selectOption('ecg');
+    await form.getByLabel('Électrocardiographe').check();
+    await form.getByLabel('Durée habituelle (minutes)').fill('20');
+    await form.getByRole('button', { name: 'Enregistrer' }).tap();
+    await expect(admin.locator('.catalog-entry[data-code="holter"]')).toContainText('Pose de holter');
+    // A duplicate code is refused, with the field named.
+    await form.getByLabel('Code (minuscules, par ex. lavage_oreille)').fill('holter');
+    await form.getByLabel('Nom en français').fill('Autre holter');
+    await form.getByLabel('Nom en anglais').fill('Other holter');
+    await form.getByRole('button', { name: 'Enregistrer' }).tap();
+    await expect(admin.locator('.form-error').first()).toContainText('Code');
+
+    const doctorContext = await browser.newContext();
+    await signIn(doctorContext, 'c.lefevre');
+    const doctor = await doctorContext.newPage();
+    await openRoom(doctor, 'E2');
+    await expect(doctor.locator('.order-form option', { hasText: 'Pose de holter' })).toHaveCount(1);
+    await adminContext.close();
+    await doctorContext.close();
+  });
 });

@@ -43,6 +43,7 @@ test.describe('tablet layout and accessibility', () => {
     ['/admin/accounts/1', 'n.faure'],
     ['/admin/accounts/new', 'n.faure'],
     ['/admin/audit', 'n.faure'],
+    ['/admin/catalog', 'n.faure'],
   ];
   for (const [path, user] of pages) {
     test(`axe finds no serious or critical violation on ${path}`, async ({ page, context }) => {

@@ -662,3 +662,143 @@ on_both_databases!(bad_input_and_races_change_nothing, |db| {
     let events = plateau_app::fetch_scalar!(store.read(), i64, "SELECT last_id FROM event_counter").unwrap();
     assert!(events > before);
 });
+
+/// The catalog form's fields for an entry; an unticked box sends nothing, as a browser does.
+fn entry<'a>(id: &'a str, code: &'a str, minutes: &'a str, active: bool) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![
+        ("id", id),
+        ("code", code),
+        ("name_fr", "Pose de holter"),
+        ("name_en", "Holter fitting"),
+        ("qualification", "ecg"),
+        ("supervised", "true"),
+        ("equipment[0]", "ecg_machine"),
+        ("default_position", "33586001"),
+        ("typical_minutes", minutes),
+    ];
+    if active {
+        form.push(("active", "true"));
+    }
+    form
+}
+
+on_both_databases!(administrators_edit_the_catalog_and_the_settings, |db| {
+    let server = demo_server(&db).await;
+    // Only administrators.
+    server.sign_in_demo("j.morel").await;
+    assert_eq!(
+        server
+            .call("save_procedure_kind", &entry("0", "holter", "20", true))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(server.call("catalog", &[]).await.status(), 403);
+    server.sign_in_demo("n.faure").await;
+    let created = server
+        .call("save_procedure_kind", &entry("0", "holter", "20", true))
+        .await;
+    assert_eq!(created.status(), 200);
+    let id: i64 = created.json().await.unwrap();
+    let catalog: Value = server.call("catalog", &[]).await.json().await.unwrap();
+    let holter = catalog["catalog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["code"] == "holter")
+        .cloned()
+        .unwrap();
+    assert_eq!(holter["qualification"], "ecg");
+    assert_eq!(holter["supervised"], true);
+    assert_eq!(holter["equipment"], serde_json::json!(["ecg_machine"]));
+    // Bad input: a clear refusal each, and nothing saved.
+    let bad: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (entry("0", "holter", "20", true), "AlreadyTaken"),
+        (entry("0", "Holter fitting", "20", true), "Malformed"),
+        (entry("0", "holter2", "0", true), "typical_minutes"),
+        (entry("0", "holter2", "481", true), "typical_minutes"),
+        (entry("-1", "holter2", "20", true), "id"),
+    ];
+    for (form, says) in bad {
+        let response = server.call("save_procedure_kind", &form).await;
+        assert_eq!(response.status(), 400, "{form:?}");
+        assert!(response.text().await.unwrap().contains(says), "{says}");
+    }
+    let mut unknown = entry("0", "holter2", "20", true);
+    unknown[4] = ("qualification", "astrology");
+    assert_eq!(server.call("save_procedure_kind", &unknown).await.status(), 400);
+    let mut no_position = entry("0", "holter2", "20", true);
+    no_position[7] = ("default_position", "12345");
+    assert_eq!(
+        server.call("save_procedure_kind", &no_position).await.status(),
+        400
+    );
+    let mut gadget = entry("0", "holter2", "20", true);
+    gadget[6] = ("equipment[0]", "time_machine");
+    assert_eq!(server.call("save_procedure_kind", &gadget).await.status(), 400);
+    let missing = server
+        .call("save_procedure_kind", &entry("999999", "holter3", "20", true))
+        .await;
+    assert_eq!(missing.status(), 404);
+    let count = plateau_app::fetch_scalar!(
+        db.store.read(),
+        i64,
+        "SELECT COUNT(*) FROM procedure_kind WHERE code LIKE 'holter%'"
+    )
+    .unwrap();
+    assert_eq!(count, 1);
+    // Physicians order from it; once retired it is no longer offered.
+    server.sign_in_demo("c.lefevre").await;
+    let offered: Value = server.call("procedure_catalog", &[]).await.json().await.unwrap();
+    assert!(offered.as_array().unwrap().iter().any(|k| k["code"] == "holter"));
+    server.sign_in_demo("n.faure").await;
+    let id_text = id.to_string();
+    assert_eq!(
+        server
+            .call("save_procedure_kind", &entry(&id_text, "holter", "25", false))
+            .await
+            .status(),
+        200
+    );
+    server.sign_in_demo("c.lefevre").await;
+    let offered: Value = server.call("procedure_catalog", &[]).await.json().await.unwrap();
+    assert!(!offered.as_array().unwrap().iter().any(|k| k["code"] == "holter"));
+    // The settings: a sane interval only.
+    server.sign_in_demo("n.faure").await;
+    for minutes in ["4", "481", "x"] {
+        let response = server
+            .call(
+                "facility_settings",
+                &[
+                    ("reposition_reminder_minutes", minutes),
+                    ("board_short_identifiers", "true"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 400, "{minutes}");
+    }
+    let saved = server
+        .call(
+            "facility_settings",
+            &[
+                ("reposition_reminder_minutes", "30"),
+                ("board_short_identifiers", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 200);
+    let catalog: Value = server.call("catalog", &[]).await.json().await.unwrap();
+    assert_eq!(catalog["settings"]["reposition_reminder_minutes"], 30);
+    // Wall screens now shorten names on the board.
+    server.sign_in_demo("s.lambert").await;
+    let (_, board) = server.get_html("/board", "en").await;
+    assert!(!board.contains("BLANC, Odile"));
+    assert!(board.contains("BL. O. · 1949"));
+    let audited = plateau_app::fetch_scalar!(
+        db.store.read(),
+        i64,
+        "SELECT COUNT(*) FROM audit_event WHERE action IN ('catalog.save', 'facility.settings') AND username = 'n.faure'"
+    )
+    .unwrap();
+    assert_eq!(audited, 3);
+});

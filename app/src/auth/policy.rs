@@ -31,7 +31,7 @@ coded_enum! {
         PerformProcedures = "perform_procedures",
         /// Who is where, each person's load, what awaits co-signature; anyone's presence.
         SuperviseStaff = "supervise_staff",
-        /// The procedure catalog and equipment of the facility.
+        /// The procedure catalog and the facility's back-office settings.
         EditCatalog = "edit_catalog",
         /// Create, edit and deactivate accounts, roles and certifications; end anyone's sessions.
         ManageAccounts = "manage_accounts",
@@ -176,6 +176,9 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
         Access::Needs(Capability::PerformProcedures),
     ),
     ("/api/staff_overview", Access::Needs(Capability::SuperviseStaff)),
+    ("/api/catalog", Access::Needs(Capability::EditCatalog)),
+    ("/api/save_procedure_kind", Access::Needs(Capability::EditCatalog)),
+    ("/api/facility_settings", Access::Needs(Capability::EditCatalog)),
     ("/api/set_presence", Access::SignedIn),
 ];
 
@@ -205,6 +208,7 @@ pub const PAGES: &[(&str, Access)] = &[
     ("/break-glass", Access::Needs(Capability::ReviewBreakGlass)),
     ("/procedures/:id", Access::Needs(Capability::ViewRooms)),
     ("/supervision", Access::Needs(Capability::SuperviseStaff)),
+    ("/admin/catalog", Access::Needs(Capability::EditCatalog)),
 ];
 
 /// The access an endpoint path needs; `None` for a path nobody may call.

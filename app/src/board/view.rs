@@ -4,7 +4,7 @@ use crate::equipment::{ChangeEquipmentState, EquipmentState};
 use crate::facility::FacilityClock;
 use crate::i18n::use_i18n;
 use crate::live::{use_live, Topic};
-use crate::patients::{PatientIdentity, PatientSummary};
+use crate::patients::PatientLabel;
 use crate::procedures::{Procedure, ProcedureQueue};
 use crate::rooms::{RoomGrid, RoomsSnapshot};
 use crate::shell::{action_url, loaded, submit_with, use_session, ActionFeedback};
@@ -27,16 +27,6 @@ pub fn BoardPage() -> impl IntoView {
             <ActionFeedback action=equipment_action/>
             {loaded(board, move |snapshot| view! { <Board snapshot equipment_action/> })}
         </section>
-    }
-}
-
-/// A patient as the board names them: in full, or shortened on wall screens.
-#[component]
-fn BoardPatient(patient: PatientSummary, clock: FacilityClock, short: bool) -> impl IntoView {
-    if short {
-        Either::Left(view! { <p class="patient-name short-identity">{patient.short_identity()}</p> })
-    } else {
-        Either::Right(view! { <PatientIdentity patient today=clock.today()/> })
     }
 }
 
@@ -98,7 +88,7 @@ fn Board(snapshot: BoardSnapshot, equipment_action: ServerAction<ChangeEquipment
                         let state = visit.state;
                         view! {
                             <li class="queue-item">
-                                <BoardPatient patient=visit.patient clock=clock.clone() short/>
+                                <PatientLabel patient=visit.patient today=clock.today() short/>
                                 {(!short).then(|| view! { <p class="visit-reason">{visit.reason}</p> })}
                                 <p class="queue-wait">
                                     {move || (i18n.t().visit_state)(state)} " · "
@@ -151,13 +141,13 @@ fn Board(snapshot: BoardSnapshot, equipment_action: ServerAction<ChangeEquipment
     view! {
         <div class="board-layout">
             <div class="board-rooms">
-                <RoomGrid snapshot=RoomsSnapshot { clock: clock.clone(), rooms }/>
+                <RoomGrid snapshot=RoomsSnapshot { clock: clock.clone(), rooms } short/>
                 <h2>{move || i18n.t().back_office.under_way_title}</h2>
                 <ul class="staff-list under-way">{under_way_view}</ul>
             </div>
             <aside class="board-side">
                 <h2>{move || i18n.t().back_office.queue_title}</h2>
-                <ProcedureQueue queue clock/>
+                <ProcedureQueue queue clock short/>
                 <h2>{move || i18n.t().waiting_title}</h2>
                 {waiting_view}
                 <h2>{move || i18n.t().staff_title}</h2>
@@ -191,7 +181,7 @@ fn UnderWay(procedure: Procedure, clock: FacilityClock, room: String, short: boo
         <li class="staff-item" data-state=state.code() data-room=room>
             <a class="queue-link" href=format!("/procedures/{}", procedure.id)>
                 <span class="staff-name">{place} " · " {move || kind.name(i18n.locale()).to_owned()}</span>
-                <BoardPatient patient=procedure.visit.patient clock short/>
+                <PatientLabel patient=procedure.visit.patient today=clock.today() short/>
                 <span class="staff-roles">
                     {move || (i18n.t().back_office.procedure_state)(state)} " · "
                     {move || (i18n.t().for_duration)(minutes)} " · " {team}

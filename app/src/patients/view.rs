@@ -23,3 +23,20 @@ pub fn PatientIdentity(patient: PatientSummary, today: NaiveDate) -> impl IntoVi
         </div>
     }
 }
+
+/// A patient as lists name them: in full, or shortened (initials, year of birth, the end
+/// of the record number) on wall screens where the facility chooses.
+#[component]
+pub fn PatientLabel(
+    patient: PatientSummary,
+    today: NaiveDate,
+    #[prop(optional)] short: bool,
+) -> impl IntoView {
+    if short {
+        leptos::either::Either::Left(
+            view! { <p class="patient-name short-identity">{patient.short_identity()}</p> },
+        )
+    } else {
+        leptos::either::Either::Right(view! { <PatientIdentity patient today/> })
+    }
+}

@@ -2,6 +2,9 @@
 //! Each one authorises, validates, acts in one transaction guarded by the version the
 //! person saw, audits, and tells every live screen.
 
+// A server function takes its form's fields one by one: the catalog entry has ten.
+#![allow(clippy::too_many_arguments)]
+
 use super::{Procedure, ProcedureKind};
 use crate::error::AppError;
 use crate::facility::FacilityClock;
@@ -384,4 +387,142 @@ pub async fn reserve_equipment(procedure_id: i64, version: i64, equipment_id: i6
     acting
         .finish("procedure.equipment", format!("equipment/{equipment_id}"))
         .await
+}
+
+/// The catalog as administrators edit it, retired entries included, with the facility's
+/// back-office settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogSnapshot {
+    pub catalog: Vec<ProcedureKind>,
+    pub settings: crate::facility::FacilitySettings,
+}
+
+#[server(prefix = "/api", endpoint = "catalog")]
+pub async fn load_catalog() -> Result<CatalogSnapshot, AppError> {
+    crate::auth::require(crate::auth::Capability::EditCatalog).await?;
+    let store = crate::store::from_context()?;
+    let (facility_id, _) = crate::facility::current_clock(&store).await?;
+    let Some(facility_id) = facility_id else {
+        return Ok(CatalogSnapshot {
+            catalog: Vec::new(),
+            settings: crate::facility::FacilitySettings::default(),
+        });
+    };
+    let (catalog, settings) = tokio::try_join!(
+        super::store::catalog(&store, facility_id),
+        crate::facility::store::settings(&store, facility_id),
+    )?;
+    Ok(CatalogSnapshot { catalog, settings })
+}
+
+/// Adds a catalog entry (`id` 0) or replaces one. Entries are retired, never deleted:
+/// orders refer to them.
+#[server(prefix = "/api", endpoint = "save_procedure_kind")]
+pub async fn save_procedure_kind(
+    #[server(default)] id: i64,
+    code: String,
+    name_fr: String,
+    name_en: String,
+    #[server(default)] qualification: String,
+    #[server(default)] supervised: bool,
+    #[server(default)] equipment: Vec<String>,
+    default_position: String,
+    typical_minutes: i64,
+    #[server(default)] active: bool,
+) -> Result<i64, AppError> {
+    use crate::accounts::CertificationKind;
+    use crate::equipment::EquipmentKind;
+    use crate::error::{validate::Checks, Problem};
+    use crate::positioning::{parse_code_list, BodyPosition};
+    let mut checks = Checks::new();
+    if id < 0 {
+        checks.fail("id", Problem::Malformed);
+    }
+    let code = checks.text("code", &code, 40);
+    if !code.is_empty() && !super::is_catalog_code(&code) {
+        checks.fail("code", Problem::Malformed);
+    }
+    let name_fr = checks.text("name_fr", &name_fr, 120);
+    let name_en = checks.text("name_en", &name_en, 120);
+    let qualification = match qualification.trim() {
+        "" => Some(None),
+        code => CertificationKind::from_code(code).map(Some),
+    };
+    if qualification.is_none() {
+        checks.fail("qualification", Problem::Malformed);
+    }
+    let equipment = parse_code_list::<EquipmentKind>(equipment.iter().map(String::as_str));
+    if equipment.is_none() {
+        checks.fail("equipment", Problem::Malformed);
+    }
+    let default_position = BodyPosition::from_code(&default_position);
+    if default_position.is_none() {
+        checks.fail("default_position", Problem::Required);
+    }
+    if !(1..=480).contains(&typical_minutes) {
+        checks.fail("typical_minutes", Problem::NotAllowed);
+    }
+    checks.finish()?;
+    let (Some(qualification), Some(equipment), Some(default_position)) =
+        (qualification, equipment, default_position)
+    else {
+        return Err(AppError::Internal);
+    };
+    let principal = crate::auth::require(crate::auth::Capability::EditCatalog).await?;
+    let store = crate::store::from_context()?;
+    let (facility_id, _) = crate::facility::current_clock(&store).await?;
+    let facility_id = facility_id.ok_or_else(AppError::not_found)?;
+    let kind = ProcedureKind {
+        id,
+        code,
+        name_fr,
+        name_en,
+        qualification,
+        supervised: supervised && qualification.is_some(),
+        equipment,
+        default_position,
+        typical_minutes,
+        active,
+    };
+    let mut tx = store.begin().await?;
+    let saved = super::store::save_kind(&mut tx, facility_id, &kind).await?;
+    let entry = crate::audit::Entry::by(&principal, "catalog.save", crate::audit::Outcome::Allowed)
+        .record(format!("procedure_kind/{saved}"))
+        .detail(kind.code.clone());
+    crate::audit::store::record_in(&mut tx, entry).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// Sets how often patients are repositioned and whether wall screens shorten patient
+/// identifiers.
+#[server(prefix = "/api", endpoint = "facility_settings")]
+pub async fn save_facility_settings(
+    reposition_reminder_minutes: i64,
+    #[server(default)] board_short_identifiers: bool,
+) -> Result<(), AppError> {
+    use crate::error::{validate::Checks, Problem};
+    let mut checks = Checks::new();
+    if !(5..=480).contains(&reposition_reminder_minutes) {
+        checks.fail("reposition_reminder_minutes", Problem::NotAllowed);
+    }
+    checks.finish()?;
+    let principal = crate::auth::require(crate::auth::Capability::EditCatalog).await?;
+    let store = crate::store::from_context()?;
+    let (facility_id, _) = crate::facility::current_clock(&store).await?;
+    let facility_id = facility_id.ok_or_else(AppError::not_found)?;
+    let settings = crate::facility::FacilitySettings {
+        reposition_reminder_minutes,
+        board_short_identifiers,
+    };
+    let mut tx = store.begin().await?;
+    crate::facility::store::save_settings(&mut tx, facility_id, &settings).await?;
+    let entry = crate::audit::Entry::by(&principal, "facility.settings", crate::audit::Outcome::Allowed)
+        .record(format!("facility/{facility_id}"))
+        .detail(format!(
+            "reposition {reposition_reminder_minutes} min, short identifiers {board_short_identifiers}"
+        ));
+    crate::audit::store::record_in(&mut tx, entry).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -4,11 +4,13 @@
 #[cfg(feature = "ssr")]
 mod act;
 mod api;
+mod catalog_view;
 #[cfg(feature = "ssr")]
 pub mod store;
 mod types;
 mod view;
 
 pub use api::*;
+pub use catalog_view::*;
 pub use types::*;
 pub use view::*;

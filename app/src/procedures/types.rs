@@ -118,6 +118,14 @@ coded_enum! {
     }
 }
 
+/// A catalog code: 2 to 40 lower-case letters, digits and underscores ("ear_irrigation").
+pub fn is_catalog_code(code: &str) -> bool {
+    (2..=40).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
 /// An entry of the facility's procedure catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcedureKind {
@@ -462,6 +470,23 @@ mod tests {
                     .iter()
                     .all(|s| state.after(*s) == Err(Refusal::AlreadyEnded)));
             }
+        }
+    }
+
+    #[test]
+    fn catalog_codes_are_short_lower_case_words() {
+        assert!(is_catalog_code("ear_irrigation"));
+        assert!(is_catalog_code("ecg"));
+        for bad in [
+            "",
+            "x",
+            "Ear",
+            "ear irrigation",
+            "lavage-oreille",
+            "é",
+            &"a".repeat(41),
+        ] {
+            assert!(!is_catalog_code(bad), "{bad:?}");
         }
     }
 

@@ -9,7 +9,7 @@ use super::{
 use crate::facility::FacilityClock;
 use crate::i18n::use_i18n;
 use crate::live::{use_live, Topic};
-use crate::patients::PatientIdentity;
+use crate::patients::{PatientIdentity, PatientLabel};
 use crate::positioning::{PositioningForm, PositioningHistory};
 use crate::shell::{action_url, loaded, submit_with, ActionFeedback, NotFound};
 use leptos::either::Either;
@@ -17,7 +17,13 @@ use leptos::prelude::*;
 
 /// Waiting procedures, most pressing first, each opening its page.
 #[component]
-pub fn ProcedureQueue(queue: Vec<Procedure>, clock: FacilityClock) -> impl IntoView {
+pub fn ProcedureQueue(
+    queue: Vec<Procedure>,
+    clock: FacilityClock,
+    /// Wall screens: shortened patient identifiers.
+    #[prop(optional)]
+    short: bool,
+) -> impl IntoView {
     let i18n = use_i18n();
     if queue.is_empty() {
         return Either::Left(view! { <p class="empty">{move || i18n.t().back_office.queue_empty}</p> });
@@ -38,7 +44,7 @@ pub fn ProcedureQueue(queue: Vec<Procedure>, clock: FacilityClock) -> impl IntoV
                                     {move || (i18n.t().back_office.priority)(priority)}
                                 </span>
                                 <strong class="procedure-name">{move || kind.name(i18n.locale()).to_owned()}</strong>
-                                <PatientIdentity patient=p.visit.patient today/>
+                                <PatientLabel patient=p.visit.patient today short/>
                                 <span class="queue-wait">{move || (i18n.t().for_duration)(waited)}</span>
                             </a>
                         </li>

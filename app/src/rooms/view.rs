@@ -4,7 +4,7 @@ use crate::care::{BreakGlassForm, PatientAccess};
 use crate::facility::FacilityClock;
 use crate::i18n::use_i18n;
 use crate::live::{use_live, Topic};
-use crate::patients::PatientIdentity;
+use crate::patients::PatientLabel;
 use crate::shell::{action_url, submit_with, use_session, ActionFeedback};
 use crate::shell::{loaded, NotFound};
 use leptos::either::{Either, EitherOf3};
@@ -26,7 +26,12 @@ pub fn RoomsPage() -> impl IntoView {
 }
 
 #[component]
-pub fn RoomGrid(snapshot: RoomsSnapshot) -> impl IntoView {
+pub fn RoomGrid(
+    snapshot: RoomsSnapshot,
+    /// Wall screens: shortened patient identifiers.
+    #[prop(optional)]
+    short: bool,
+) -> impl IntoView {
     let i18n = use_i18n();
     if snapshot.rooms.is_empty() {
         return Either::Left(view! { <p class="empty">{move || i18n.t().rooms_empty}</p> });
@@ -37,7 +42,7 @@ pub fn RoomGrid(snapshot: RoomsSnapshot) -> impl IntoView {
             {snapshot
                 .rooms
                 .into_iter()
-                .map(|overview| view! { <RoomCard overview clock=clock.clone()/> })
+                .map(|overview| view! { <RoomCard overview clock=clock.clone() short/> })
                 .collect_view()}
         </ul>
     })
@@ -45,14 +50,18 @@ pub fn RoomGrid(snapshot: RoomsSnapshot) -> impl IntoView {
 
 /// One room as a large touch target that opens the room.
 #[component]
-pub fn RoomCard(overview: RoomOverview, clock: FacilityClock) -> impl IntoView {
+pub fn RoomCard(
+    overview: RoomOverview,
+    clock: FacilityClock,
+    #[prop(optional)] short: bool,
+) -> impl IntoView {
     let href = format!("/rooms/{}", overview.room.id);
     let code = overview.room.code.clone();
     let status = overview.room.status.code();
     view! {
         <li class="room-card" data-room=code data-status=status>
             <a class="room-link" href=href>
-                <RoomSummary overview clock/>
+                <RoomSummary overview clock short/>
             </a>
         </li>
     }
@@ -66,6 +75,9 @@ fn RoomSummary(
     /// A patient is there, but not one this person may see.
     #[prop(optional)]
     occupant_hidden: bool,
+    /// Wall screens: shortened patient identifiers, and no reason for the visit.
+    #[prop(optional)]
+    short: bool,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let RoomOverview { room, occupant } = overview;
@@ -88,10 +100,10 @@ fn RoomSummary(
         </p>
         {match occupant {
             Some(occupant) => {
-                let reason = (!occupant.reason.is_empty())
+                let reason = (!short && !occupant.reason.is_empty())
                     .then(|| view! { <p class="visit-reason">{occupant.reason}</p> });
                 EitherOf3::A(view! {
-                    <PatientIdentity patient=occupant.patient today/>
+                    <PatientLabel patient=occupant.patient today short/>
                     {reason}
                 })
             }

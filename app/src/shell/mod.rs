@@ -153,6 +153,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/break-glass") view=|| guard(BreakGlassLogPage) ssr=SsrMode::Async/>
                     <Route path=path!("/procedures/:id") view=|| guard(crate::procedures::ProcedurePage) ssr=SsrMode::Async/>
                     <Route path=path!("/supervision") view=|| guard(crate::staff::SupervisionPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/catalog") view=|| guard(crate::procedures::CatalogPage) ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <IdleLock/>
@@ -300,7 +301,7 @@ pub type Label = fn(&crate::i18n::Messages) -> &'static str;
 #[component]
 fn Navigation() -> impl IntoView {
     let i18n = use_i18n();
-    let links: [(&'static str, Label); 8] = [
+    let links: [(&'static str, Label); 9] = [
         ("/", |t| t.nav_rooms),
         ("/board", |t| t.nav_board),
         ("/supervision", |t| t.back_office.nav_supervision),
@@ -309,6 +310,7 @@ fn Navigation() -> impl IntoView {
         ("/break-glass", |t| t.nav_break_glass),
         ("/admin/accounts", |t| t.nav_accounts),
         ("/admin/audit", |t| t.nav_audit),
+        ("/admin/catalog", |t| t.back_office.nav_catalog),
     ];
     let session = use_session();
     move || {
