@@ -233,6 +233,30 @@ pub mod validate {
             trimmed.to_owned()
         }
 
+        /// A status set by hand, from `from` to `to` (both codes read with `parse`), where
+        /// `to` must be one of the changes `allowed` lists from `from`: both, or `None`
+        /// with the fields at fault recorded.
+        pub fn manual_change<T: Copy + PartialEq>(
+            &mut self,
+            (from, to): (&str, &str),
+            parse: fn(&str) -> Option<T>,
+            allowed: fn(T) -> &'static [T],
+        ) -> Option<(T, T)> {
+            let (from, to) = (parse(from), parse(to));
+            if from.is_none() {
+                self.fail("from", Problem::Malformed);
+            }
+            match (from, to) {
+                (_, None) => self.fail("to", Problem::Malformed),
+                (Some(from), Some(to)) if !allowed(from).contains(&to) => {
+                    self.fail("to", Problem::NotAllowed)
+                }
+                (Some(from), Some(to)) => return Some((from, to)),
+                _ => {}
+            }
+            None
+        }
+
         /// A trimmed text of at most `max` characters, which may be empty.
         pub fn optional_text(&mut self, field: &str, value: &str, max: usize) -> String {
             if value.trim().is_empty() {

@@ -16,22 +16,13 @@ pub async fn change_equipment_state(equipment_id: i64, from: String, to: String)
     if equipment_id <= 0 {
         checks.fail("equipment_id", Problem::Malformed);
     }
-    let from = EquipmentState::from_code(&from);
-    if from.is_none() {
-        checks.fail("from", Problem::Malformed);
-    }
-    let to = EquipmentState::from_code(&to);
-    match (from, to) {
-        (_, None) => checks.fail("to", Problem::Malformed),
-        (Some(from), Some(to)) if !from.manual_changes().contains(&to) => {
-            checks.fail("to", Problem::NotAllowed)
-        }
-        _ => {}
-    }
+    let change = checks.manual_change(
+        (&from, &to),
+        EquipmentState::from_code,
+        EquipmentState::manual_changes,
+    );
     checks.finish()?;
-    let (Some(from), Some(to)) = (from, to) else {
-        return Err(AppError::Internal);
-    };
+    let (from, to) = change.ok_or(AppError::Internal)?;
     let principal = crate::auth::require(crate::auth::Capability::PerformProcedures).await?;
     let store = crate::store::from_context()?;
     let (facility_id, clock) = crate::facility::current_clock(&store).await?;

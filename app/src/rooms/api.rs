@@ -135,22 +135,9 @@ pub async fn change_room_status(room_id: i64, from: String, to: String) -> Resul
     if room_id <= 0 {
         checks.fail("room_id", Problem::Malformed);
     }
-    let from = RoomStatus::from_code(&from);
-    if from.is_none() {
-        checks.fail("from", Problem::Malformed);
-    }
-    let to = RoomStatus::from_code(&to);
-    match (from, to) {
-        (_, None) => checks.fail("to", Problem::Malformed),
-        (Some(from), Some(to)) if !from.manual_changes().contains(&to) => {
-            checks.fail("to", Problem::NotAllowed)
-        }
-        _ => {}
-    }
+    let change = checks.manual_change((&from, &to), RoomStatus::from_code, RoomStatus::manual_changes);
     checks.finish()?;
-    let (Some(from), Some(to)) = (from, to) else {
-        return Err(AppError::Internal);
-    };
+    let (from, to) = change.ok_or(AppError::Internal)?;
     let principal = crate::auth::require(crate::auth::Capability::ChangeRoomStatus).await?;
     let store = crate::store::from_context()?;
     let (facility_id, clock) = crate::facility::current_clock(&store).await?;
