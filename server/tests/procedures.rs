@@ -391,6 +391,31 @@ on_both_databases!(
         let after = act(&server, "take_procedure_step", id, &[("step", "start")]).await;
         assert_eq!(refusal(after).await, "already_ended");
         assert_eq!(room_status(store, "S2").await, "H");
+
+        // Presence: one's own break; someone else's only for a supervisor.
+        let presence = |who: &str| {
+            let sql = "SELECT p.state FROM staff_presence p JOIN account a ON a.staff_member_id = p.staff_member_id WHERE a.username = $1";
+            let who = who.to_owned();
+            async move { plateau_app::fetch_scalar!(store.read(), String, sql, who).unwrap() }
+        };
+        let set = |who: String, to: &'static str| {
+            let server = &server;
+            async move {
+                server
+                    .call(
+                        "set_presence",
+                        &[("staff_member_id", who.as_str()), ("presence", to)],
+                    )
+                    .await
+            }
+        };
+        ok(set(diallo.clone(), "break").await).await;
+        assert_eq!(presence("a.diallo").await, "break");
+        assert_eq!(set(morel.clone(), "off").await.status(), 403);
+        assert_eq!(presence("j.morel").await, "on_shift");
+        server.sign_in_demo("j.morel").await;
+        ok(set(diallo.clone(), "on_shift").await).await;
+        assert_eq!(presence("a.diallo").await, "on_shift");
     }
 );
 
