@@ -19,6 +19,14 @@ pub enum Problem {
     NotAllowed,
     Malformed,
     AlreadyTaken,
+    /// A value outside anything a patient could have: an entry error.
+    Implausible,
+    /// A unit other than the test's.
+    WrongUnit,
+    /// More decimals than the test reports.
+    TooPrecise,
+    /// Does not match the record (an identifier, a value read back).
+    Mismatch,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,6 +13,7 @@ pub mod equipment;
 pub mod error;
 pub mod facility;
 pub mod i18n;
+pub mod lab;
 pub mod live;
 pub mod patients;
 pub mod positioning;

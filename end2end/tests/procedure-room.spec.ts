@@ -115,6 +115,76 @@ test.describe('procedure room', () => {
     await assistantContext.close();
   });
 
+  test('a supervised venipuncture: the supervisor attests presence, then co-signs the work', async ({ browser }) => {
+    // Julie Morel supervises; Aminata Diallo draws blood without the certification.
+    const supervisorContext = await browser.newContext();
+    await signIn(supervisorContext, 'j.morel');
+    const supervisor = await supervisorContext.newPage();
+    const assistantContext = await browser.newContext();
+    await signIn(assistantContext, 'a.diallo');
+    const assistant = await assistantContext.newPage();
+
+    await supervisor.goto('/board');
+    await waitForHydration(supervisor);
+    await supervisor.locator('.procedure-queue .queue-item[data-kind="venipuncture"] a').tap();
+    await expect(supervisor.getByRole('heading', { level: 1 })).toHaveText('Prise de sang veineuse');
+    await supervisor.getByRole('button', { name: /En S2/ }).tap();
+    await expect(supervisor.locator('.procedure-head')).toHaveAttribute('data-state', 'roomed');
+    const team = supervisor.locator('.team');
+    await choose(supervisor, 'Personne', 'Aminata Diallo');
+    await team.getByLabel('Comme', { exact: true }).selectOption('performer');
+    await team.getByRole('button', { name: 'Affecter' }).tap();
+    await expect(team.locator('.team-member[data-role="performer"]')).toContainText('Aminata Diallo');
+    await choose(supervisor, 'Personne', 'Julie Morel');
+    await team.getByLabel('Comme', { exact: true }).selectOption('supervisor');
+    await team.getByRole('button', { name: 'Affecter' }).tap();
+    await expect(team.locator('.team-member[data-role="supervisor"]')).toContainText('Présence non confirmée');
+
+    // The assistant cannot start before the supervisor says she is there.
+    await assistant.goto(supervisor.url());
+    await waitForHydration(assistant);
+    await assistant.getByRole('button', { name: 'Commencer le soin' }).tap();
+    await expect(assistant.locator('.form-error').first()).toContainText("n'a pas encore confirmé sa présence");
+
+    // The supervision page lists it as awaiting her presence; she attests it.
+    await supervisor.goto('/supervision');
+    await waitForHydration(supervisor);
+    const awaiting = supervisor.locator('ol.queue').first();
+    await expect(awaiting).toContainText('Prise de sang veineuse');
+    await awaiting.getByRole('link').first().tap();
+    await supervisor.getByRole('button', { name: 'Je suis présent(e)' }).tap();
+    await expect(team.locator('.team-member[data-role="supervisor"]')).toContainText('Présent');
+
+    await assistant.reload();
+    await waitForHydration(assistant);
+    await assistant.getByRole('button', { name: 'Commencer le soin' }).tap();
+    await expect(assistant.locator('.procedure-head')).toHaveAttribute('data-state', 'in_progress');
+    await assistant.getByRole('button', { name: 'Soin terminé' }).tap();
+    await expect(assistant.locator('.procedure-head')).toHaveAttribute('data-state', 'done');
+    // The performer sees the work awaiting co-signature, and cannot co-sign it herself.
+    await expect(assistant.locator('.team-member[data-role="supervisor"]')).toContainText('En attente de contresignature');
+    await expect(assistant.getByRole('button', { name: 'Contresigner le soin' })).toHaveCount(0);
+
+    // Done, it awaits her co-signature; she co-signs with a remark.
+    await supervisor.goto('/supervision');
+    await waitForHydration(supervisor);
+    const toCosign = supervisor.locator('ol.queue').last();
+    await expect(toCosign).toContainText('Prise de sang veineuse');
+    await toCosign.getByRole('link').first().tap();
+    await supervisor.getByLabel('Remarque (facultative)').fill('Geste sûr');
+    await supervisor.getByRole('button', { name: 'Contresigner le soin' }).tap();
+    await expect(supervisor.locator('.team-member[data-role="supervisor"] .cosigned')).toContainText('Contresigné à');
+    await expect(supervisor.locator('.team-member[data-role="supervisor"] .cosigned')).toContainText('Geste sûr');
+    await supervisor.goto('/supervision');
+    await waitForHydration(supervisor);
+    await expect(supervisor.getByText('Rien à contresigner.')).toBeVisible();
+
+    // The room she left waits for cleaning, then is made ready for the next patient.
+    await attestCleaning(supervisor, 'S2');
+    await supervisorContext.close();
+    await assistantContext.close();
+  });
+
   test('an administrator adds a procedure to the catalog and physicians can order it', async ({ browser }) => {
     const adminContext = await browser.newContext();
     await signIn(adminContext, 'n.faure');

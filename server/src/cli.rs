@@ -122,6 +122,11 @@ pub struct ServeArgs {
     )]
     pub site_root: PathBuf,
 
+    /// Also accept HL7 v2 results over MLLP on this address (e.g. 0.0.0.0:2575). MLLP
+    /// has no authentication: open it only to the reference lab's network.
+    #[arg(long, env = "PLATEAU_MLLP_LISTEN", value_name = "ADDR")]
+    pub mllp_listen: Option<String>,
+
     #[command(flatten)]
     pub database: DatabaseArgs,
 }

@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod interfaces;
 pub mod router;
 pub mod security;
 
@@ -173,6 +174,18 @@ async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     let events = plateau_app::live::EventBus::start(store.clone(), Default::default())
         .await
         .map_err(|e| StartupError::Live(e.to_string()))?;
+    if let Some(mllp) = &args.mllp_listen {
+        let mllp_addr = config::parse_listen(mllp)?;
+        let mllp_listener = TcpListener::bind(mllp_addr)
+            .await
+            .map_err(|e| StartupError::Listen {
+                addr: mllp.to_owned(),
+                reason: e.to_string(),
+            })?;
+        tracing::info!(address = %mllp_addr, "accepting HL7 results over MLLP");
+        tokio::spawn(interfaces::serve_mllp(mllp_listener, store.clone()));
+    }
+    tokio::spawn(interfaces::escalate_critical_values(store.clone()));
     let options = router::leptos_options(&site_root, local);
     let app = router::router_with(store.clone(), options, auth, events.clone())
         .into_make_service_with_connect_info::<std::net::SocketAddr>();

@@ -67,6 +67,10 @@ pub fn router_with(
     let pages = Router::new()
         .route("/healthz", get(healthz))
         .route("/audit.csv", get(audit_csv))
+        .route(
+            crate::interfaces::HL7_PATH,
+            axum::routing::post(crate::interfaces::receive_over_http),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())

@@ -5,19 +5,9 @@
 
 mod common;
 
-use chrono::Utc;
-use common::TestServer;
+use common::{demo_server, id_of, ok, refusal, staff, visit_of, TestServer};
 use plateau_app::store::Store;
 use serde_json::Value;
-
-async fn demo_server(db: &common::TestDb) -> TestServer {
-    plateau_app::demo::seed(&db.store, Utc::now()).await.unwrap();
-    TestServer::start(db.store.clone()).await
-}
-
-async fn id_of(store: &Store, sql: &str, key: &str) -> i64 {
-    plateau_app::fetch_scalar!(store.read(), i64, sql, key).unwrap()
-}
 
 async fn room(store: &Store, code: &str) -> i64 {
     id_of(store, "SELECT id FROM room WHERE code = $1", code).await
@@ -31,20 +21,6 @@ async fn room_status(store: &Store, code: &str) -> String {
         code
     )
     .unwrap()
-}
-
-async fn visit_of(store: &Store, family_name: &str) -> i64 {
-    let sql = "SELECT v.id FROM visit v JOIN patient p ON p.id = v.patient_id WHERE p.family_name = $1";
-    id_of(store, sql, family_name).await
-}
-
-async fn staff(store: &Store, username: &str) -> i64 {
-    id_of(
-        store,
-        "SELECT staff_member_id FROM account WHERE username = $1",
-        username,
-    )
-    .await
 }
 
 async fn kind(store: &Store, code: &str) -> i64 {
@@ -86,20 +62,6 @@ async fn assign(server: &TestServer, id: i64, who: &str, role: &str) -> reqwest:
         &[("staff_member_id", who), ("role", role)],
     )
     .await
-}
-
-/// The refusal's code, from a 422 answer.
-async fn refusal(response: reqwest::Response) -> String {
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    assert_eq!(status, 422, "{text}");
-    let body: Value = serde_json::from_str(&text).unwrap();
-    body["Refused"].as_str().unwrap_or_default().to_owned()
-}
-
-async fn ok(response: reqwest::Response) {
-    let status = response.status();
-    assert_eq!(status, 200, "{}", response.text().await.unwrap());
 }
 
 async fn clean(server: &TestServer, room_id: i64, from: &str, items: &[&str]) -> reqwest::Response {
@@ -380,17 +342,79 @@ on_both_databases!(
         assert_eq!(refusal(late).await, "already_started");
         let no_reason = act(&server, "take_procedure_step", id, &[("step", "cancel")]).await;
         assert_eq!(no_reason.status(), 400);
+        // The supervisor co-signs the work once done, not before; nobody else does.
+        server.sign_in_demo("j.morel").await;
+        let early = act(&server, "cosign_procedure", id, &[]).await;
+        assert_eq!(refusal(early).await, "not_ended");
+        server.sign_in_demo("a.diallo").await;
+        ok(act(&server, "take_procedure_step", id, &[("step", "complete")]).await).await;
+        let after = act(&server, "take_procedure_step", id, &[("step", "start")]).await;
+        assert_eq!(refusal(after).await, "already_ended");
+        assert_eq!(room_status(store, "S2").await, "H");
+        assert_eq!(act(&server, "cosign_procedure", id, &[]).await.status(), 403);
+        server.sign_in_demo("t.nguyen").await;
+        let other_supervisor = act(&server, "cosign_procedure", id, &[]).await;
+        assert_eq!(refusal(other_supervisor).await, "not_the_supervisor");
+        server.sign_in_demo("j.morel").await;
+        let overview: Value = server.call("staff_overview", &[]).await.json().await.unwrap();
+        assert_eq!(overview["to_cosign"][0]["id"], id);
+        let long = "x".repeat(501);
+        let too_long = act(&server, "cosign_procedure", id, &[("note", &long)]).await;
+        assert_eq!(too_long.status(), 400);
+        let stale = server
+            .call(
+                "cosign_procedure",
+                &[("procedure_id", &id.to_string()), ("version", "1")],
+            )
+            .await;
+        assert_eq!(stale.status(), 409);
+        ok(act(
+            &server,
+            "cosign_procedure",
+            id,
+            &[("note", "Geste sûr, bon repérage")],
+        )
+        .await)
+        .await;
+        let cosigned = procedure(&server, id).await;
+        let supervisor = &cosigned["procedure"]["staff"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["role"] == "supervisor")
+            .cloned()
+            .unwrap();
+        assert!(supervisor["cosigned_at"].is_i64());
+        assert_eq!(supervisor["cosign_note"], "Geste sûr, bon repérage");
+        let again = act(&server, "cosign_procedure", id, &[]).await;
+        assert_eq!(refusal(again).await, "already_cosigned");
+        let overview: Value = server.call("staff_overview", &[]).await.json().await.unwrap();
+        assert_eq!(overview["to_cosign"], serde_json::json!([]));
+        let audited = plateau_app::fetch_scalar!(
+            store.read(),
+            i64,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'procedure.cosign' AND outcome = 'allowed'"
+        )
+        .unwrap();
+        assert_eq!(audited, 1);
+
+        // Cancelling needs a reason, and leaves nothing to co-sign.
+        let waiting = plateau_app::fetch_scalar!(
+            store.read(),
+            i64,
+            "SELECT MIN(id) FROM procedure_order WHERE state = 'ordered'"
+        )
+        .unwrap();
         ok(act(
             &server,
             "take_procedure_step",
-            id,
+            waiting,
             &[("step", "cancel"), ("reason", "Malaise vagal")],
         )
         .await)
         .await;
-        let after = act(&server, "take_procedure_step", id, &[("step", "start")]).await;
-        assert_eq!(refusal(after).await, "already_ended");
-        assert_eq!(room_status(store, "S2").await, "H");
+        let cancelled = act(&server, "cosign_procedure", waiting, &[]).await;
+        assert_eq!(refusal(cancelled).await, "nothing_to_cosign");
 
         // Presence: one's own break; someone else's only for a supervisor.
         let presence = |who: &str| {
@@ -409,6 +433,7 @@ on_both_databases!(
                     .await
             }
         };
+        server.sign_in_demo("a.diallo").await;
         ok(set(diallo.clone(), "break").await).await;
         assert_eq!(presence("a.diallo").await, "break");
         assert_eq!(set(morel.clone(), "off").await.status(), 403);

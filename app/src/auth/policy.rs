@@ -159,6 +159,7 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
         "/api/attest_supervision",
         Access::Needs(Capability::PerformProcedures),
     ),
+    ("/api/cosign_procedure", Access::Needs(Capability::SuperviseStaff)),
     (
         "/api/position_patient",
         Access::Needs(Capability::PerformProcedures),
@@ -180,6 +181,21 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
     ("/api/save_procedure_kind", Access::Needs(Capability::EditCatalog)),
     ("/api/facility_settings", Access::Needs(Capability::EditCatalog)),
     ("/api/set_presence", Access::SignedIn),
+    ("/api/visit_lab", Access::Needs(Capability::ViewRooms)),
+    ("/api/order_lab_test", Access::Needs(Capability::OrderProcedures)),
+    (
+        "/api/collect_specimen",
+        Access::Needs(Capability::PerformProcedures),
+    ),
+    ("/api/specimen_label", Access::SignedIn),
+    ("/api/lab_worklist", Access::Needs(Capability::UseLab)),
+    ("/api/specimen_desk", Access::Needs(Capability::UseLab)),
+    ("/api/receive_specimen", Access::Needs(Capability::UseLab)),
+    ("/api/reject_specimen", Access::Needs(Capability::UseLab)),
+    ("/api/enter_result", Access::Needs(Capability::UseLab)),
+    ("/api/verify_result", Access::Needs(Capability::UseLab)),
+    ("/api/critical_alerts", Access::SignedIn),
+    ("/api/acknowledge_critical", Access::SignedIn),
 ];
 
 /// Endpoints outside Leptos (plain axum routes), with the same rules.
@@ -188,6 +204,8 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("/audit.csv", Access::Needs(Capability::ReadAudit)),
     // Which topics a person may follow is decided per topic when they subscribe.
     (crate::live::SUBSCRIBE_PATH, Access::SignedIn),
+    // Reference labs' interfaces: no session; the handler checks the lab's bearer token.
+    ("/hl7/oru", Access::Public),
 ];
 
 /// Every page, by route pattern, with the access it needs. Anonymous visitors of a
@@ -200,6 +218,9 @@ pub const PAGES: &[(&str, Access)] = &[
     ("/rooms/:id", Access::Needs(Capability::ViewRooms)),
     ("/board", Access::Needs(Capability::ViewBoard)),
     ("/lab", Access::Needs(Capability::UseLab)),
+    ("/lab/specimen", Access::Needs(Capability::UseLab)),
+    // Printed by the collector at the bedside, or again by the lab; checked per call.
+    ("/lab/labels/:accession", Access::SignedIn),
     ("/account", Access::SignedIn),
     ("/admin/accounts", Access::Needs(Capability::ManageAccounts)),
     ("/admin/accounts/new", Access::Needs(Capability::ManageAccounts)),

@@ -1,6 +1,10 @@
 //! The demo clinic: a small French clinic's back office on a busy morning. Every name is
 //! invented and every record number starts with DEMO, so nobody mistakes it for real data.
 
+mod lab;
+
+pub use lab::DEMO_INTERFACE_TOKEN;
+
 use crate::accounts::store::NewAccount;
 use crate::accounts::{Certification, CertificationKind};
 use crate::equipment::EquipmentKind;
@@ -844,6 +848,14 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<SeedOutcome, Stor
             .await?;
         }
     }
+    let visit_of = |name: &str| {
+        visit_ids
+            .iter()
+            .find(|(n, _, _, _)| *n == name)
+            .map(|(_, id, _, _)| *id)
+            .ok_or_else(|| StoreError::Database(format!("demo visit {name} missing")))
+    };
+    lab::seed(&mut tx, facility_id, now, &visit_of, &staff_id).await?;
     crate::facility::store::save_settings(
         &mut tx,
         facility_id,

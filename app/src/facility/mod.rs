@@ -8,7 +8,7 @@ pub mod store;
 #[cfg(feature = "ssr")]
 pub use api::current_clock;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Offset, Timelike, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Offset, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +28,8 @@ pub struct Facility {
 pub struct FacilitySettings {
     pub reposition_reminder_minutes: i64,
     pub board_short_identifiers: bool,
+    /// How long a critical lab value may wait for acknowledgement before it escalates.
+    pub critical_escalation_minutes: i64,
 }
 
 impl Default for FacilitySettings {
@@ -35,6 +37,7 @@ impl Default for FacilitySettings {
         FacilitySettings {
             reposition_reminder_minutes: 60,
             board_short_identifiers: false,
+            critical_escalation_minutes: 15,
         }
     }
 }
@@ -58,6 +61,19 @@ impl FacilityClock {
         // WebAssembly client for two numbers.
         let local = at.with_timezone(&self.offset());
         format!("{:02}:{:02}", local.hour(), local.minute())
+    }
+
+    /// "26/11/2026 14:05" in the facility's time zone.
+    pub fn date_time(&self, at: DateTime<Utc>) -> String {
+        let local = at.with_timezone(&self.offset());
+        format!(
+            "{:02}/{:02}/{} {:02}:{:02}",
+            local.day(),
+            local.month(),
+            local.year(),
+            local.hour(),
+            local.minute()
+        )
     }
 
     pub fn today(&self) -> NaiveDate {

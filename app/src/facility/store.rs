@@ -49,16 +49,32 @@ pub async fn create(tx: &mut Tx, name: &str, timezone: &str, now: DateTime<Utc>)
 
 /// The facility's settings; the defaults until an administrator sets them.
 pub async fn settings(store: &Store, facility_id: i64) -> Result<FacilitySettings, StoreError> {
+    settings_through(store.read(), facility_id).await
+}
+
+/// The settings as a write transaction sees them.
+pub async fn settings_in(tx: &mut Tx, facility_id: i64) -> Result<FacilitySettings, StoreError> {
+    settings_through(tx.exec(), facility_id).await
+}
+
+async fn settings_through(
+    exec: crate::store::Exec<'_>,
+    facility_id: i64,
+) -> Result<FacilitySettings, StoreError> {
     let row = crate::fetch_optional!(
-        store.read(),
-        (i64, bool),
-        "SELECT reposition_reminder_minutes, board_short_identifiers FROM facility_setting WHERE facility_id = $1",
+        exec,
+        (i64, bool, i64),
+        "SELECT reposition_reminder_minutes, board_short_identifiers, critical_escalation_minutes \
+         FROM facility_setting WHERE facility_id = $1",
         facility_id
     )?;
     Ok(
-        row.map_or_else(FacilitySettings::default, |(minutes, short)| FacilitySettings {
-            reposition_reminder_minutes: minutes,
-            board_short_identifiers: short,
+        row.map_or_else(FacilitySettings::default, |(minutes, short, escalation)| {
+            FacilitySettings {
+                reposition_reminder_minutes: minutes,
+                board_short_identifiers: short,
+                critical_escalation_minutes: escalation,
+            }
         }),
     )
 }
@@ -70,13 +86,15 @@ pub async fn save_settings(
 ) -> Result<(), StoreError> {
     crate::execute!(
         tx.exec(),
-        "INSERT INTO facility_setting (facility_id, reposition_reminder_minutes, board_short_identifiers) \
-         VALUES ($1, $2, $3) ON CONFLICT (facility_id) DO UPDATE SET \
+        "INSERT INTO facility_setting (facility_id, reposition_reminder_minutes, board_short_identifiers, \
+         critical_escalation_minutes) VALUES ($1, $2, $3, $4) ON CONFLICT (facility_id) DO UPDATE SET \
          reposition_reminder_minutes = excluded.reposition_reminder_minutes, \
-         board_short_identifiers = excluded.board_short_identifiers",
+         board_short_identifiers = excluded.board_short_identifiers, \
+         critical_escalation_minutes = excluded.critical_escalation_minutes",
         facility_id,
         settings.reposition_reminder_minutes,
-        settings.board_short_identifiers
+        settings.board_short_identifiers,
+        settings.critical_escalation_minutes
     )?;
     Ok(())
 }

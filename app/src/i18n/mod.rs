@@ -14,6 +14,7 @@ use crate::accounts::CertificationKind;
 use crate::audit::Outcome;
 use crate::equipment::{EquipmentKind, EquipmentState};
 use crate::error::{AppError, Problem};
+use crate::lab::{AlertOutcome, Flag, LabOrderState, RejectionReason, SpecimenState, SpecimenType};
 use crate::live::LinkState;
 use crate::patients::VisitState;
 use crate::positioning::{BodyPosition, PressurePoint, Support};
@@ -155,6 +156,10 @@ pub struct Messages {
     pub problem_not_allowed: &'static str,
     pub problem_malformed: &'static str,
     pub problem_already_taken: &'static str,
+    pub problem_implausible: &'static str,
+    pub problem_wrong_unit: &'static str,
+    pub problem_too_precise: &'static str,
+    pub problem_mismatch: &'static str,
 
     pub nav_break_glass: &'static str,
     pub nav_accounts: &'static str,
@@ -258,6 +263,62 @@ pub struct Messages {
     /// Why a rule of the clinic refused an action, and what to do instead.
     pub refusal: fn(Refusal) -> &'static str,
     pub back_office: BackOfficeWords,
+    pub lab: LabWords,
+}
+
+/// The words of the lab: orders, collection, the workstation, critical values.
+pub struct LabWords {
+    pub panel_title: &'static str,
+    pub no_orders: &'static str,
+    pub order_title: &'static str,
+    pub test: &'static str,
+    pub order_submit: &'static str,
+    pub ordered: &'static str,
+    pub collect_title: &'static str,
+    pub tests_on_specimen: &'static str,
+    pub identity_title: &'static str,
+    pub identity_hint: &'static str,
+    pub name_confirmed: fn(&str) -> String,
+    pub check_birth_date: &'static str,
+    pub stated_birth_date: &'static str,
+    pub check_record_number: &'static str,
+    pub stated_record_number: &'static str,
+    pub body_site: &'static str,
+    pub collect_submit: &'static str,
+    pub labelled: &'static str,
+    pub print_label: &'static str,
+    pub collected_by: fn(&str, &str) -> String,
+    pub verified_by: fn(&str, &str) -> String,
+    pub awaiting_verification: &'static str,
+    pub previous: fn(&str, &str) -> String,
+    pub critical_value: &'static str,
+    pub critical_banner: &'static str,
+    pub critical_notifications: &'static str,
+    pub raised_at: fn(&str) -> String,
+    pub escalated: &'static str,
+    pub minutes_left: fn(i64) -> String,
+    pub acknowledge_title: &'static str,
+    pub read_back_value: &'static str,
+    pub notified_person: &'static str,
+    pub acknowledge: &'static str,
+    pub acknowledged: &'static str,
+    pub scan: &'static str,
+    pub open: &'static str,
+    pub back_to_worklist: &'static str,
+    pub receive: &'static str,
+    pub reject: &'static str,
+    pub reject_reason: &'static str,
+    pub value: &'static str,
+    pub enter: &'static str,
+    pub verify: &'static str,
+    pub label_title: &'static str,
+    pub settings_escalation: &'static str,
+    pub order_state: fn(LabOrderState) -> &'static str,
+    pub specimen_state: fn(SpecimenState) -> &'static str,
+    pub specimen_type: fn(SpecimenType) -> &'static str,
+    pub flag: fn(Flag) -> &'static str,
+    pub outcome: fn(AlertOutcome) -> &'static str,
+    pub rejection: fn(RejectionReason) -> &'static str,
 }
 
 /// The words of the back office: procedures, staffing, positioning, equipment, cleaning.
@@ -299,6 +360,10 @@ pub struct BackOfficeWords {
     pub attest_presence: &'static str,
     pub present: &'static str,
     pub awaiting_presence: &'static str,
+    pub cosign: &'static str,
+    pub cosign_note: &'static str,
+    pub cosigned: fn(&str) -> String,
+    pub awaiting_cosignature: &'static str,
     pub equipment_title: &'static str,
     pub reserve: &'static str,
     pub held_here: &'static str,
@@ -317,6 +382,8 @@ pub struct BackOfficeWords {
     pub supervision_title: &'static str,
     pub awaiting_me_title: &'static str,
     pub awaiting_me_empty: &'static str,
+    pub to_cosign_title: &'static str,
+    pub to_cosign_empty: &'static str,
     pub busy_in: fn(&str) -> String,
     pub presence_title: &'static str,
     pub procedures_in_room: &'static str,
@@ -347,6 +414,10 @@ impl Messages {
             Problem::AlreadyTaken => self.problem_already_taken,
             Problem::TooShort => self.problem_too_short,
             Problem::Incorrect => self.problem_incorrect,
+            Problem::Implausible => self.problem_implausible,
+            Problem::WrongUnit => self.problem_wrong_unit,
+            Problem::TooPrecise => self.problem_too_precise,
+            Problem::Mismatch => self.problem_mismatch,
         }
     }
 

@@ -116,6 +116,11 @@ crate::coded_enum! {
         StaffPresence = "staff.presence",
         /// An item of equipment changed state or place; `code` is its state.
         Equipment = "equipment",
+        /// A lab order changed (ordered, collected, received, resulted, verified,
+        /// rejected); `code` is its state, `subject` the order.
+        LabOrder = "lab.order",
+        /// A critical value was raised, acknowledged or escalated; `code` says which.
+        CriticalAlert = "lab.critical",
     }
 }
 

@@ -358,20 +358,36 @@ impl Acting {
         Ok(())
     }
 
+    /// Whether the person acting is this procedure's supervisor.
+    async fn acting_as_supervisor(&mut self) -> Result<bool, AppError> {
+        let me = self.principal.staff_member_id;
+        let team = orders::staff_in(&mut self.tx, self.order.id).await?;
+        Ok(team
+            .iter()
+            .any(|(id, role, _)| *id == me && *role == StaffingRole::Supervisor))
+    }
+
     pub async fn attest_supervision(&mut self) -> Result<(), AppError> {
         if !self.order.state.is_open() {
             return Err(AppError::refused(Refusal::AlreadyEnded));
         }
-        let me = self.principal.staff_member_id;
-        let team = orders::staff_in(&mut self.tx, self.order.id).await?;
-        if !team
-            .iter()
-            .any(|(id, role, _)| *id == me && *role == StaffingRole::Supervisor)
-        {
+        if !self.acting_as_supervisor().await? {
             return Err(AppError::refused(Refusal::NotTheSupervisor));
         }
+        let me = self.principal.staff_member_id;
         if !orders::attest_presence(&mut self.tx, self.order.id, me, self.now).await? {
             return Err(AppError::conflict());
+        }
+        Ok(())
+    }
+
+    /// The supervisor co-signs the work they supervised, once it is done.
+    pub async fn cosign(&mut self, note: Option<&str>) -> Result<(), AppError> {
+        let supervisor = self.acting_as_supervisor().await?;
+        super::may_cosign(self.order.state, supervisor).map_err(AppError::refused)?;
+        let me = self.principal.staff_member_id;
+        if !orders::cosign(&mut self.tx, self.order.id, me, note, self.now).await? {
+            return Err(AppError::refused(Refusal::AlreadyCosigned));
         }
         Ok(())
     }

@@ -332,6 +332,24 @@ pub async fn attest_supervision(procedure_id: i64, version: i64) -> Result<(), A
     acting.finish("procedure.supervise", String::new()).await
 }
 
+/// The supervisor co-signs the work they supervised, once done, with an optional remark.
+#[server(prefix = "/api", endpoint = "cosign_procedure")]
+pub async fn cosign_procedure(
+    procedure_id: i64,
+    version: i64,
+    #[server(default)] note: String,
+) -> Result<(), AppError> {
+    let mut checks = crate::error::validate::Checks::new();
+    super::act::check_ids(&mut checks, procedure_id, version);
+    let note = checks.optional_text("note", &note, 500);
+    checks.finish()?;
+    crate::auth::require(crate::auth::Capability::SuperviseStaff).await?;
+    let mut acting = super::act::Acting::begin(procedure_id, version).await?;
+    let note = (!note.is_empty()).then_some(note);
+    acting.cosign(note.as_deref()).await?;
+    acting.finish("procedure.cosign", note.unwrap_or_default()).await
+}
+
 /// Places or repositions the patient: the position, supports used, pressure points checked.
 #[server(prefix = "/api", endpoint = "position_patient")]
 pub async fn position_patient(
@@ -500,27 +518,36 @@ pub async fn save_procedure_kind(
 pub async fn save_facility_settings(
     reposition_reminder_minutes: i64,
     #[server(default)] board_short_identifiers: bool,
+    #[server(default)] critical_escalation_minutes: Option<i64>,
 ) -> Result<(), AppError> {
     use crate::error::{validate::Checks, Problem};
     let mut checks = Checks::new();
     if !(5..=480).contains(&reposition_reminder_minutes) {
         checks.fail("reposition_reminder_minutes", Problem::NotAllowed);
     }
+    if critical_escalation_minutes.is_some_and(|m| !(1..=120).contains(&m)) {
+        checks.fail("critical_escalation_minutes", Problem::NotAllowed);
+    }
     checks.finish()?;
     let principal = crate::auth::require(crate::auth::Capability::EditCatalog).await?;
     let store = crate::store::from_context()?;
     let (facility_id, _) = crate::facility::current_clock(&store).await?;
     let facility_id = facility_id.ok_or_else(AppError::not_found)?;
+    let mut tx = store.begin().await?;
+    let current = crate::facility::store::settings_in(&mut tx, facility_id).await?;
+    let critical_escalation_minutes =
+        critical_escalation_minutes.unwrap_or(current.critical_escalation_minutes);
     let settings = crate::facility::FacilitySettings {
         reposition_reminder_minutes,
         board_short_identifiers,
+        critical_escalation_minutes,
     };
-    let mut tx = store.begin().await?;
     crate::facility::store::save_settings(&mut tx, facility_id, &settings).await?;
     let entry = crate::audit::Entry::by(&principal, "facility.settings", crate::audit::Outcome::Allowed)
         .record(format!("facility/{facility_id}"))
         .detail(format!(
-            "reposition {reposition_reminder_minutes} min, short identifiers {board_short_identifiers}"
+            "reposition {reposition_reminder_minutes} min, short identifiers {board_short_identifiers}, \
+             critical escalation {critical_escalation_minutes} min"
         ));
     crate::audit::store::record_in(&mut tx, entry).await?;
     tx.commit().await?;

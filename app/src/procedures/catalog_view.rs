@@ -159,6 +159,7 @@ fn SettingsForm(current: FacilitySettings, action: ServerAction<SaveFacilitySett
             .parse()
             .unwrap_or_default(),
         board_short_identifiers: fields.text("board_short_identifiers") == "true",
+        critical_escalation_minutes: fields.text("critical_escalation_minutes").parse().ok(),
     });
     view! {
         <section class="facility-settings" aria-labelledby="settings-title">
@@ -172,6 +173,16 @@ fn SettingsForm(current: FacilitySettings, action: ServerAction<SaveFacilitySett
                     value=current.reposition_reminder_minutes
                     min="5"
                     max="480"
+                    required
+                />
+                <label for="critical-escalation">{move || i18n.t().lab.settings_escalation}</label>
+                <input
+                    type="number"
+                    id="critical-escalation"
+                    name="critical_escalation_minutes"
+                    value=current.critical_escalation_minutes
+                    min="1"
+                    max="120"
                     required
                 />
                 <label class="choice">

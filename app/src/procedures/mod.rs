@@ -3,6 +3,8 @@
 
 #[cfg(feature = "ssr")]
 mod act;
+#[cfg(feature = "ssr")]
+pub use act::require_access;
 mod api;
 mod catalog_view;
 #[cfg(feature = "ssr")]

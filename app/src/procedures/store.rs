@@ -213,6 +213,8 @@ struct StaffRow {
     #[sqlx(try_from = "String")]
     role: StaffingRole,
     present_at: Option<DateTime<Utc>>,
+    cosigned_at: Option<DateTime<Utc>>,
+    cosign_note: Option<String>,
 }
 
 /// Procedures matching `filter` (SQL on `o`, binding `$1` to the facility and `$2` to
@@ -229,7 +231,8 @@ async fn procedures(
         return Ok(Vec::new());
     }
     let staff_sql = format!(
-        "SELECT ps.procedure_order_id, ps.staff_member_id, s.given_name, s.family_name, ps.role, ps.present_at \
+        "SELECT ps.procedure_order_id, ps.staff_member_id, s.given_name, s.family_name, ps.role, ps.present_at, \
+         ps.cosigned_at, ps.cosign_note \
          FROM procedure_staff ps JOIN staff_member s ON s.id = ps.staff_member_id \
          JOIN procedure_order o ON o.id = ps.procedure_order_id \
          JOIN procedure_kind k ON k.id = o.procedure_kind_id \
@@ -264,6 +267,8 @@ async fn procedures(
                     name: crate::staff::display_name(&s.given_name, &s.family_name),
                     role: s.role,
                     present_at: s.present_at,
+                    cosigned_at: s.cosigned_at,
+                    cosign_note: s.cosign_note.clone(),
                 })
                 .collect();
             Ok(Procedure {
@@ -299,6 +304,17 @@ pub async fn get(store: &Store, facility_id: i64, id: i64) -> Result<Procedure, 
 pub async fn open(store: &Store, facility_id: i64) -> Result<Vec<Procedure>, StoreError> {
     let filter = "o.state IN ('ordered', 'roomed', 'in_progress') AND o.id > $2";
     procedures(store, facility_id, filter, 0).await
+}
+
+/// Done procedures that `staff_member_id` supervised and has not co-signed yet.
+pub async fn awaiting_cosignature(
+    store: &Store,
+    facility_id: i64,
+    staff_member_id: i64,
+) -> Result<Vec<Procedure>, StoreError> {
+    let filter = "o.state = 'done' AND o.id IN (SELECT procedure_order_id FROM procedure_staff \
+                  WHERE staff_member_id = $2 AND role = 'supervisor' AND cosigned_at IS NULL)";
+    procedures(store, facility_id, filter, staff_member_id).await
 }
 
 /// Every procedure of a visit, ended ones included.
@@ -507,6 +523,26 @@ pub async fn attest_presence(
         "UPDATE procedure_staff SET present_at = $1 WHERE procedure_order_id = $2 AND staff_member_id = $3 \
          AND role = 'supervisor' AND present_at IS NULL",
         now,
+        id,
+        staff_member_id
+    )?;
+    Ok(changed == 1)
+}
+
+/// The supervisor co-signs the work once done; false when they already had.
+pub async fn cosign(
+    tx: &mut Tx,
+    id: i64,
+    staff_member_id: i64,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let changed = crate::execute!(
+        tx.exec(),
+        "UPDATE procedure_staff SET cosigned_at = $1, cosign_note = $2 WHERE procedure_order_id = $3 \
+         AND staff_member_id = $4 AND role = 'supervisor' AND cosigned_at IS NULL",
+        now,
+        note,
         id,
         staff_member_id
     )?;

@@ -106,6 +106,24 @@ coded_enum! {
         RoomNotAwaitingCleaning = "room_not_awaiting_cleaning",
         VisitEnded = "visit_ended",
         PatientInAnotherRoom = "patient_in_another_room",
+        /// Co-signing waits until the work is done.
+        NotEnded = "not_ended",
+        /// A cancelled procedure has no work to co-sign.
+        NothingToCosign = "nothing_to_cosign",
+        AlreadyCosigned = "already_cosigned",
+        /// The lab: the test is already on a specimen.
+        AlreadyCollected = "already_collected",
+        /// The lab: the specimen is not (or no longer) waiting to be received.
+        SpecimenNotAwaited = "specimen_not_awaited",
+        /// The lab: results are entered only for a received specimen.
+        SpecimenNotReceived = "specimen_not_received",
+        AlreadyVerified = "already_verified",
+        NothingToVerify = "nothing_to_verify",
+        /// The test needs a second technician to verify what the first entered.
+        SecondVerifierRequired = "second_verifier_required",
+        AlreadyAcknowledged = "already_acknowledged",
+        /// One specimen holds tests of one specimen type.
+        MixedSpecimenTypes = "mixed_specimen_types",
     }
 }
 
@@ -264,6 +282,18 @@ pub fn may_start(performer: Option<Supervision>, supervisor: Option<bool>) -> Re
     }
 }
 
+/// Whether a person may co-sign a procedure: its supervisor, once the work is done.
+pub fn may_cosign(state: ProcedureState, is_its_supervisor: bool) -> Result<(), Refusal> {
+    match state {
+        ProcedureState::Done if is_its_supervisor => Ok(()),
+        ProcedureState::Done => Err(Refusal::NotTheSupervisor),
+        ProcedureState::Cancelled => Err(Refusal::NothingToCosign),
+        ProcedureState::Ordered | ProcedureState::Roomed | ProcedureState::InProgress => {
+            Err(Refusal::NotEnded)
+        }
+    }
+}
+
 /// A person working on a procedure.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcedureStaff {
@@ -273,6 +303,10 @@ pub struct ProcedureStaff {
     /// A supervisor's attestation of being present.
     #[serde(with = "crate::time::millis_opt")]
     pub present_at: Option<DateTime<Utc>>,
+    /// A supervisor's co-signature of the work, once done, and their remark.
+    #[serde(with = "crate::time::millis_opt")]
+    pub cosigned_at: Option<DateTime<Utc>>,
+    pub cosign_note: Option<String>,
 }
 
 /// One procedure as the queue, the board and the procedure page show it.
@@ -308,6 +342,26 @@ impl Procedure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_supervisor_cosigns_and_only_done_work() {
+        assert_eq!(may_cosign(ProcedureState::Done, true), Ok(()));
+        assert_eq!(
+            may_cosign(ProcedureState::Done, false),
+            Err(Refusal::NotTheSupervisor)
+        );
+        assert_eq!(
+            may_cosign(ProcedureState::Cancelled, true),
+            Err(Refusal::NothingToCosign)
+        );
+        for open in [
+            ProcedureState::Ordered,
+            ProcedureState::Roomed,
+            ProcedureState::InProgress,
+        ] {
+            assert_eq!(may_cosign(open, true), Err(Refusal::NotEnded));
+        }
+    }
 
     fn day(m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, m, d).unwrap_or_default()

@@ -2,9 +2,9 @@
 //! procedure page where the patient is roomed, staffed, positioned and cared for.
 
 use super::{
-    load_procedure, AssignStaff, AttestSupervision, OrderProcedure, Priority, Procedure, ProcedureKind,
-    ProcedureSnapshot, ProcedureState, ProcedureStep, ReserveEquipment, RoomPatient, StaffingRole,
-    TakeProcedureStep, UnassignStaff,
+    load_procedure, AssignStaff, AttestSupervision, CosignProcedure, OrderProcedure, Priority, Procedure,
+    ProcedureKind, ProcedureSnapshot, ProcedureState, ProcedureStep, ReserveEquipment, RoomPatient,
+    StaffingRole, TakeProcedureStep, UnassignStaff,
 };
 use crate::facility::FacilityClock;
 use crate::i18n::use_i18n;
@@ -142,8 +142,10 @@ struct Actions {
     assign: ServerAction<AssignStaff>,
     unassign: ServerAction<UnassignStaff>,
     attest: ServerAction<AttestSupervision>,
+    cosign: ServerAction<CosignProcedure>,
     position: ServerAction<super::PositionPatient>,
     reserve: ServerAction<ReserveEquipment>,
+    lab: crate::lab::LabActions,
 }
 
 impl Actions {
@@ -154,8 +156,10 @@ impl Actions {
             assign: ServerAction::new(),
             unassign: ServerAction::new(),
             attest: ServerAction::new(),
+            cosign: ServerAction::new(),
             position: ServerAction::new(),
             reserve: ServerAction::new(),
+            lab: crate::lab::LabActions::new(),
         }
     }
 
@@ -165,6 +169,7 @@ impl Actions {
             + self.assign.version().get()
             + self.unassign.version().get()
             + self.attest.version().get()
+            + self.cosign.version().get()
             + self.position.version().get()
             + self.reserve.version().get()
     }
@@ -184,6 +189,7 @@ fn ProcedureDetail(snapshot: ProcedureSnapshot, actions: Actions) -> impl IntoVi
         viewer_staff_member_id,
     } = snapshot;
     let (id, version, state) = (procedure.id, procedure.version, procedure.state);
+    let lab_visit = procedure.visit.visit_id;
     let kind = procedure.kind.clone();
     let priority = procedure.priority;
     let today = clock.today();
@@ -195,7 +201,7 @@ fn ProcedureDetail(snapshot: ProcedureSnapshot, actions: Actions) -> impl IntoVi
         view! { <RoomingForm id version rooms action=actions.room/> }
     });
     let team = view! {
-        <TeamSection procedure=procedure.clone() staff viewer=viewer_staff_member_id actions/>
+        <TeamSection procedure=procedure.clone() staff viewer=viewer_staff_member_id clock=clock.clone() actions/>
     };
     let equipment_view = (!kind.equipment.is_empty() && state.is_open()).then(|| {
         view! { <EquipmentSection procedure=procedure.clone() items=equipment action=actions.reserve/> }
@@ -233,6 +239,7 @@ fn ProcedureDetail(snapshot: ProcedureSnapshot, actions: Actions) -> impl IntoVi
         {equipment_view}
         {positioning_view}
         <StepButtons id version state action=actions.step/>
+        <crate::lab::VisitLabPanel visit_id=lab_visit actions=actions.lab/>
     }
 }
 
@@ -282,6 +289,7 @@ fn TeamSection(
     procedure: Procedure,
     staff: Vec<super::StaffChoice>,
     viewer: i64,
+    clock: FacilityClock,
     actions: Actions,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -325,6 +333,9 @@ fn TeamSection(
                 Some(_) => Either::Left(view! { <span class="badge">{move || i18n.t().back_office.present}</span> }),
                 None => Either::Right(view! { <span class="badge warning">{move || i18n.t().back_office.awaiting_presence}</span> }),
             });
+            let cosignature = (role == StaffingRole::Supervisor && state == ProcedureState::Done).then(|| {
+                view! { <Cosignature member=member.clone() id version mine={staff_member_id == viewer} clock=clock.clone() action=actions.cosign/> }
+            });
             view! {
                 <li class="team-member" data-role=role.code()>
                     <span class="staff-name">{member.name}</span>
@@ -332,6 +343,7 @@ fn TeamSection(
                     {presence}
                     {attest}
                     {remove}
+                    {cosignature}
                 </li>
             }
         })
@@ -388,8 +400,54 @@ fn TeamSection(
             <ActionFeedback action=actions.assign/>
             <ActionFeedback action=actions.unassign/>
             <ActionFeedback action=actions.attest/>
+            <ActionFeedback action=actions.cosign/>
         </section>
     }
+}
+
+/// A supervisor's co-signature of the work once done: when and their remark, or for the
+/// supervisor themself the form to co-sign.
+#[component]
+fn Cosignature(
+    member: super::ProcedureStaff,
+    id: i64,
+    version: i64,
+    mine: bool,
+    clock: FacilityClock,
+    action: ServerAction<CosignProcedure>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    if let Some(at) = member.cosigned_at {
+        let at = clock.time_of_day(at);
+        let note = member.cosign_note.map(|note| view! { " · " <em>{note}</em> });
+        return Either::Left(view! {
+            <span class="cosigned">
+                <span class="badge">{move || (i18n.t().back_office.cosigned)(&at)}</span>
+                {note}
+            </span>
+        });
+    }
+    if !mine {
+        return Either::Right(Either::Left(view! {
+            <span class="badge warning">{move || i18n.t().back_office.awaiting_cosignature}</span>
+        }));
+    }
+    let submit = submit_with(action, move |fields| CosignProcedure {
+        procedure_id: id,
+        version,
+        note: fields.text("note"),
+    });
+    Either::Right(Either::Right(view! {
+        <form class="inline-form" method="post" action={action_url::<CosignProcedure>()} on:submit=submit>
+            <input type="hidden" name="procedure_id" value=id/>
+            <input type="hidden" name="version" value=version/>
+            <div class="field">
+                <label for="cosign-note">{move || i18n.t().back_office.cosign_note}</label>
+                <input id="cosign-note" name="note" type="text" maxlength="500"/>
+            </div>
+            <button type="submit" class="button">{move || i18n.t().back_office.cosign}</button>
+        </form>
+    }))
 }
 
 /// The equipment the procedure needs: where each item is, and the ones free to reserve.

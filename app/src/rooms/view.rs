@@ -126,7 +126,13 @@ pub fn RoomPage() -> impl IntoView {
     let change = ServerAction::<ChangeRoomStatus>::new();
     let clean = ServerAction::<super::AttestCleaning>::new();
     let order = ServerAction::<crate::procedures::OrderProcedure>::new();
-    let actions = RoomActions { change, clean, order };
+    let lab = crate::lab::LabActions::new();
+    let actions = RoomActions {
+        change,
+        clean,
+        order,
+        lab,
+    };
     // A room that does not exist, or an address that names none, is a 404, not an error.
     // It reloads when a room changes, here or on another screen.
     let source = move || {
@@ -154,6 +160,7 @@ struct RoomActions {
     change: ServerAction<ChangeRoomStatus>,
     clean: ServerAction<super::AttestCleaning>,
     order: ServerAction<crate::procedures::OrderProcedure>,
+    lab: crate::lab::LabActions,
 }
 
 #[component]
@@ -221,6 +228,10 @@ fn RoomDetail(snapshot: super::RoomSnapshot, reload: Callback<()>, actions: Room
             </section>
         }
     });
+    // Lab work of the patient in the room, when their details are open to this person.
+    let lab = overview.occupant.as_ref().filter(|_| !occupant_hidden).map(
+        |occupant| view! { <crate::lab::VisitLabPanel visit_id=occupant.visit_id actions=actions.lab/> },
+    );
     let order = match (&overview.occupant, snapshot.order_catalog.is_empty()) {
         (Some(occupant), false) => {
             let visit_id = occupant.visit_id;
@@ -242,6 +253,7 @@ fn RoomDetail(snapshot: super::RoomSnapshot, reload: Callback<()>, actions: Room
         {visit}
         {procedures}
         {order}
+        {lab}
     }
 }
 

@@ -132,6 +132,7 @@ pub fn App() -> impl IntoView {
                 <UserMenu/>
                 <LanguageSwitch/>
             </header>
+            <crate::lab::CriticalBanner/>
             <main id="main" tabindex="-1">
                 {form_error.map(|error| {
                     view! { <p class="form-error" role="alert">{move || i18n.t().error(&error)}</p> }
@@ -142,7 +143,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=|| guard(RoomsPage) ssr=SsrMode::Async/>
                     <Route path=path!("/rooms/:id") view=|| guard(RoomPage) ssr=SsrMode::Async/>
                     <Route path=path!("/board") view=|| guard(BoardPage) ssr=SsrMode::Async/>
-                    <Route path=path!("/lab") view=|| guard(LabPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/lab") view=|| guard(crate::lab::LabPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/lab/specimen") view=|| guard(crate::lab::SpecimenPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/lab/labels/:accession") view=|| guard(crate::lab::LabelPage) ssr=SsrMode::Async/>
                     <Route path=path!("/escort") view=|| guard(EscortPage) ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=|| guard(SignInPage) ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=|| guard(AccountPage) ssr=SsrMode::Async/>
@@ -497,11 +500,6 @@ fn NotYetAvailable(title: Label) -> impl IntoView {
             <p class="empty">{move || i18n.t().not_yet_available}</p>
         </section>
     }
-}
-
-#[component]
-fn LabPage() -> impl IntoView {
-    view! { <NotYetAvailable title=|t| t.lab_title/> }
 }
 
 #[component]

@@ -36,6 +36,8 @@ pub struct StaffOverview {
     pub procedures: Vec<Procedure>,
     /// Procedures where this supervisor is assigned and has not yet attested presence.
     pub awaiting_me: Vec<i64>,
+    /// Done procedures this supervisor supervised and has yet to co-sign.
+    pub to_cosign: Vec<Procedure>,
 }
 
 /// Everyone's presence and assignments in the facility.
@@ -83,11 +85,19 @@ pub async fn load_staff_overview() -> Result<StaffOverview, AppError> {
             staff: Vec::new(),
             procedures: Vec::new(),
             awaiting_me: Vec::new(),
+            to_cosign: Vec::new(),
         });
     };
-    let mut procedures = crate::procedures::store::open(&store, facility_id).await?;
+    let me = principal.staff_member_id;
+    let (mut procedures, mut to_cosign) = tokio::try_join!(
+        crate::procedures::store::open(&store, facility_id),
+        crate::procedures::store::awaiting_cosignature(&store, facility_id, me),
+    )?;
     let staff = statuses(&store, facility_id, &procedures).await?;
-    let shown = procedures.iter_mut().map(|p| &mut p.visit);
+    let shown = procedures
+        .iter_mut()
+        .chain(to_cosign.iter_mut())
+        .map(|p| &mut p.visit);
     crate::care::show_on_list(&store, &principal, "supervision", shown).await?;
     let awaiting_me = procedures
         .iter()
@@ -105,6 +115,7 @@ pub async fn load_staff_overview() -> Result<StaffOverview, AppError> {
         staff,
         procedures,
         awaiting_me,
+        to_cosign,
     })
 }
 

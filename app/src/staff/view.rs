@@ -3,7 +3,9 @@
 use super::{load_staff_overview, SetPresence, StaffOverview, StaffPresence};
 use crate::i18n::use_i18n;
 use crate::live::{use_live, Topic};
+use crate::procedures::Procedure;
 use crate::shell::{action_url, loaded, submit_with, ActionFeedback};
+use leptos::either::Either;
 use leptos::prelude::*;
 
 #[component]
@@ -27,26 +29,14 @@ fn Supervision(overview: StaffOverview) -> impl IntoView {
         staff,
         procedures,
         awaiting_me,
+        to_cosign,
     } = overview;
     let today = clock.today();
-    let awaiting = procedures
+    let awaiting: Vec<Procedure> = procedures
         .iter()
         .filter(|p| awaiting_me.contains(&p.id))
-        .map(|p| {
-            let kind = p.kind.clone();
-            view! {
-                <li class="queue-item">
-                    <a class="queue-link" href=format!("/procedures/{}", p.id)>
-                        <strong>{move || kind.name(i18n.locale()).to_owned()}</strong>
-                        <crate::patients::PatientIdentity patient=p.visit.patient.clone() today/>
-                    </a>
-                </li>
-            }
-        })
-        .collect_view();
-    let nothing = awaiting_me
-        .is_empty()
-        .then(|| view! { <p class="empty">{move || i18n.t().back_office.awaiting_me_empty}</p> });
+        .cloned()
+        .collect();
     let rows = staff
         .into_iter()
         .map(|person| {
@@ -81,8 +71,9 @@ fn Supervision(overview: StaffOverview) -> impl IntoView {
         .collect_view();
     view! {
         <h2>{move || i18n.t().back_office.awaiting_me_title}</h2>
-        {nothing}
-        <ol class="queue">{awaiting}</ol>
+        <ProcedureLinks procedures=awaiting today empty=move || i18n.t().back_office.awaiting_me_empty/>
+        <h2>{move || i18n.t().back_office.to_cosign_title}</h2>
+        <ProcedureLinks procedures=to_cosign today empty=move || i18n.t().back_office.to_cosign_empty/>
         <h2>{move || i18n.t().staff_title}</h2>
         <table class="data-table">
             <thead>
@@ -97,6 +88,34 @@ fn Supervision(overview: StaffOverview) -> impl IntoView {
             <tbody>{rows}</tbody>
         </table>
     }
+}
+
+/// Procedures to open, each with its patient; `empty` says so when there are none.
+#[component]
+fn ProcedureLinks(
+    procedures: Vec<Procedure>,
+    today: chrono::NaiveDate,
+    empty: impl Fn() -> &'static str + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    if procedures.is_empty() {
+        return Either::Left(view! { <p class="empty">{empty}</p> });
+    }
+    let items = procedures
+        .into_iter()
+        .map(|p| {
+            let kind = p.kind;
+            view! {
+                <li class="queue-item">
+                    <a class="queue-link" href=format!("/procedures/{}", p.id)>
+                        <strong>{move || kind.name(i18n.locale()).to_owned()}</strong>
+                        <crate::patients::PatientIdentity patient=p.visit.patient today/>
+                    </a>
+                </li>
+            }
+        })
+        .collect_view();
+    Either::Right(view! { <ol class="queue">{items}</ol> })
 }
 
 /// Buttons to start a shift, take a break, or end the shift.

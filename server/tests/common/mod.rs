@@ -298,6 +298,46 @@ impl TestServer {
     }
 }
 
+/// The demo clinic, served.
+pub async fn demo_server(db: &TestDb) -> TestServer {
+    plateau_app::demo::seed(&db.store, chrono::Utc::now())
+        .await
+        .unwrap();
+    TestServer::start(db.store.clone()).await
+}
+
+pub async fn id_of(store: &Store, sql: &str, key: &str) -> i64 {
+    plateau_app::fetch_scalar!(store.read(), i64, sql, key).unwrap()
+}
+
+pub async fn visit_of(store: &Store, family_name: &str) -> i64 {
+    let sql = "SELECT v.id FROM visit v JOIN patient p ON p.id = v.patient_id WHERE p.family_name = $1";
+    id_of(store, sql, family_name).await
+}
+
+pub async fn staff(store: &Store, username: &str) -> i64 {
+    id_of(
+        store,
+        "SELECT staff_member_id FROM account WHERE username = $1",
+        username,
+    )
+    .await
+}
+
+/// The refusal's code, from a 422 answer.
+pub async fn refusal(response: reqwest::Response) -> String {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(status, 422, "{text}");
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+    body["Refused"].as_str().unwrap_or_default().to_owned()
+}
+
+pub async fn ok(response: reqwest::Response) {
+    let status = response.status();
+    assert_eq!(status, 200, "{}", response.text().await.unwrap());
+}
+
 /// One Server-Sent Events message.
 #[derive(Debug, Clone)]
 pub struct SseMessage {

@@ -1,0 +1,541 @@
+//! The server side of the lab's actions: opening the desk (who, which facility, what
+//! time), the patient behind a visit or a specimen with its access checked and audited,
+//! the bench where results are entered and verified, critical alerts and their
+//! escalation, and the audit entry and live events every change writes.
+
+use super::store::{self as lab, OrderState, PatientOfVisit, SpecimenRef};
+use super::{
+    AlertOutcome, CriticalAlert, EarlierValue, Flag, LabOrder, LabOrderState, LabTest, ResultStatus,
+};
+use crate::audit::{Entry, Outcome};
+use crate::auth::{Capability, Principal};
+use crate::error::{AppError, Problem};
+use crate::facility::FacilityClock;
+use crate::live::{EventKind, NewEvent, Topic};
+use crate::procedures::Refusal;
+use crate::store::{Store, StoreError, Tx};
+use chrono::{DateTime, Utc};
+
+pub fn forbidden() -> AppError {
+    let error = AppError::Forbidden;
+    crate::error::set_response_status(&error);
+    error
+}
+
+/// An accession number as typed or scanned, trimmed; refused unless well formed.
+pub fn checked_accession(accession: &str) -> Result<String, AppError> {
+    let accession = accession.trim().to_uppercase();
+    if super::is_accession(&accession) {
+        Ok(accession)
+    } else {
+        Err(AppError::invalid("accession", Problem::Malformed))
+    }
+}
+
+/// Who acts, in which facility, at what time.
+pub struct Desk {
+    pub store: Store,
+    pub facility_id: i64,
+    pub clock: FacilityClock,
+}
+
+impl Desk {
+    pub async fn open(_principal: &Principal) -> Result<Desk, AppError> {
+        let store = crate::store::from_context()?;
+        let (facility_id, clock) = crate::facility::current_clock(&store).await?;
+        let facility_id = facility_id.ok_or_else(AppError::not_found)?;
+        Ok(Desk {
+            store,
+            facility_id,
+            clock,
+        })
+    }
+
+    /// The patient of a visit in the principal's care (or opened by break-glass); the read
+    /// is audited.
+    pub async fn patient_in_care(
+        &self,
+        principal: &Principal,
+        visit_id: i64,
+    ) -> Result<PatientOfVisit, AppError> {
+        let patient = match lab::patient_of_visit(self.store.read(), self.facility_id, visit_id).await {
+            Err(StoreError::NotFound) => return Err(AppError::not_found()),
+            other => other?,
+        };
+        crate::procedures::require_access(
+            &self.store,
+            principal,
+            patient.patient_id,
+            visit_id,
+            self.clock.now,
+        )
+        .await?;
+        let entry = Entry::by(principal, "patient.read", Outcome::Allowed)
+            .patient(patient.patient_id)
+            .record(format!("visit/{visit_id}/lab"));
+        crate::audit::record(&self.store, entry).await?;
+        Ok(patient)
+    }
+
+    /// The patient of a specimen, for the lab (which works on every specimen it holds);
+    /// the read is audited.
+    pub async fn patient_for_lab(
+        &self,
+        principal: &Principal,
+        visit_id: i64,
+        specimen_id: i64,
+    ) -> Result<PatientOfVisit, AppError> {
+        let patient = lab::patient_of_visit(self.store.read(), self.facility_id, visit_id).await?;
+        let entry = Entry::by(principal, "patient.read", Outcome::Allowed)
+            .patient(patient.patient_id)
+            .record(format!("specimen/{specimen_id}"));
+        crate::audit::record(&self.store, entry).await?;
+        Ok(patient)
+    }
+
+    pub async fn specimen(&self, accession: &str) -> Result<SpecimenRef, AppError> {
+        match lab::specimen_by_accession(self.store.read(), self.facility_id, accession).await {
+            Err(StoreError::NotFound) => Err(AppError::not_found()),
+            other => Ok(other?),
+        }
+    }
+
+    pub async fn specimen_in(&self, tx: &mut Tx, accession: &str) -> Result<SpecimenRef, AppError> {
+        match lab::specimen_by_accession(tx.exec(), self.facility_id, accession).await {
+            Err(StoreError::NotFound) => Err(AppError::not_found()),
+            other => Ok(other?),
+        }
+    }
+}
+
+/// A change to tell live screens about.
+pub struct Change {
+    pub kind: EventKind,
+    pub subject: i64,
+    pub visit_id: i64,
+    pub code: String,
+    pub record: String,
+}
+
+impl Change {
+    pub fn order(order_id: i64, visit_id: i64, state: LabOrderState) -> Change {
+        Change {
+            kind: EventKind::LabOrder,
+            subject: order_id,
+            visit_id,
+            code: state.code().to_owned(),
+            record: format!("lab_order/{order_id}"),
+        }
+    }
+
+    pub fn alert(alert_id: i64, visit_id: i64, what: &str) -> Change {
+        Change {
+            kind: EventKind::CriticalAlert,
+            subject: alert_id,
+            visit_id,
+            code: what.to_owned(),
+            record: format!("critical_alert/{alert_id}"),
+        }
+    }
+}
+
+/// Writes the live events of a change: the lab, the rooms (whose tablets show results),
+/// and the visit's own topic. Events carry ids and codes, never results.
+pub async fn announce(tx: &mut Tx, change: &Change, now: DateTime<Utc>) -> Result<(), StoreError> {
+    for topic in [Topic::Lab, Topic::Rooms, Topic::Visit(change.visit_id)] {
+        let event = NewEvent {
+            topic,
+            kind: change.kind,
+            subject: Some(change.subject),
+            code: Some(change.code.clone()),
+        };
+        crate::live::store::record(tx, &event, now).await?;
+    }
+    Ok(())
+}
+
+/// The audit entry and the live events of a change.
+pub async fn record(
+    tx: &mut Tx,
+    principal: &Principal,
+    action: &str,
+    patient_id: i64,
+    change: Change,
+    detail: String,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let entry = Entry::by(principal, action, Outcome::Allowed)
+        .patient(patient_id)
+        .record(change.record.clone())
+        .detail(detail);
+    crate::audit::store::record_in(tx, entry).await?;
+    Ok(announce(tx, &change, now).await?)
+}
+
+/// Records a change to every order of a specimen.
+pub async fn record_specimen(
+    tx: &mut Tx,
+    desk: &Desk,
+    principal: &Principal,
+    specimen: &SpecimenRef,
+    action: &str,
+    state: LabOrderState,
+    detail: String,
+) -> Result<(), AppError> {
+    let patient = lab::patient_of_visit(tx.exec(), desk.facility_id, specimen.visit_id).await?;
+    for order_id in lab::order_ids_of_specimen(tx, specimen.id).await? {
+        let change = Change::order(order_id, specimen.visit_id, state);
+        record(
+            tx,
+            principal,
+            action,
+            patient.patient_id,
+            change,
+            detail.clone(),
+            desk.clock.now,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Earlier verified values of each numeric test among `orders`, for the patient.
+pub async fn history(
+    store: &Store,
+    patient_id: i64,
+    orders: &[LabOrder],
+) -> Result<Vec<(String, Vec<EarlierValue>)>, AppError> {
+    let mut history: Vec<(String, Vec<EarlierValue>)> = Vec::new();
+    for order in orders {
+        for result in order.results.iter().filter(|r| r.numeric_value.is_some()) {
+            if history.iter().any(|(code, _)| *code == result.loinc) {
+                continue;
+            }
+            let values = lab::earlier_values(store, patient_id, &result.loinc, order.id).await?;
+            history.push((result.loinc.clone(), values));
+        }
+    }
+    Ok(history)
+}
+
+/// The patients of the orders' visits.
+pub async fn patients_of(
+    store: &Store,
+    facility_id: i64,
+    orders: &[LabOrder],
+) -> Result<Vec<(i64, crate::patients::PatientSummary)>, AppError> {
+    let mut patients: Vec<(i64, crate::patients::PatientSummary)> = Vec::new();
+    for order in orders {
+        if patients.iter().any(|(visit, _)| *visit == order.visit_id) {
+            continue;
+        }
+        let patient = lab::patient_of_visit(store.read(), facility_id, order.visit_id).await?;
+        patients.push((order.visit_id, patient.summary()));
+    }
+    Ok(patients)
+}
+
+pub async fn room_of_visit(store: &Store, visit_id: i64) -> Result<Option<String>, AppError> {
+    Ok(crate::fetch_optional!(
+        store.read(),
+        (String,),
+        "SELECT r.code FROM visit v JOIN room r ON r.id = v.room_id WHERE v.id = $1",
+        visit_id
+    )?
+    .map(|(code,)| code))
+}
+
+/// An order on the bench: entering and verifying its results, in one transaction.
+pub struct Bench {
+    principal: Principal,
+    desk: Desk,
+    tx: Tx,
+    order: OrderState,
+    test: LabTest,
+    patient: PatientOfVisit,
+    detail: String,
+}
+
+impl Bench {
+    /// Opens the order if it is still at the version the technician saw.
+    pub async fn begin(principal: &Principal, order_id: i64, version: i64) -> Result<Bench, AppError> {
+        if order_id <= 0 || version <= 0 {
+            let mut checks = crate::error::validate::Checks::new();
+            checks.fail(
+                if order_id <= 0 { "order_id" } else { "version" },
+                Problem::Malformed,
+            );
+            checks.finish()?;
+        }
+        let desk = Desk::open(principal).await?;
+        let mut tx = desk.store.begin().await?;
+        let order = match lab::order_state(&mut tx, desk.facility_id, order_id).await {
+            Err(StoreError::NotFound) => return Err(AppError::not_found()),
+            other => other?,
+        };
+        if order.version != version {
+            return Err(AppError::conflict());
+        }
+        let test = lab::test_in(&mut tx, desk.facility_id, order.lab_test_id).await?;
+        let patient = lab::patient_of_visit(tx.exec(), desk.facility_id, order.visit_id).await?;
+        Ok(Bench {
+            principal: principal.clone(),
+            desk,
+            tx,
+            order,
+            test,
+            patient,
+            detail: String::new(),
+        })
+    }
+
+    /// Enters (or re-enters, before verification) the result.
+    pub async fn enter(&mut self, typed: &str, unit: &str) -> Result<(), AppError> {
+        match self.order.state {
+            LabOrderState::Received | LabOrderState::Resulted => {}
+            LabOrderState::Verified => return Err(AppError::refused(Refusal::AlreadyVerified)),
+            _ => return Err(AppError::refused(Refusal::SpecimenNotReceived)),
+        }
+        let measured = self.test.read_value(typed, unit).map_err(|problem| {
+            use super::ValueProblem::*;
+            let (field, problem) = match problem {
+                Empty => ("value", Problem::Required),
+                NotANumber | NotAnAllowedCode | NotEnteredAtTheBench => ("value", Problem::Malformed),
+                TooManyDecimals => ("value", Problem::TooPrecise),
+                Implausible => ("value", Problem::Implausible),
+                WrongUnit => ("unit", Problem::WrongUnit),
+            };
+            AppError::invalid(field, problem)
+        })?;
+        let today = self.desk.clock.today();
+        let age = i64::from(self.patient.summary().age_on(today));
+        let range = self.test.range_for(self.patient.sex, age);
+        let flag = self.test.flag(&measured, range);
+        let range_text = self.test.range_text(self.patient.sex, age);
+        lab::discard_unverified(&mut self.tx, self.order.id).await?;
+        let name = self.test.name(crate::i18n::Locale::Fr).to_owned();
+        let result = lab::NewResult {
+            order_id: self.order.id,
+            loinc: &self.test.loinc,
+            name: &name,
+            value: &measured.text,
+            numeric_value: measured.number,
+            unit: &self.test.unit,
+            reference_range: &range_text,
+            flag: Some(flag),
+            status: ResultStatus::Final,
+            entered_by: Some(self.principal.staff_member_id),
+            hl7_message_id: None,
+        };
+        lab::add_result(&mut self.tx, &result, self.desk.clock.now).await?;
+        self.detail = format!("{} {} {}", self.test.loinc, measured.text, flag.code());
+        Ok(())
+    }
+
+    /// Verifies the entered results; a critical one raises its alert.
+    pub async fn verify(&mut self) -> Result<(), AppError> {
+        match self.order.state {
+            LabOrderState::Resulted => {}
+            LabOrderState::Verified => return Err(AppError::refused(Refusal::AlreadyVerified)),
+            _ => return Err(AppError::refused(Refusal::NothingToVerify)),
+        }
+        let pending = lab::unverified_entered_by(&mut self.tx, self.order.id).await?;
+        if pending.is_empty() {
+            return Err(AppError::refused(Refusal::NothingToVerify));
+        }
+        let me = self.principal.staff_member_id;
+        if self.test.second_verifier && pending.iter().any(|(_, by, _)| *by == Some(me)) {
+            return Err(AppError::refused(Refusal::SecondVerifierRequired));
+        }
+        let now = self.desk.clock.now;
+        lab::verify(&mut self.tx, self.order.id, Some(me), now).await?;
+        let settings = crate::facility::store::settings_in(&mut self.tx, self.desk.facility_id).await?;
+        let due = now + chrono::Duration::minutes(settings.critical_escalation_minutes);
+        for (result_id, _, flag) in &pending {
+            if Flag::from_code(flag).is_some_and(Flag::is_critical) {
+                let alert_id =
+                    lab::raise_alert(&mut self.tx, *result_id, self.order.visit_id, now, due).await?;
+                let change = Change::alert(alert_id, self.order.visit_id, "raised");
+                let detail = format!("result/{result_id} {flag}");
+                record(
+                    &mut self.tx,
+                    &self.principal,
+                    "lab.critical.raise",
+                    self.patient.patient_id,
+                    change,
+                    detail,
+                    now,
+                )
+                .await?;
+            }
+        }
+        self.detail = self.test.loinc.clone();
+        Ok(())
+    }
+
+    /// Moves the order on, audits, tells live screens, and commits.
+    pub async fn finish(mut self, action: &str, state: LabOrderState) -> Result<(), AppError> {
+        if !lab::set_order_state(&mut self.tx, self.order.id, self.order.version, state).await? {
+            return Err(AppError::conflict());
+        }
+        let change = Change::order(self.order.id, self.order.visit_id, state);
+        let now = self.desk.clock.now;
+        record(
+            &mut self.tx,
+            &self.principal,
+            action,
+            self.patient.patient_id,
+            change,
+            self.detail,
+            now,
+        )
+        .await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Whether a person should be shown an open alert: the lab sees all; clinicians those of
+/// patients in their care and the tests they ordered; supervisors those escalated.
+pub async fn may_see_alert(
+    desk: &Desk,
+    principal: &Principal,
+    alert: &CriticalAlert,
+) -> Result<bool, AppError> {
+    if principal.can(Capability::UseLab)
+        || (alert.escalated_at.is_some() && principal.can(Capability::SuperviseStaff))
+    {
+        return Ok(true);
+    }
+    let access = crate::care::store::access_to(
+        &desk.store,
+        principal,
+        alert.patient.id,
+        alert.visit_id,
+        desk.clock.now,
+    )
+    .await?;
+    Ok(access.is_some())
+}
+
+/// Records how telling someone about a critical value went.
+pub async fn acknowledge(
+    desk: &Desk,
+    principal: &Principal,
+    alert_id: i64,
+    outcome: AlertOutcome,
+    notified_person: &str,
+    read_back_value: &str,
+) -> Result<(), AppError> {
+    let alert = match lab::alert(&desk.store, desk.facility_id, alert_id).await {
+        Err(StoreError::NotFound) => return Err(AppError::not_found()),
+        other => other?,
+    };
+    if !may_see_alert(desk, principal, &alert).await? {
+        return Err(forbidden());
+    }
+    if !alert.is_open() {
+        return Err(AppError::refused(Refusal::AlreadyAcknowledged));
+    }
+    let now = desk.clock.now;
+    let mut tx = desk.store.begin().await?;
+    if outcome == AlertOutcome::UnableToReach {
+        // Only the lab, which calls, records that nobody answered: the alert goes to the
+        // supervisors at once and stays open.
+        if !principal.can(Capability::UseLab) {
+            return Err(forbidden());
+        }
+        lab::escalate_now(&mut tx, alert_id, now).await?;
+        let change = Change::alert(alert_id, alert.visit_id, "escalated");
+        record(
+            &mut tx,
+            principal,
+            "lab.critical.unreachable",
+            alert.patient.id,
+            change,
+            notified_person.to_owned(),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    if outcome == AlertOutcome::ReadBack && !same_value(read_back_value, &alert.value) {
+        return Err(AppError::invalid("read_back_value", Problem::Mismatch));
+    }
+    let ack = lab::Acknowledgement {
+        by: principal.staff_member_id,
+        outcome,
+        notified_person,
+        read_back_value: (outcome == AlertOutcome::ReadBack).then_some(read_back_value),
+    };
+    if !lab::acknowledge(&mut tx, alert_id, &ack, now).await? {
+        return Err(AppError::refused(Refusal::AlreadyAcknowledged));
+    }
+    let change = Change::alert(alert_id, alert.visit_id, outcome.code());
+    let detail = format!("{} {}", outcome.code(), alert.value);
+    record(
+        &mut tx,
+        principal,
+        "lab.critical.acknowledge",
+        alert.patient.id,
+        change,
+        detail,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A value read back matches the result: the same number (a decimal comma allowed), or
+/// the same code.
+pub fn same_value(read_back: &str, value: &str) -> bool {
+    let read_back = read_back.trim().replace(',', ".");
+    match (read_back.parse::<f64>(), value.parse::<f64>()) {
+        (Ok(a), Ok(b)) => (a - b).abs() < 1e-9,
+        _ => read_back.eq_ignore_ascii_case(value.trim()),
+    }
+}
+
+/// Escalates every critical alert past due and not acknowledged, as of `now`: each is
+/// marked, audited and pushed to every screen, where supervisors see it. Run every half
+/// minute by the server; `now` is a parameter so tests control the clock.
+pub async fn escalate_overdue(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut tx = store.begin().await?;
+    let escalated = lab::escalate_due(&mut tx, now).await?;
+    for (alert_id, visit_id) in &escalated {
+        let entry = Entry::anonymous("system", "lab.critical.escalate", Outcome::Allowed)
+            .record(format!("critical_alert/{alert_id}"));
+        crate::audit::store::record_in(&mut tx, entry).await?;
+        let change = Change::alert(*alert_id, *visit_id, "escalated");
+        announce(&mut tx, &change, now).await?;
+    }
+    tx.commit().await?;
+    Ok(escalated.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_back_compares_values_not_spelling() {
+        assert!(same_value("6,8", "6.8"));
+        assert!(same_value(" 6.80 ", "6.8"));
+        assert!(!same_value("6.3", "6.8"));
+        assert!(same_value("POS", "pos"));
+        assert!(!same_value("neg", "pos"));
+        assert!(!same_value("", "6.8"));
+    }
+
+    #[test]
+    fn accession_numbers_are_checked_before_any_lookup() {
+        assert_eq!(
+            checked_accession(" l2611260042 ").ok().as_deref(),
+            Some("L2611260042")
+        );
+        assert!(checked_accession("L26").is_err());
+        assert!(checked_accession("'; DROP TABLE specimen; --").is_err());
+    }
+}

@@ -1,0 +1,526 @@
+//! Server functions of the lab: orders from the room tablet, collection at the bedside,
+//! the lab workstation, and critical values. Each authorises, validates, calls the store
+//! in one transaction with its audit entry and live events, and maps the error.
+#![allow(clippy::too_many_arguments)]
+
+use super::{CriticalAlert, EarlierValue, LabOrder, LabTest, Specimen};
+use crate::error::AppError;
+use crate::facility::FacilityClock;
+use crate::patients::{PatientSummary, Sex};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What the room tablet shows of a visit's lab work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitLab {
+    pub clock: FacilityClock,
+    pub visit_id: i64,
+    pub patient: PatientSummary,
+    pub orders: Vec<LabOrder>,
+    /// Earlier verified values per LOINC code, for the small charts.
+    pub history: Vec<(String, Vec<EarlierValue>)>,
+    pub alerts: Vec<CriticalAlert>,
+    /// The tests the viewer may order (empty when they may not order).
+    pub catalog: Vec<LabTest>,
+}
+
+/// A specimen at the lab workstation, opened by scanning its label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpecimenDesk {
+    pub clock: FacilityClock,
+    pub specimen: Specimen,
+    pub patient: PatientSummary,
+    pub sex: Sex,
+    pub room_code: Option<String>,
+    pub orders: Vec<LabOrder>,
+    pub history: Vec<(String, Vec<EarlierValue>)>,
+    pub viewer_staff_member_id: i64,
+}
+
+/// One line of the worklist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkItem {
+    pub order: LabOrder,
+    pub patient: PatientSummary,
+}
+
+/// The lab workstation's worklist and the open critical notifications.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Worklist {
+    pub clock: FacilityClock,
+    pub items: Vec<WorkItem>,
+    pub alerts: Vec<CriticalAlert>,
+}
+
+/// The open critical values a person should see now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertList {
+    pub clock: FacilityClock,
+    pub alerts: Vec<CriticalAlert>,
+}
+
+/// What a specimen label prints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpecimenLabel {
+    pub clock: FacilityClock,
+    pub specimen: Specimen,
+    pub patient: PatientSummary,
+    pub tests: Vec<String>,
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    pub use super::super::act::*;
+}
+
+/// The lab work of a visit, for the tablet of the room where its patient is.
+#[server(prefix = "/api", endpoint = "visit_lab")]
+pub async fn load_visit_lab(visit_id: i64) -> Result<VisitLab, AppError> {
+    use crate::auth::Capability;
+    if visit_id <= 0 {
+        return Err(AppError::invalid("visit_id", crate::error::Problem::Malformed));
+    }
+    let principal = crate::auth::require(Capability::ViewRooms).await?;
+    let desk = server::Desk::open(&principal).await?;
+    let patient = desk.patient_in_care(&principal, visit_id).await?;
+    let store = &desk.store;
+    let (orders, alerts, tests) = tokio::try_join!(
+        super::store::orders_of_visit(store, desk.facility_id, visit_id),
+        super::store::recent_alerts(store, desk.facility_id, desk.clock.now),
+        super::store::tests(store, desk.facility_id),
+    )?;
+    let history = server::history(store, patient.patient_id, &orders).await?;
+    let catalog = if principal.can(Capability::OrderProcedures) {
+        tests.into_iter().filter(|t| t.active).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(VisitLab {
+        clock: desk.clock,
+        visit_id,
+        patient: patient.summary(),
+        orders,
+        history,
+        alerts: alerts.into_iter().filter(|a| a.visit_id == visit_id).collect(),
+        catalog,
+    })
+}
+
+/// The physician orders a test for the visit of a patient in their care.
+#[server(prefix = "/api", endpoint = "order_lab_test")]
+pub async fn order_lab_test(
+    visit_id: i64,
+    test_id: i64,
+    priority: String,
+    note: String,
+) -> Result<i64, AppError> {
+    use crate::error::{validate::Checks, Problem};
+    use crate::procedures::Priority;
+    let mut checks = Checks::new();
+    if visit_id <= 0 {
+        checks.fail("visit_id", Problem::Malformed);
+    }
+    if test_id <= 0 {
+        checks.fail("test_id", Problem::Required);
+    }
+    let priority = Priority::from_code(&priority);
+    if priority.is_none() {
+        checks.fail("priority", Problem::Malformed);
+    }
+    let note = checks.optional_text("note", &note, 500);
+    checks.finish()?;
+    let priority = priority.ok_or(AppError::Internal)?;
+    let principal = crate::auth::require(crate::auth::Capability::OrderProcedures).await?;
+    let desk = server::Desk::open(&principal).await?;
+    let patient = desk.patient_in_care(&principal, visit_id).await?;
+    let mut tx = desk.store.begin().await?;
+    let test = match super::store::test_in(&mut tx, desk.facility_id, test_id).await {
+        Ok(test) if test.active => test,
+        Ok(_) | Err(crate::store::StoreError::NotFound) => {
+            return Err(AppError::invalid("test_id", Problem::NotAllowed))
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let (_, visit_state) = crate::patients::store::whereabouts(&mut tx, desk.facility_id, visit_id).await?;
+    if visit_state == crate::patients::VisitState::Done {
+        return Err(AppError::refused(crate::procedures::Refusal::VisitEnded));
+    }
+    let order = super::store::NewLabOrder {
+        visit_id,
+        test_id,
+        priority,
+        note: &note,
+        ordered_by: principal.staff_member_id,
+    };
+    let id = super::store::order(&mut tx, &order, desk.clock.now).await?;
+    crate::care::store::assign(&mut tx, visit_id, principal.staff_member_id, desk.clock.now).await?;
+    let change = server::Change::order(id, visit_id, super::LabOrderState::Ordered);
+    let detail = format!("{} {}", test.loinc, priority.code());
+    server::record(
+        &mut tx,
+        &principal,
+        "lab.order",
+        patient.patient_id,
+        change,
+        detail,
+        desk.clock.now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The collector, with the patient, confirms two identifiers and labels one specimen for
+/// the chosen tests. Only then does the label exist.
+#[server(prefix = "/api", endpoint = "collect_specimen")]
+pub async fn collect_specimen(
+    visit_id: i64,
+    #[server(default)] order_ids: Vec<i64>,
+    identity_check: String,
+    #[server(default)] name_confirmed: bool,
+    #[server(default)] stated_birth_date: String,
+    #[server(default)] stated_record_number: String,
+    #[server(default)] body_site: String,
+) -> Result<String, AppError> {
+    use super::IdentityCheck;
+    use crate::error::{validate::Checks, Problem};
+    let mut checks = Checks::new();
+    if visit_id <= 0 {
+        checks.fail("visit_id", Problem::Malformed);
+    }
+    if order_ids.is_empty() || order_ids.len() > 20 || order_ids.iter().any(|id| *id <= 0) {
+        checks.fail("order_ids", Problem::Required);
+    }
+    let check = IdentityCheck::from_code(&identity_check);
+    if !name_confirmed {
+        checks.fail("name_confirmed", Problem::Required);
+    }
+    let stated_birth_date = match check {
+        Some(IdentityCheck::NameAndBirthDate) => {
+            let date = chrono::NaiveDate::parse_from_str(stated_birth_date.trim(), "%Y-%m-%d").ok();
+            if date.is_none() {
+                checks.fail("stated_birth_date", Problem::Malformed);
+            }
+            date
+        }
+        Some(IdentityCheck::NameAndRecordNumber) => {
+            checks.text("stated_record_number", &stated_record_number, 32);
+            None
+        }
+        None => {
+            checks.fail("identity_check", Problem::Malformed);
+            None
+        }
+    };
+    let body_site = checks.optional_text("body_site", &body_site, 80);
+    checks.finish()?;
+    let check = check.ok_or(AppError::Internal)?;
+    let principal = crate::auth::require(crate::auth::Capability::PerformProcedures).await?;
+    let desk = server::Desk::open(&principal).await?;
+    let patient = desk.patient_in_care(&principal, visit_id).await?;
+    let confirmed = match check {
+        IdentityCheck::NameAndBirthDate => stated_birth_date == Some(patient.birth_date),
+        IdentityCheck::NameAndRecordNumber => stated_record_number.trim() == patient.record_number,
+    };
+    if !confirmed {
+        // Nothing is labelled for a patient whose identity is not confirmed.
+        let field = match check {
+            IdentityCheck::NameAndBirthDate => "stated_birth_date",
+            IdentityCheck::NameAndRecordNumber => "stated_record_number",
+        };
+        let entry = crate::audit::Entry::by(&principal, "lab.collect", crate::audit::Outcome::Refused)
+            .patient(patient.patient_id)
+            .record(format!("visit/{visit_id}"))
+            .detail("identity not confirmed");
+        crate::audit::record(&desk.store, entry).await?;
+        return Err(AppError::invalid(field, Problem::Mismatch));
+    }
+    let mut tx = desk.store.begin().await?;
+    let mut specimen_type = None;
+    let mut orders = Vec::new();
+    for id in &order_ids {
+        let order = match super::store::order_state(&mut tx, desk.facility_id, *id).await {
+            Ok(order) if order.visit_id == visit_id => order,
+            Ok(_) | Err(crate::store::StoreError::NotFound) => {
+                return Err(AppError::invalid("order_ids", Problem::NotAllowed))
+            }
+            Err(error) => return Err(error.into()),
+        };
+        if order.state != super::LabOrderState::Ordered {
+            return Err(AppError::refused(crate::procedures::Refusal::AlreadyCollected));
+        }
+        let test = super::store::test_in(&mut tx, desk.facility_id, order.lab_test_id).await?;
+        if specimen_type.is_some_and(|t| t != test.specimen_type) {
+            return Err(AppError::refused(crate::procedures::Refusal::MixedSpecimenTypes));
+        }
+        specimen_type = Some(test.specimen_type);
+        orders.push(order);
+    }
+    let specimen_type = specimen_type.ok_or(AppError::Internal)?;
+    if specimen_type.needs_body_site() && body_site.is_empty() {
+        return Err(AppError::invalid("body_site", Problem::Required));
+    }
+    let specimen = super::store::NewSpecimen {
+        visit_id,
+        specimen_type,
+        body_site: &body_site,
+        identity_check: check,
+        collected_by: principal.staff_member_id,
+    };
+    let today = desk.clock.today();
+    let (specimen_id, accession) = super::store::collect(&mut tx, &specimen, today, desk.clock.now).await?;
+    for order in &orders {
+        if !super::store::attach_to_specimen(&mut tx, order.id, order.version, specimen_id).await? {
+            return Err(AppError::conflict());
+        }
+        let change = server::Change::order(order.id, visit_id, super::LabOrderState::Collected);
+        let detail = format!("{accession} {}", check.code());
+        server::record(
+            &mut tx,
+            &principal,
+            "lab.collect",
+            patient.patient_id,
+            change,
+            detail,
+            desk.clock.now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(accession)
+}
+
+/// What a specimen's label prints; only for a specimen that exists (so only after the
+/// identity was confirmed).
+#[server(prefix = "/api", endpoint = "specimen_label")]
+pub async fn load_specimen_label(accession: String) -> Result<SpecimenLabel, AppError> {
+    let accession = server::checked_accession(&accession)?;
+    let principal = crate::auth::require_signed_in()?;
+    if !principal.can(crate::auth::Capability::PerformProcedures)
+        && !principal.can(crate::auth::Capability::UseLab)
+    {
+        return Err(server::forbidden());
+    }
+    let desk = server::Desk::open(&principal).await?;
+    let found = desk.specimen(&accession).await?;
+    let patient = if principal.can(crate::auth::Capability::UseLab) {
+        desk.patient_for_lab(&principal, found.visit_id, found.id).await?
+    } else {
+        desk.patient_in_care(&principal, found.visit_id).await?
+    };
+    let orders = super::store::orders_of_specimen(&desk.store, desk.facility_id, found.id).await?;
+    let locale = crate::i18n::request_locale();
+    let tests = orders.iter().map(|o| o.test.name(locale).to_owned()).collect();
+    let specimen = orders
+        .into_iter()
+        .find_map(|o| o.specimen)
+        .ok_or_else(AppError::not_found)?;
+    Ok(SpecimenLabel {
+        clock: desk.clock,
+        specimen,
+        patient: patient.summary(),
+        tests,
+    })
+}
+
+/// The lab workstation's worklist.
+#[server(prefix = "/api", endpoint = "lab_worklist")]
+pub async fn lab_worklist() -> Result<Worklist, AppError> {
+    let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
+    let desk = server::Desk::open(&principal).await?;
+    let since = desk.clock.now - chrono::Duration::hours(12);
+    let (orders, alerts) = tokio::try_join!(
+        super::store::worklist(&desk.store, desk.facility_id, since),
+        super::store::recent_alerts(&desk.store, desk.facility_id, desk.clock.now),
+    )?;
+    let patients = server::patients_of(&desk.store, desk.facility_id, &orders).await?;
+    let items = orders
+        .into_iter()
+        .filter_map(|order| {
+            let patient = patients
+                .iter()
+                .find(|(visit, _)| *visit == order.visit_id)?
+                .1
+                .clone();
+            Some(WorkItem { order, patient })
+        })
+        .collect();
+    let entry = crate::audit::Entry::by(&principal, "lab.worklist.read", crate::audit::Outcome::Allowed);
+    crate::audit::record(&desk.store, entry).await?;
+    Ok(Worklist {
+        clock: desk.clock,
+        items,
+        alerts,
+    })
+}
+
+/// A specimen at the workstation, found by its accession number (as the scanner types it).
+#[server(prefix = "/api", endpoint = "specimen_desk")]
+pub async fn load_specimen_desk(accession: String) -> Result<SpecimenDesk, AppError> {
+    let accession = server::checked_accession(&accession)?;
+    let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
+    let desk = server::Desk::open(&principal).await?;
+    let found = desk.specimen(&accession).await?;
+    let patient = desk.patient_for_lab(&principal, found.visit_id, found.id).await?;
+    let orders = super::store::orders_of_specimen(&desk.store, desk.facility_id, found.id).await?;
+    let history = server::history(&desk.store, patient.patient_id, &orders).await?;
+    let room_code = server::room_of_visit(&desk.store, found.visit_id).await?;
+    let specimen = orders
+        .iter()
+        .find_map(|o| o.specimen.clone())
+        .ok_or_else(AppError::not_found)?;
+    Ok(SpecimenDesk {
+        clock: desk.clock,
+        specimen,
+        sex: patient.sex,
+        patient: patient.summary(),
+        room_code,
+        orders,
+        history,
+        viewer_staff_member_id: principal.staff_member_id,
+    })
+}
+
+/// The lab receives a specimen.
+#[server(prefix = "/api", endpoint = "receive_specimen")]
+pub async fn receive_specimen(accession: String) -> Result<(), AppError> {
+    let accession = server::checked_accession(&accession)?;
+    let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
+    let desk = server::Desk::open(&principal).await?;
+    let mut tx = desk.store.begin().await?;
+    let found = desk.specimen_in(&mut tx, &accession).await?;
+    if !super::store::receive(&mut tx, found.id, principal.staff_member_id, desk.clock.now).await? {
+        return Err(AppError::refused(crate::procedures::Refusal::SpecimenNotAwaited));
+    }
+    server::record_specimen(
+        &mut tx,
+        &desk,
+        &principal,
+        &found,
+        "lab.receive",
+        super::LabOrderState::Received,
+        accession,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The lab refuses a specimen, with its reason; the tests wait for a new specimen.
+#[server(prefix = "/api", endpoint = "reject_specimen")]
+pub async fn reject_specimen(accession: String, reason: String) -> Result<(), AppError> {
+    let accession = server::checked_accession(&accession)?;
+    let Some(reason) = super::RejectionReason::from_code(&reason) else {
+        return Err(AppError::invalid("reason", crate::error::Problem::Required));
+    };
+    let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
+    let desk = server::Desk::open(&principal).await?;
+    let mut tx = desk.store.begin().await?;
+    let found = desk.specimen_in(&mut tx, &accession).await?;
+    if !super::store::reject(
+        &mut tx,
+        found.id,
+        reason,
+        principal.staff_member_id,
+        desk.clock.now,
+    )
+    .await?
+    {
+        return Err(AppError::refused(crate::procedures::Refusal::SpecimenNotAwaited));
+    }
+    let detail = format!("{accession} {}", reason.code());
+    server::record_specimen(
+        &mut tx,
+        &desk,
+        &principal,
+        &found,
+        "lab.reject",
+        super::LabOrderState::Rejected,
+        detail,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A technician enters a result: checked against the test (a number within plausible
+/// bounds, at its precision, in its unit; or one of its codes), flagged for the patient.
+#[server(prefix = "/api", endpoint = "enter_result")]
+pub async fn enter_result(
+    order_id: i64,
+    version: i64,
+    value: String,
+    #[server(default)] unit: String,
+) -> Result<(), AppError> {
+    let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
+    let mut bench = server::Bench::begin(&principal, order_id, version).await?;
+    bench.enter(&value, &unit).await?;
+    bench.finish("lab.result", super::LabOrderState::Resulted).await
+}
+
+/// A technician verifies the entered result; a critical one raises its alert at once.
+#[server(prefix = "/api", endpoint = "verify_result")]
+pub async fn verify_result(order_id: i64, version: i64) -> Result<(), AppError> {
+    let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
+    let mut bench = server::Bench::begin(&principal, order_id, version).await?;
+    bench.verify().await?;
+    bench.finish("lab.verify", super::LabOrderState::Verified).await
+}
+
+/// Critical values that the viewer should see now: for patients in their care, the
+/// tests they ordered, and (for supervisors) those escalated to them.
+#[server(prefix = "/api", endpoint = "critical_alerts")]
+pub async fn critical_alerts() -> Result<AlertList, AppError> {
+    let principal = crate::auth::require_signed_in()?;
+    let desk = server::Desk::open(&principal).await?;
+    let alerts = super::store::recent_alerts(&desk.store, desk.facility_id, desk.clock.now).await?;
+    let mut mine = Vec::new();
+    for alert in alerts.into_iter().filter(CriticalAlert::is_open) {
+        if server::may_see_alert(&desk, &principal, &alert).await? {
+            mine.push(alert);
+        }
+    }
+    Ok(AlertList {
+        clock: desk.clock,
+        alerts: mine,
+    })
+}
+
+/// Whoever was reached acknowledges a critical value: with the value read back (checked
+/// against the result), without read-back, or the lab records that nobody could be
+/// reached, which escalates it at once.
+#[server(prefix = "/api", endpoint = "acknowledge_critical")]
+pub async fn acknowledge_critical(
+    alert_id: i64,
+    outcome: String,
+    #[server(default)] notified_person: String,
+    #[server(default)] read_back_value: String,
+) -> Result<(), AppError> {
+    use crate::error::{validate::Checks, Problem};
+    let mut checks = Checks::new();
+    if alert_id <= 0 {
+        checks.fail("alert_id", Problem::Malformed);
+    }
+    let outcome = super::AlertOutcome::from_code(&outcome);
+    if outcome.is_none() {
+        checks.fail("outcome", Problem::Required);
+    }
+    let notified_person = checks.optional_text("notified_person", &notified_person, 120);
+    let read_back_value = checks.optional_text("read_back_value", &read_back_value, 40);
+    if outcome == Some(super::AlertOutcome::ReadBack) && read_back_value.is_empty() {
+        checks.fail("read_back_value", Problem::Required);
+    }
+    checks.finish()?;
+    let outcome = outcome.ok_or(AppError::Internal)?;
+    let principal = crate::auth::require_signed_in()?;
+    let desk = server::Desk::open(&principal).await?;
+    server::acknowledge(
+        &desk,
+        &principal,
+        alert_id,
+        outcome,
+        &notified_person,
+        &read_back_value,
+    )
+    .await
+}

@@ -1,0 +1,21 @@
+//! The lab: the test catalog, orders from the room tablet, specimens labelled at the
+//! bedside, the lab workstation, results and their flags, critical values that reach a
+//! person, and results from reference labs over HL7 v2.
+
+#[cfg(feature = "ssr")]
+pub mod act;
+mod api;
+pub mod barcode;
+#[cfg(feature = "ssr")]
+pub mod hl7;
+#[cfg(feature = "ssr")]
+pub mod import;
+mod sound;
+#[cfg(feature = "ssr")]
+pub mod store;
+mod types;
+mod view;
+
+pub use api::*;
+pub use types::*;
+pub use view::*;

@@ -1,0 +1,1003 @@
+//! The lab in the database: the test catalog, orders, specimens, results, critical
+//! alerts, HL7 messages and the quarantine.
+
+use super::{
+    AlertOutcome, CriticalAlert, EarlierValue, Flag, IdentityCheck, LabOrder, LabOrderState, LabResult,
+    LabTest, Performed, ReferenceRange, RejectionReason, ResultStatus, Specimen, SpecimenState, SpecimenType,
+    ValueKind,
+};
+use crate::patients::{PatientSummary, Sex};
+use crate::procedures::Priority;
+use crate::store::{Exec, Store, StoreError, Tx};
+use chrono::{DateTime, NaiveDate, Utc};
+
+fn codes(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct TestRow {
+    id: i64,
+    loinc: String,
+    name_fr: String,
+    name_en: String,
+    #[sqlx(try_from = "String")]
+    specimen_type: SpecimenType,
+    #[sqlx(try_from = "String")]
+    value_kind: ValueKind,
+    unit: String,
+    decimals: i64,
+    plausible_low: Option<f64>,
+    plausible_high: Option<f64>,
+    critical_low: Option<f64>,
+    critical_high: Option<f64>,
+    allowed_codes: String,
+    normal_codes: String,
+    #[sqlx(try_from = "String")]
+    performed: Performed,
+    turnaround_minutes: i64,
+    second_verifier: bool,
+    active: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct RangeRow {
+    lab_test_id: i64,
+    sex: String,
+    min_age: i64,
+    max_age: i64,
+    low: Option<f64>,
+    high: Option<f64>,
+}
+
+const TEST_SELECT: &str = "SELECT id, loinc, name_fr, name_en, specimen_type, value_kind, unit, decimals, \
+     plausible_low, plausible_high, critical_low, critical_high, allowed_codes, normal_codes, performed, \
+     turnaround_minutes, second_verifier, active FROM lab_test WHERE facility_id = $1 AND id >= $2 AND id <= $3 \
+     ORDER BY name_fr";
+
+const RANGE_SELECT: &str = "SELECT r.lab_test_id, r.sex, r.min_age, r.max_age, r.low, r.high \
+     FROM lab_reference_range r JOIN lab_test t ON t.id = r.lab_test_id \
+     WHERE t.facility_id = $1 AND t.id >= $2 AND t.id <= $3 ORDER BY r.id";
+
+fn assemble(rows: Vec<TestRow>, ranges: &[RangeRow]) -> Vec<LabTest> {
+    rows.into_iter()
+        .map(|row| LabTest {
+            ranges: ranges
+                .iter()
+                .filter(|r| r.lab_test_id == row.id)
+                .map(|r| ReferenceRange {
+                    sex: Sex::from_code(&r.sex),
+                    min_age: r.min_age,
+                    max_age: r.max_age,
+                    low: r.low,
+                    high: r.high,
+                })
+                .collect(),
+            id: row.id,
+            loinc: row.loinc,
+            name_fr: row.name_fr,
+            name_en: row.name_en,
+            specimen_type: row.specimen_type,
+            value_kind: row.value_kind,
+            unit: row.unit,
+            decimals: row.decimals,
+            plausible_low: row.plausible_low,
+            plausible_high: row.plausible_high,
+            critical_low: row.critical_low,
+            critical_high: row.critical_high,
+            allowed_codes: codes(&row.allowed_codes),
+            normal_codes: codes(&row.normal_codes),
+            performed: row.performed,
+            turnaround_minutes: row.turnaround_minutes,
+            second_verifier: row.second_verifier,
+            active: row.active,
+        })
+        .collect()
+}
+
+/// The facility's test catalog, retired tests included, with their reference ranges.
+pub async fn tests(store: &Store, facility_id: i64) -> Result<Vec<LabTest>, StoreError> {
+    let (rows, ranges) = tokio::try_join!(
+        async { crate::fetch_all!(store.read(), TestRow, TEST_SELECT, facility_id, 0_i64, i64::MAX) },
+        async { crate::fetch_all!(store.read(), RangeRow, RANGE_SELECT, facility_id, 0_i64, i64::MAX) },
+    )?;
+    Ok(assemble(rows, &ranges))
+}
+
+/// One test of the catalog, as a write transaction sees it.
+pub async fn test_in(tx: &mut Tx, facility_id: i64, id: i64) -> Result<LabTest, StoreError> {
+    let rows = crate::fetch_all!(tx.exec(), TestRow, TEST_SELECT, facility_id, id, id)?;
+    let ranges = crate::fetch_all!(tx.exec(), RangeRow, RANGE_SELECT, facility_id, id, id)?;
+    assemble(rows, &ranges).pop().ok_or(StoreError::NotFound)
+}
+
+/// Adds a test to the catalog, with its ranges.
+pub async fn add_test(tx: &mut Tx, facility_id: i64, test: &LabTest) -> Result<i64, StoreError> {
+    let id = crate::fetch_scalar!(
+        tx.exec(),
+        i64,
+        "INSERT INTO lab_test (facility_id, loinc, name_fr, name_en, specimen_type, value_kind, unit, decimals, \
+         plausible_low, plausible_high, critical_low, critical_high, allowed_codes, normal_codes, performed, \
+         turnaround_minutes, second_verifier, active) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
+        facility_id,
+        &test.loinc,
+        &test.name_fr,
+        &test.name_en,
+        test.specimen_type.code(),
+        test.value_kind.code(),
+        &test.unit,
+        test.decimals,
+        test.plausible_low,
+        test.plausible_high,
+        test.critical_low,
+        test.critical_high,
+        test.allowed_codes.join(","),
+        test.normal_codes.join(","),
+        test.performed.code(),
+        test.turnaround_minutes,
+        test.second_verifier,
+        test.active
+    )?;
+    for range in &test.ranges {
+        crate::execute!(
+            tx.exec(),
+            "INSERT INTO lab_reference_range (lab_test_id, sex, min_age, max_age, low, high) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            id,
+            range.sex.map_or("any", Sex::code),
+            range.min_age,
+            range.max_age,
+            range.low,
+            range.high
+        )?;
+    }
+    Ok(id)
+}
+
+/// A reference lab the facility sends to.
+pub async fn add_reference_lab(
+    tx: &mut Tx,
+    facility_id: i64,
+    code: &str,
+    name: &str,
+) -> Result<i64, StoreError> {
+    crate::fetch_scalar!(
+        tx.exec(),
+        i64,
+        "INSERT INTO reference_lab (facility_id, code, name) VALUES ($1, $2, $3) RETURNING id",
+        facility_id,
+        code,
+        name
+    )
+}
+
+/// An order as the room tablet places it.
+pub struct NewLabOrder<'a> {
+    pub visit_id: i64,
+    pub test_id: i64,
+    pub priority: Priority,
+    pub note: &'a str,
+    pub ordered_by: i64,
+}
+
+/// Places an order; its placer number ("PL00000042", HL7 OBR-2) follows from its id.
+pub async fn order(tx: &mut Tx, order: &NewLabOrder<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    let pending = format!(
+        "pending-{}-{}",
+        order.visit_id,
+        now.timestamp_nanos_opt().unwrap_or_default()
+    );
+    let id = crate::fetch_scalar!(
+        tx.exec(),
+        i64,
+        "INSERT INTO lab_order (visit_id, lab_test_id, placer_number, priority, note, ordered_by, ordered_at, state) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        order.visit_id,
+        order.test_id,
+        pending,
+        order.priority.code(),
+        order.note,
+        order.ordered_by,
+        now,
+        LabOrderState::Ordered.code()
+    )?;
+    crate::execute!(
+        tx.exec(),
+        "UPDATE lab_order SET placer_number = $1 WHERE id = $2",
+        format!("PL{id:08}"),
+        id
+    )?;
+    Ok(id)
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    id: i64,
+    visit_id: i64,
+    lab_test_id: i64,
+    placer_number: String,
+    #[sqlx(try_from = "String")]
+    priority: Priority,
+    note: String,
+    ordered_by_given: String,
+    ordered_by_family: String,
+    ordered_at: DateTime<Utc>,
+    #[sqlx(try_from = "String")]
+    state: LabOrderState,
+    version: i64,
+    specimen_id: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SpecimenRow {
+    id: i64,
+    accession: String,
+    #[sqlx(try_from = "String")]
+    specimen_type: SpecimenType,
+    body_site: String,
+    collector_given: String,
+    collector_family: String,
+    collected_at: DateTime<Utc>,
+    #[sqlx(try_from = "String")]
+    state: SpecimenState,
+    rejected_reason: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ResultRow {
+    id: i64,
+    lab_order_id: i64,
+    loinc: String,
+    name: String,
+    value: String,
+    numeric_value: Option<f64>,
+    unit: String,
+    reference_range: String,
+    flag: String,
+    #[sqlx(try_from = "String")]
+    status: ResultStatus,
+    entered_given: Option<String>,
+    entered_family: Option<String>,
+    entered_at: DateTime<Utc>,
+    verified_given: Option<String>,
+    verified_family: Option<String>,
+    verified_at: Option<DateTime<Utc>>,
+}
+
+fn name_of(given: Option<String>, family: Option<String>) -> Option<String> {
+    Some(crate::staff::display_name(&given?, &family?))
+}
+
+const ORDER_FROM: &str = "FROM lab_order o JOIN lab_test t ON t.id = o.lab_test_id";
+
+/// Orders matching `filter` (SQL on `o`, binding `$1` to the facility and `$2` to
+/// `value`), with their test, specimen and results.
+async fn orders_where(
+    store: &Store,
+    facility_id: i64,
+    filter: &str,
+    value: i64,
+) -> Result<Vec<LabOrder>, StoreError> {
+    let scope = format!("{ORDER_FROM} WHERE t.facility_id = $1 AND {filter}");
+    let sql = format!(
+        "SELECT o.id, o.visit_id, o.lab_test_id, o.placer_number, o.priority, o.note, \
+         s.given_name AS ordered_by_given, s.family_name AS ordered_by_family, o.ordered_at, o.state, \
+         o.version, o.specimen_id {ORDER_FROM} JOIN staff_member s ON s.id = o.ordered_by \
+         WHERE t.facility_id = $1 AND {filter} ORDER BY o.ordered_at, o.id"
+    );
+    let rows = crate::fetch_all!(store.read(), OrderRow, &sql, facility_id, value)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let specimen_sql = format!(
+        "SELECT sp.id, sp.accession, sp.specimen_type, sp.body_site, c.given_name AS collector_given, \
+         c.family_name AS collector_family, sp.collected_at, sp.state, sp.rejected_reason \
+         FROM specimen sp JOIN staff_member c ON c.id = sp.collected_by \
+         WHERE sp.id IN (SELECT o.specimen_id {scope})"
+    );
+    let result_sql = format!(
+        "SELECT r.id, r.lab_order_id, r.loinc, r.name, r.value, r.numeric_value, r.unit, r.reference_range, \
+         r.flag, r.status, e.given_name AS entered_given, e.family_name AS entered_family, r.entered_at, \
+         v.given_name AS verified_given, v.family_name AS verified_family, r.verified_at \
+         FROM lab_result r LEFT JOIN staff_member e ON e.id = r.entered_by \
+         LEFT JOIN staff_member v ON v.id = r.verified_by \
+         WHERE r.lab_order_id IN (SELECT o.id {scope}) ORDER BY r.id"
+    );
+    let (catalog, specimens, results) = tokio::try_join!(
+        tests(store, facility_id),
+        async { crate::fetch_all!(store.read(), SpecimenRow, &specimen_sql, facility_id, value) },
+        async { crate::fetch_all!(store.read(), ResultRow, &result_sql, facility_id, value) },
+    )?;
+    rows.into_iter()
+        .map(|row| {
+            let test = catalog
+                .iter()
+                .find(|t| t.id == row.lab_test_id)
+                .cloned()
+                .ok_or(StoreError::NotFound)?;
+            let specimen = row
+                .specimen_id
+                .and_then(|id| specimens.iter().find(|s| s.id == id))
+                .map(|s| Specimen {
+                    id: s.id,
+                    accession: s.accession.clone(),
+                    specimen_type: s.specimen_type,
+                    body_site: s.body_site.clone(),
+                    collected_by: crate::staff::display_name(&s.collector_given, &s.collector_family),
+                    collected_at: s.collected_at,
+                    state: s.state,
+                    rejected_reason: s.rejected_reason.as_deref().and_then(RejectionReason::from_code),
+                });
+            let results = results
+                .iter()
+                .filter(|r| r.lab_order_id == row.id)
+                .map(|r| LabResult {
+                    id: r.id,
+                    loinc: r.loinc.clone(),
+                    name: r.name.clone(),
+                    value: r.value.clone(),
+                    numeric_value: r.numeric_value,
+                    unit: r.unit.clone(),
+                    reference_range: r.reference_range.clone(),
+                    flag: Flag::from_code(&r.flag),
+                    status: r.status,
+                    entered_by: name_of(r.entered_given.clone(), r.entered_family.clone()),
+                    entered_at: r.entered_at,
+                    verified_by: name_of(r.verified_given.clone(), r.verified_family.clone()),
+                    verified_at: r.verified_at,
+                })
+                .collect();
+            Ok(LabOrder {
+                id: row.id,
+                visit_id: row.visit_id,
+                test,
+                placer_number: row.placer_number,
+                priority: row.priority,
+                note: row.note,
+                ordered_by: crate::staff::display_name(&row.ordered_by_given, &row.ordered_by_family),
+                ordered_at: row.ordered_at,
+                state: row.state,
+                version: row.version,
+                specimen,
+                results,
+            })
+        })
+        .collect()
+}
+
+/// Every order of a visit.
+pub async fn orders_of_visit(
+    store: &Store,
+    facility_id: i64,
+    visit_id: i64,
+) -> Result<Vec<LabOrder>, StoreError> {
+    orders_where(store, facility_id, "o.visit_id = $2", visit_id).await
+}
+
+/// One order.
+pub async fn get(store: &Store, facility_id: i64, id: i64) -> Result<LabOrder, StoreError> {
+    orders_where(store, facility_id, "o.id = $2", id)
+        .await?
+        .pop()
+        .ok_or(StoreError::NotFound)
+}
+
+/// The orders of one specimen.
+pub async fn orders_of_specimen(
+    store: &Store,
+    facility_id: i64,
+    specimen_id: i64,
+) -> Result<Vec<LabOrder>, StoreError> {
+    orders_where(store, facility_id, "o.specimen_id = $2", specimen_id).await
+}
+
+/// The lab's worklist: specimens on their way or on the bench, results awaiting
+/// verification, and what was verified since `since`.
+pub async fn worklist(
+    store: &Store,
+    facility_id: i64,
+    since: DateTime<Utc>,
+) -> Result<Vec<LabOrder>, StoreError> {
+    let filter = "(o.state IN ('collected', 'received', 'resulted') OR (o.state IN ('verified', 'rejected') \
+                  AND o.id IN (SELECT lab_order_id FROM lab_result WHERE verified_at >= $2 \
+                  UNION SELECT o2.id FROM lab_order o2 JOIN specimen sp ON sp.id = o2.specimen_id \
+                  WHERE sp.received_at >= $2 OR sp.collected_at >= $2)))";
+    orders_since(store, facility_id, filter, since).await
+}
+
+/// As `orders_where`, with `$2` an instant.
+async fn orders_since(
+    store: &Store,
+    facility_id: i64,
+    filter: &str,
+    since: DateTime<Utc>,
+) -> Result<Vec<LabOrder>, StoreError> {
+    let ids_sql = format!("SELECT o.id {ORDER_FROM} WHERE t.facility_id = $1 AND {filter}");
+    let ids = crate::fetch_all!(store.read(), (i64,), &ids_sql, facility_id, since)?;
+    let Some(first) = ids.iter().map(|(id,)| *id).min() else {
+        return Ok(Vec::new());
+    };
+    let mut orders = orders_where(store, facility_id, "o.id >= $2", first).await?;
+    orders.retain(|o| ids.iter().any(|(id,)| *id == o.id));
+    Ok(orders)
+}
+
+/// Who the patient of a visit is, for identity checks and reference ranges.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PatientOfVisit {
+    pub patient_id: i64,
+    pub record_number: String,
+    pub family_name: String,
+    pub given_name: String,
+    pub birth_date: NaiveDate,
+    #[sqlx(try_from = "String")]
+    pub sex: Sex,
+}
+
+impl PatientOfVisit {
+    pub fn summary(&self) -> PatientSummary {
+        PatientSummary {
+            id: self.patient_id,
+            record_number: self.record_number.clone(),
+            family_name: self.family_name.clone(),
+            given_name: self.given_name.clone(),
+            birth_date: self.birth_date,
+        }
+    }
+}
+
+pub async fn patient_of_visit(
+    exec: Exec<'_>,
+    facility_id: i64,
+    visit_id: i64,
+) -> Result<PatientOfVisit, StoreError> {
+    crate::fetch_optional!(
+        exec,
+        PatientOfVisit,
+        "SELECT p.id AS patient_id, p.record_number, p.family_name, p.given_name, p.birth_date, p.sex \
+         FROM visit v JOIN patient p ON p.id = v.patient_id WHERE v.id = $1 AND p.facility_id = $2",
+        visit_id,
+        facility_id
+    )?
+    .ok_or(StoreError::NotFound)
+}
+
+/// An order as a write transaction sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderState {
+    pub id: i64,
+    pub visit_id: i64,
+    pub lab_test_id: i64,
+    #[sqlx(try_from = "String")]
+    pub state: LabOrderState,
+    pub version: i64,
+    pub specimen_id: Option<i64>,
+    pub ordered_by: i64,
+}
+
+pub async fn order_state(tx: &mut Tx, facility_id: i64, id: i64) -> Result<OrderState, StoreError> {
+    let sql = format!(
+        "SELECT o.id, o.visit_id, o.lab_test_id, o.state, o.version, o.specimen_id, o.ordered_by \
+         {ORDER_FROM} WHERE o.id = $1 AND t.facility_id = $2"
+    );
+    crate::fetch_optional!(tx.exec(), OrderState, &sql, id, facility_id)?.ok_or(StoreError::NotFound)
+}
+
+/// Moves an order on, if still at `version`; false when someone changed it first.
+pub async fn set_order_state(
+    tx: &mut Tx,
+    id: i64,
+    version: i64,
+    state: LabOrderState,
+) -> Result<bool, StoreError> {
+    let changed = crate::execute!(
+        tx.exec(),
+        "UPDATE lab_order SET state = $1, version = version + 1 WHERE id = $2 AND version = $3",
+        state.code(),
+        id,
+        version
+    )?;
+    Ok(changed == 1)
+}
+
+/// A specimen as collected at the bedside.
+pub struct NewSpecimen<'a> {
+    pub visit_id: i64,
+    pub specimen_type: SpecimenType,
+    pub body_site: &'a str,
+    pub identity_check: IdentityCheck,
+    pub collected_by: i64,
+}
+
+/// Records the specimen and gives it its accession number: the collection date and a
+/// number from its id, so two collectors at once never get the same one.
+pub async fn collect(
+    tx: &mut Tx,
+    specimen: &NewSpecimen<'_>,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(i64, String), StoreError> {
+    let pending = format!(
+        "pending-{}-{}",
+        specimen.visit_id,
+        now.timestamp_nanos_opt().unwrap_or_default()
+    );
+    let id = crate::fetch_scalar!(
+        tx.exec(),
+        i64,
+        "INSERT INTO specimen (accession, visit_id, specimen_type, body_site, identity_checks, collected_by, \
+         collected_at, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        pending,
+        specimen.visit_id,
+        specimen.specimen_type.code(),
+        specimen.body_site,
+        specimen.identity_check.code(),
+        specimen.collected_by,
+        now,
+        SpecimenState::Collected.code()
+    )?;
+    let accession = super::accession_number(today, id % 10_000);
+    crate::execute!(
+        tx.exec(),
+        "UPDATE specimen SET accession = $1 WHERE id = $2",
+        &accession,
+        id
+    )?;
+    Ok((id, accession))
+}
+
+/// Puts an ordered test on a specimen.
+pub async fn attach_to_specimen(
+    tx: &mut Tx,
+    order_id: i64,
+    version: i64,
+    specimen_id: i64,
+) -> Result<bool, StoreError> {
+    let changed = crate::execute!(
+        tx.exec(),
+        "UPDATE lab_order SET specimen_id = $1, state = $2, version = version + 1 \
+         WHERE id = $3 AND version = $4 AND state = $5",
+        specimen_id,
+        LabOrderState::Collected.code(),
+        order_id,
+        version,
+        LabOrderState::Ordered.code()
+    )?;
+    Ok(changed == 1)
+}
+
+/// A specimen as a write transaction sees it, found by its accession number.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SpecimenRef {
+    pub id: i64,
+    pub visit_id: i64,
+    #[sqlx(try_from = "String")]
+    pub state: SpecimenState,
+}
+
+pub async fn specimen_by_accession(
+    exec: Exec<'_>,
+    facility_id: i64,
+    accession: &str,
+) -> Result<SpecimenRef, StoreError> {
+    crate::fetch_optional!(
+        exec,
+        SpecimenRef,
+        "SELECT sp.id, sp.visit_id, sp.state FROM specimen sp JOIN visit v ON v.id = sp.visit_id \
+         JOIN patient p ON p.id = v.patient_id WHERE sp.accession = $1 AND p.facility_id = $2",
+        accession,
+        facility_id
+    )?
+    .ok_or(StoreError::NotFound)
+}
+
+/// The lab receives a collected specimen; its orders go to the bench.
+pub async fn receive(tx: &mut Tx, specimen_id: i64, by: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let changed = crate::execute!(
+        tx.exec(),
+        "UPDATE specimen SET state = $1, received_by = $2, received_at = $3 WHERE id = $4 AND state = $5",
+        SpecimenState::Received.code(),
+        by,
+        now,
+        specimen_id,
+        SpecimenState::Collected.code()
+    )?;
+    if changed == 1 {
+        crate::execute!(
+            tx.exec(),
+            "UPDATE lab_order SET state = $1, version = version + 1 WHERE specimen_id = $2 AND state = $3",
+            LabOrderState::Received.code(),
+            specimen_id,
+            LabOrderState::Collected.code()
+        )?;
+    }
+    Ok(changed == 1)
+}
+
+/// The lab refuses a specimen, keeping the reason; its orders wait for a new one.
+pub async fn reject(
+    tx: &mut Tx,
+    specimen_id: i64,
+    reason: RejectionReason,
+    by: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let changed = crate::execute!(
+        tx.exec(),
+        "UPDATE specimen SET state = $1, rejected_reason = $2, received_by = $3, received_at = $4 \
+         WHERE id = $5 AND state IN ($6, $7)",
+        SpecimenState::Rejected.code(),
+        reason.code(),
+        by,
+        now,
+        specimen_id,
+        SpecimenState::Collected.code(),
+        SpecimenState::Received.code()
+    )?;
+    if changed == 1 {
+        crate::execute!(
+            tx.exec(),
+            "UPDATE lab_order SET state = $1, version = version + 1 WHERE specimen_id = $2 AND state IN ($3, $4)",
+            LabOrderState::Rejected.code(),
+            specimen_id,
+            LabOrderState::Collected.code(),
+            LabOrderState::Received.code()
+        )?;
+    }
+    Ok(changed == 1)
+}
+
+/// The orders on a specimen, as a write transaction sees them.
+pub async fn order_ids_of_specimen(tx: &mut Tx, specimen_id: i64) -> Result<Vec<i64>, StoreError> {
+    let rows = crate::fetch_all!(
+        tx.exec(),
+        (i64,),
+        "SELECT id FROM lab_order WHERE specimen_id = $1 ORDER BY id",
+        specimen_id
+    )?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// One observation to store.
+pub struct NewResult<'a> {
+    pub order_id: i64,
+    pub loinc: &'a str,
+    pub name: &'a str,
+    pub value: &'a str,
+    pub numeric_value: Option<f64>,
+    pub unit: &'a str,
+    pub reference_range: &'a str,
+    pub flag: Option<Flag>,
+    pub status: ResultStatus,
+    pub entered_by: Option<i64>,
+    pub hl7_message_id: Option<i64>,
+}
+
+pub async fn add_result(tx: &mut Tx, result: &NewResult<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    crate::fetch_scalar!(
+        tx.exec(),
+        i64,
+        "INSERT INTO lab_result (lab_order_id, loinc, name, value, numeric_value, unit, reference_range, flag, \
+         status, source, entered_by, entered_at, hl7_message_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+        result.order_id,
+        result.loinc,
+        result.name,
+        result.value,
+        result.numeric_value,
+        result.unit,
+        result.reference_range,
+        result.flag.map_or("", Flag::code),
+        result.status.code(),
+        if result.hl7_message_id.is_some() { "hl7" } else { "bench" },
+        result.entered_by,
+        now,
+        result.hl7_message_id
+    )
+}
+
+/// Removes results entered at the bench and not yet verified: a new entry replaces them.
+pub async fn discard_unverified(tx: &mut Tx, order_id: i64) -> Result<(), StoreError> {
+    crate::execute!(
+        tx.exec(),
+        "DELETE FROM lab_result WHERE lab_order_id = $1 AND verified_at IS NULL AND source = 'bench'",
+        order_id
+    )?;
+    Ok(())
+}
+
+/// Who entered the unverified results of an order.
+pub async fn unverified_entered_by(
+    tx: &mut Tx,
+    order_id: i64,
+) -> Result<Vec<(i64, Option<i64>, String)>, StoreError> {
+    crate::fetch_all!(
+        tx.exec(),
+        (i64, Option<i64>, String),
+        "SELECT id, entered_by, flag FROM lab_result WHERE lab_order_id = $1 AND verified_at IS NULL ORDER BY id",
+        order_id
+    )
+}
+
+/// Verifies the unverified results of an order.
+pub async fn verify(
+    tx: &mut Tx,
+    order_id: i64,
+    by: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    crate::execute!(
+        tx.exec(),
+        "UPDATE lab_result SET verified_by = $1, verified_at = $2 WHERE lab_order_id = $3 AND verified_at IS NULL",
+        by,
+        now,
+        order_id
+    )
+}
+
+/// Earlier verified numeric values of a test for a patient, oldest first.
+pub async fn earlier_values(
+    store: &Store,
+    patient_id: i64,
+    loinc: &str,
+    before_order: i64,
+) -> Result<Vec<EarlierValue>, StoreError> {
+    let rows = crate::fetch_all!(
+        store.read(),
+        (DateTime<Utc>, f64),
+        "SELECT r.verified_at, r.numeric_value FROM lab_result r JOIN lab_order o ON o.id = r.lab_order_id \
+         JOIN visit v ON v.id = o.visit_id WHERE v.patient_id = $1 AND r.loinc = $2 AND o.id <> $3 \
+         AND r.verified_at IS NOT NULL AND r.numeric_value IS NOT NULL ORDER BY r.verified_at DESC LIMIT 12",
+        patient_id,
+        loinc,
+        before_order
+    )?;
+    let mut values: Vec<EarlierValue> = rows
+        .into_iter()
+        .map(|(at, value)| EarlierValue { at, value })
+        .collect();
+    values.reverse();
+    Ok(values)
+}
+
+/// Raises the alert for a critical result, due for acknowledgement at `due_at`.
+pub async fn raise_alert(
+    tx: &mut Tx,
+    result_id: i64,
+    visit_id: i64,
+    now: DateTime<Utc>,
+    due_at: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    crate::fetch_scalar!(
+        tx.exec(),
+        i64,
+        "INSERT INTO critical_alert (lab_result_id, visit_id, raised_at, due_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        result_id,
+        visit_id,
+        now,
+        due_at
+    )
+}
+
+#[derive(sqlx::FromRow)]
+struct AlertRow {
+    id: i64,
+    visit_id: i64,
+    patient_id: i64,
+    record_number: String,
+    family_name: String,
+    given_name: String,
+    birth_date: NaiveDate,
+    room_code: Option<String>,
+    test_name: String,
+    value: String,
+    unit: String,
+    flag: String,
+    ordered_by_given: String,
+    ordered_by_family: String,
+    raised_at: DateTime<Utc>,
+    due_at: DateTime<Utc>,
+    escalated_at: Option<DateTime<Utc>>,
+    ack_given: Option<String>,
+    ack_family: Option<String>,
+    acknowledged_at: Option<DateTime<Utc>>,
+    outcome: Option<String>,
+    notified_person: Option<String>,
+    read_back_value: Option<String>,
+}
+
+/// Critical alerts matching `filter` (SQL on `a`, `o`, `v`; `$1` the facility, `$2` `value`).
+async fn alerts_where(
+    store: &Store,
+    facility_id: i64,
+    filter: &str,
+    value: i64,
+) -> Result<Vec<CriticalAlert>, StoreError> {
+    let sql = format!(
+        "SELECT a.id, a.visit_id, p.id AS patient_id, p.record_number, p.family_name, p.given_name, p.birth_date, \
+         rm.code AS room_code, r.name AS test_name, r.value, r.unit, r.flag, s.given_name AS ordered_by_given, \
+         s.family_name AS ordered_by_family, a.raised_at, a.due_at, a.escalated_at, k.given_name AS ack_given, \
+         k.family_name AS ack_family, a.acknowledged_at, a.outcome, a.notified_person, a.read_back_value \
+         FROM critical_alert a JOIN lab_result r ON r.id = a.lab_result_id JOIN lab_order o ON o.id = r.lab_order_id \
+         JOIN staff_member s ON s.id = o.ordered_by JOIN visit v ON v.id = a.visit_id \
+         JOIN patient p ON p.id = v.patient_id LEFT JOIN room rm ON rm.id = v.room_id \
+         LEFT JOIN staff_member k ON k.id = a.acknowledged_by \
+         WHERE p.facility_id = $1 AND {filter} ORDER BY a.raised_at, a.id"
+    );
+    let rows = crate::fetch_all!(store.read(), AlertRow, &sql, facility_id, value)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| CriticalAlert {
+            id: row.id,
+            visit_id: row.visit_id,
+            patient: PatientSummary {
+                id: row.patient_id,
+                record_number: row.record_number,
+                family_name: row.family_name,
+                given_name: row.given_name,
+                birth_date: row.birth_date,
+            },
+            room_code: row.room_code,
+            test_name: row.test_name,
+            value: row.value,
+            unit: row.unit,
+            flag: row.flag,
+            ordered_by: crate::staff::display_name(&row.ordered_by_given, &row.ordered_by_family),
+            raised_at: row.raised_at,
+            due_at: row.due_at,
+            escalated_at: row.escalated_at,
+            acknowledged_by: name_of(row.ack_given, row.ack_family),
+            acknowledged_at: row.acknowledged_at,
+            outcome: row.outcome.as_deref().and_then(AlertOutcome::from_code),
+            notified_person: row.notified_person,
+            read_back_value: row.read_back_value,
+        })
+        .collect())
+}
+
+/// Alerts not yet acknowledged, and those acknowledged in the last 12 hours.
+pub async fn recent_alerts(
+    store: &Store,
+    facility_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<CriticalAlert>, StoreError> {
+    let since = (now - chrono::Duration::hours(12)).timestamp();
+    let mut alerts = alerts_where(store, facility_id, "a.id > $2", 0).await?;
+    alerts.retain(|a| a.acknowledged_at.is_none_or(|at| at.timestamp() >= since));
+    Ok(alerts)
+}
+
+/// One alert.
+pub async fn alert(store: &Store, facility_id: i64, id: i64) -> Result<CriticalAlert, StoreError> {
+    alerts_where(store, facility_id, "a.id = $2", id)
+        .await?
+        .pop()
+        .ok_or(StoreError::NotFound)
+}
+
+/// The alert's visit and who ordered its test, for a write transaction.
+pub async fn alert_visit(tx: &mut Tx, facility_id: i64, id: i64) -> Result<(i64, bool), StoreError> {
+    crate::fetch_optional!(
+        tx.exec(),
+        (i64, bool),
+        "SELECT a.visit_id, a.acknowledged_at IS NOT NULL FROM critical_alert a JOIN visit v ON v.id = a.visit_id \
+         JOIN patient p ON p.id = v.patient_id WHERE a.id = $1 AND p.facility_id = $2",
+        id,
+        facility_id
+    )?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Someone acknowledges the alert; false when someone already had.
+pub struct Acknowledgement<'a> {
+    pub by: i64,
+    pub outcome: AlertOutcome,
+    pub notified_person: &'a str,
+    pub read_back_value: Option<&'a str>,
+}
+
+pub async fn acknowledge(
+    tx: &mut Tx,
+    id: i64,
+    ack: &Acknowledgement<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let changed = crate::execute!(
+        tx.exec(),
+        "UPDATE critical_alert SET acknowledged_by = $1, acknowledged_at = $2, outcome = $3, notified_person = $4, \
+         read_back_value = $5 WHERE id = $6 AND acknowledged_at IS NULL",
+        ack.by,
+        now,
+        ack.outcome.code(),
+        ack.notified_person,
+        ack.read_back_value,
+        id
+    )?;
+    Ok(changed == 1)
+}
+
+/// Marks as escalated every alert past due and not acknowledged; returns them with
+/// their visits.
+pub async fn escalate_due(tx: &mut Tx, now: DateTime<Utc>) -> Result<Vec<(i64, i64)>, StoreError> {
+    crate::fetch_all!(
+        tx.exec(),
+        (i64, i64),
+        "UPDATE critical_alert SET escalated_at = $1 WHERE acknowledged_at IS NULL AND escalated_at IS NULL \
+         AND due_at <= $1 RETURNING id, visit_id",
+        now
+    )
+}
+
+/// Escalates one alert now (nobody could be reached), unless already escalated.
+pub async fn escalate_now(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+    crate::execute!(
+        tx.exec(),
+        "UPDATE critical_alert SET escalated_at = $1 WHERE id = $2 AND escalated_at IS NULL AND acknowledged_at IS NULL",
+        now,
+        id
+    )?;
+    Ok(())
+}
+
+/// The order with this placer number (HL7 OBR-2), as a write transaction sees it.
+pub async fn order_by_placer(
+    tx: &mut Tx,
+    facility_id: i64,
+    placer: &str,
+) -> Result<Option<OrderState>, StoreError> {
+    let sql = format!(
+        "SELECT o.id, o.visit_id, o.lab_test_id, o.state, o.version, o.specimen_id, o.ordered_by \
+         {ORDER_FROM} WHERE o.placer_number = $1 AND t.facility_id = $2"
+    );
+    crate::fetch_optional!(tx.exec(), OrderState, &sql, placer, facility_id)
+}
+
+/// The order on the specimen with this accession number: the one for `loinc` when the
+/// specimen holds several, else its only one.
+pub async fn order_by_accession(
+    tx: &mut Tx,
+    facility_id: i64,
+    accession: &str,
+    loinc: &str,
+) -> Result<Option<OrderState>, StoreError> {
+    let sql = format!(
+        "SELECT o.id, o.visit_id, o.lab_test_id, o.state, o.version, o.specimen_id, o.ordered_by \
+         {ORDER_FROM} JOIN specimen sp ON sp.id = o.specimen_id WHERE sp.accession = $1 AND t.facility_id = $2 \
+         ORDER BY CASE WHEN t.loinc = $3 THEN 0 ELSE 1 END, o.id"
+    );
+    let orders = crate::fetch_all!(tx.exec(), OrderState, &sql, accession, facility_id, loinc)?;
+    Ok(orders.into_iter().next())
+}
+
+/// The reference lab whose interface presents this token (compared by its SHA-256).
+pub async fn reference_lab_by_token(
+    store: &Store,
+    token_sha256: &str,
+) -> Result<Option<(i64, String)>, StoreError> {
+    crate::fetch_optional!(
+        store.read(),
+        (i64, String),
+        "SELECT id, code FROM reference_lab WHERE interface_token_sha256 = $1",
+        token_sha256
+    )
+}
+
+/// Sets the token a reference lab's interface presents.
+pub async fn set_interface_token(
+    tx: &mut Tx,
+    reference_lab_id: i64,
+    token_sha256: &str,
+) -> Result<(), StoreError> {
+    crate::execute!(
+        tx.exec(),
+        "UPDATE reference_lab SET interface_token_sha256 = $1 WHERE id = $2",
+        token_sha256,
+        reference_lab_id
+    )?;
+    Ok(())
+}

@@ -1,0 +1,575 @@
+//! The lab's words: tests and their reference ranges, specimens, results and their flags,
+//! critical alerts. Shared by the server and the browser, so both read a value, compute
+//! its flag and explain a refusal the same way.
+
+use crate::coded_enum;
+use crate::patients::{PatientSummary, Sex};
+use crate::procedures::Priority;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+coded_enum! {
+    /// What a test reports: one number with a unit, one coded value (negative, 1+...), or
+    /// a panel of several observations that come back from a reference lab.
+    pub enum ValueKind {
+        Numeric = "numeric",
+        Coded = "coded",
+        Panel = "panel",
+    }
+}
+
+coded_enum! {
+    /// Where a test is run.
+    pub enum Performed {
+        InHouse = "in_house",
+        SendOut = "send_out",
+    }
+}
+
+coded_enum! {
+    /// The specimen, as HL7 v2 table 0487 names it.
+    pub enum SpecimenType {
+        Blood = "BLD",
+        CapillaryBlood = "BLDC",
+        Serum = "SER",
+        Plasma = "PLAS",
+        Urine = "UR",
+        Wound = "WND",
+    }
+}
+
+impl SpecimenType {
+    /// Labels name the body site of every specimen that is not blood.
+    pub fn needs_body_site(self) -> bool {
+        matches!(self, SpecimenType::Urine | SpecimenType::Wound)
+    }
+}
+
+coded_enum! {
+    /// Interpretation flags, HL7 v2 table 0078 (and FHIR observation interpretation).
+    pub enum Flag {
+        Normal = "N",
+        Low = "L",
+        High = "H",
+        CriticalLow = "LL",
+        CriticalHigh = "HH",
+        Abnormal = "A",
+        CriticalAbnormal = "AA",
+    }
+}
+
+impl Flag {
+    /// Critical: someone must be told now, and acknowledge it.
+    pub fn is_critical(self) -> bool {
+        matches!(
+            self,
+            Flag::CriticalLow | Flag::CriticalHigh | Flag::CriticalAbnormal
+        )
+    }
+
+    pub fn is_normal(self) -> bool {
+        self == Flag::Normal
+    }
+}
+
+coded_enum! {
+    /// Where an ordered test stands. Rejected: its specimen was refused by the lab.
+    pub enum LabOrderState {
+        Ordered = "ordered",
+        Collected = "collected",
+        Received = "received",
+        Resulted = "resulted",
+        Verified = "verified",
+        Rejected = "rejected",
+        Cancelled = "cancelled",
+    }
+}
+
+coded_enum! {
+    pub enum SpecimenState {
+        Collected = "collected",
+        Received = "received",
+        Rejected = "rejected",
+        Shipped = "shipped",
+    }
+}
+
+coded_enum! {
+    /// HL7 v2 OBX-11 / FHIR status of one result.
+    pub enum ResultStatus {
+        Preliminary = "preliminary",
+        Final = "final",
+        Corrected = "corrected",
+    }
+}
+
+coded_enum! {
+    /// How telling someone about a critical value went (The Joint Commission expects a
+    /// read-back).
+    pub enum AlertOutcome {
+        ReadBack = "read_back",
+        NoReadBack = "no_read_back",
+        UnableToReach = "unable_to_reach",
+    }
+}
+
+coded_enum! {
+    /// Why a specimen is refused by the lab; the reason stays with it.
+    pub enum RejectionReason {
+        Haemolysed = "haemolysed",
+        Clotted = "clotted",
+        InsufficientVolume = "insufficient_volume",
+        Mislabelled = "mislabelled",
+        WrongContainer = "wrong_container",
+        TooOld = "too_old",
+    }
+}
+
+coded_enum! {
+    /// How the collector confirmed who the patient is: two identifiers, always.
+    pub enum IdentityCheck {
+        NameAndBirthDate = "name_birth_date",
+        NameAndRecordNumber = "name_record_number",
+    }
+}
+
+/// A reference range for one sex (or any) and an age band `[min_age, max_age)` in years.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferenceRange {
+    /// None: any sex.
+    pub sex: Option<Sex>,
+    pub min_age: i64,
+    pub max_age: i64,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+}
+
+impl ReferenceRange {
+    fn applies_to(&self, sex: Sex, age: i64) -> bool {
+        self.sex.is_none_or(|s| s == sex) && self.min_age <= age && age < self.max_age
+    }
+
+    /// "3.5–5.1", "< 6.0", "> 40": as a result shows it.
+    pub fn text(&self, decimals: usize) -> String {
+        match (self.low, self.high) {
+            (Some(low), Some(high)) => format!("{low:.decimals$}–{high:.decimals$}"),
+            (None, Some(high)) => format!("≤ {high:.decimals$}"),
+            (Some(low), None) => format!("≥ {low:.decimals$}"),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// One test of the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabTest {
+    pub id: i64,
+    pub loinc: String,
+    pub name_fr: String,
+    pub name_en: String,
+    pub specimen_type: SpecimenType,
+    pub value_kind: ValueKind,
+    /// UCUM; empty for coded tests and panels.
+    pub unit: String,
+    pub decimals: i64,
+    pub plausible_low: Option<f64>,
+    pub plausible_high: Option<f64>,
+    pub critical_low: Option<f64>,
+    pub critical_high: Option<f64>,
+    pub allowed_codes: Vec<String>,
+    pub normal_codes: Vec<String>,
+    pub performed: Performed,
+    pub turnaround_minutes: i64,
+    pub second_verifier: bool,
+    pub active: bool,
+    pub ranges: Vec<ReferenceRange>,
+}
+
+/// Why a value typed at the bench is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ValueProblem {
+    Empty,
+    NotANumber,
+    TooManyDecimals,
+    /// Outside what any patient could have: an entry error.
+    Implausible,
+    WrongUnit,
+    NotAnAllowedCode,
+    /// Panels come back from the reference lab; nobody types them.
+    NotEnteredAtTheBench,
+}
+
+/// A value read and checked against its test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measured {
+    /// As stored and shown: the number at the test's precision, or the code.
+    pub text: String,
+    pub number: Option<f64>,
+}
+
+impl LabTest {
+    pub fn name(&self, locale: crate::i18n::Locale) -> &str {
+        match locale {
+            crate::i18n::Locale::Fr => &self.name_fr,
+            _ => &self.name_en,
+        }
+    }
+
+    fn precision(&self) -> usize {
+        usize::try_from(self.decimals).unwrap_or(0)
+    }
+
+    /// The range for this patient: a sex-specific band before an "any" band, the
+    /// narrowest age band first.
+    pub fn range_for(&self, sex: Sex, age: i64) -> Option<&ReferenceRange> {
+        self.ranges
+            .iter()
+            .filter(|r| r.applies_to(sex, age))
+            .min_by_key(|r| (r.sex.is_none(), r.max_age - r.min_age))
+    }
+
+    /// Reads a value typed at the bench: a decimal comma is accepted, as French keyboards
+    /// type it; the unit must be the test's.
+    pub fn read_value(&self, typed: &str, unit: &str) -> Result<Measured, ValueProblem> {
+        let typed = typed.trim();
+        if typed.is_empty() {
+            return Err(ValueProblem::Empty);
+        }
+        match self.value_kind {
+            ValueKind::Panel => Err(ValueProblem::NotEnteredAtTheBench),
+            ValueKind::Coded => {
+                let code = typed.to_lowercase();
+                if self.allowed_codes.contains(&code) {
+                    Ok(Measured {
+                        text: code,
+                        number: None,
+                    })
+                } else {
+                    Err(ValueProblem::NotAnAllowedCode)
+                }
+            }
+            ValueKind::Numeric => {
+                if unit.trim() != self.unit {
+                    return Err(ValueProblem::WrongUnit);
+                }
+                let normalised = typed.replace(',', ".");
+                let well_formed = !normalised.is_empty()
+                    && normalised
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+                    && normalised.matches('.').count() <= 1
+                    && !normalised[1..].contains('-');
+                let number: f64 = match normalised.parse() {
+                    Ok(n) if well_formed && f64::is_finite(n) => n,
+                    _ => return Err(ValueProblem::NotANumber),
+                };
+                let decimals = normalised.split_once('.').map_or(0, |(_, d)| d.len());
+                if decimals > self.precision() {
+                    return Err(ValueProblem::TooManyDecimals);
+                }
+                let below = self.plausible_low.is_some_and(|low| number < low);
+                let above = self.plausible_high.is_some_and(|high| number > high);
+                if below || above {
+                    return Err(ValueProblem::Implausible);
+                }
+                Ok(Measured {
+                    text: format!("{number:.prec$}", prec = self.precision()),
+                    number: Some(number),
+                })
+            }
+        }
+    }
+
+    /// The flag of a value for a patient: critical limits first, then the reference
+    /// range; coded values are normal or abnormal.
+    pub fn flag(&self, value: &Measured, range: Option<&ReferenceRange>) -> Flag {
+        let Some(number) = value.number else {
+            return if self.normal_codes.contains(&value.text) {
+                Flag::Normal
+            } else {
+                Flag::Abnormal
+            };
+        };
+        if self.critical_low.is_some_and(|limit| number <= limit) {
+            return Flag::CriticalLow;
+        }
+        if self.critical_high.is_some_and(|limit| number >= limit) {
+            return Flag::CriticalHigh;
+        }
+        match range {
+            Some(r) if r.low.is_some_and(|low| number < low) => Flag::Low,
+            Some(r) if r.high.is_some_and(|high| number > high) => Flag::High,
+            _ => Flag::Normal,
+        }
+    }
+
+    /// The range as a result shows it, for a patient.
+    pub fn range_text(&self, sex: Sex, age: i64) -> String {
+        match self.value_kind {
+            ValueKind::Numeric => self
+                .range_for(sex, age)
+                .map(|r| r.text(self.precision()))
+                .unwrap_or_default(),
+            _ => self.normal_codes.join(", "),
+        }
+    }
+}
+
+/// A test ordered for a visit, with its specimen and results, as the tablet and the
+/// lab see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabOrder {
+    pub id: i64,
+    pub visit_id: i64,
+    pub test: LabTest,
+    pub placer_number: String,
+    pub priority: Priority,
+    pub note: String,
+    pub ordered_by: String,
+    #[serde(with = "crate::time::millis")]
+    pub ordered_at: DateTime<Utc>,
+    pub state: LabOrderState,
+    pub version: i64,
+    pub specimen: Option<Specimen>,
+    pub results: Vec<LabResult>,
+}
+
+/// A labelled specimen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Specimen {
+    pub id: i64,
+    pub accession: String,
+    pub specimen_type: SpecimenType,
+    pub body_site: String,
+    pub collected_by: String,
+    #[serde(with = "crate::time::millis")]
+    pub collected_at: DateTime<Utc>,
+    pub state: SpecimenState,
+    pub rejected_reason: Option<RejectionReason>,
+}
+
+/// One observation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabResult {
+    pub id: i64,
+    pub loinc: String,
+    pub name: String,
+    pub value: String,
+    pub numeric_value: Option<f64>,
+    pub unit: String,
+    pub reference_range: String,
+    /// None when the sender gave no flag and none could be computed.
+    pub flag: Option<Flag>,
+    pub status: ResultStatus,
+    pub entered_by: Option<String>,
+    #[serde(with = "crate::time::millis")]
+    pub entered_at: DateTime<Utc>,
+    pub verified_by: Option<String>,
+    #[serde(with = "crate::time::millis_opt")]
+    pub verified_at: Option<DateTime<Utc>>,
+}
+
+/// An earlier verified value of the same test for the same patient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EarlierValue {
+    #[serde(with = "crate::time::millis")]
+    pub at: DateTime<Utc>,
+    pub value: f64,
+}
+
+/// A critical value and who was told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CriticalAlert {
+    pub id: i64,
+    pub visit_id: i64,
+    pub patient: PatientSummary,
+    pub room_code: Option<String>,
+    pub test_name: String,
+    pub value: String,
+    pub unit: String,
+    pub flag: String,
+    pub ordered_by: String,
+    #[serde(with = "crate::time::millis")]
+    pub raised_at: DateTime<Utc>,
+    #[serde(with = "crate::time::millis")]
+    pub due_at: DateTime<Utc>,
+    #[serde(with = "crate::time::millis_opt")]
+    pub escalated_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<String>,
+    #[serde(with = "crate::time::millis_opt")]
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub outcome: Option<AlertOutcome>,
+    pub notified_person: Option<String>,
+    pub read_back_value: Option<String>,
+}
+
+impl CriticalAlert {
+    pub fn is_open(&self) -> bool {
+        self.acknowledged_at.is_none()
+    }
+}
+
+/// "L2611260042": L, the collection date (yymmdd), and the day's sequence. Digits after
+/// the letter let the label's barcode use the compact Code 128 set C.
+pub fn accession_number(day: chrono::NaiveDate, sequence: i64) -> String {
+    format!("L{}{sequence:04}", day.format("%y%m%d"))
+}
+
+/// Whether a scanned or typed text is shaped like an accession number.
+pub fn is_accession(text: &str) -> bool {
+    text.len() == 11 && text.starts_with('L') && text[1..].bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn potassium() -> LabTest {
+        LabTest {
+            id: 1,
+            loinc: "2823-3".into(),
+            name_fr: "Potassium".into(),
+            name_en: "Potassium".into(),
+            specimen_type: SpecimenType::Plasma,
+            value_kind: ValueKind::Numeric,
+            unit: "mmol/L".into(),
+            decimals: 1,
+            plausible_low: Some(1.0),
+            plausible_high: Some(12.0),
+            critical_low: Some(2.8),
+            critical_high: Some(6.2),
+            allowed_codes: vec![],
+            normal_codes: vec![],
+            performed: Performed::InHouse,
+            turnaround_minutes: 30,
+            second_verifier: false,
+            active: true,
+            ranges: vec![
+                ReferenceRange {
+                    sex: None,
+                    min_age: 18,
+                    max_age: 150,
+                    low: Some(3.5),
+                    high: Some(5.1),
+                },
+                ReferenceRange {
+                    sex: None,
+                    min_age: 0,
+                    max_age: 18,
+                    low: Some(3.4),
+                    high: Some(4.7),
+                },
+            ],
+        }
+    }
+
+    fn value(test: &LabTest, typed: &str) -> Measured {
+        test.read_value(typed, &test.unit).unwrap_or(Measured {
+            text: String::new(),
+            number: None,
+        })
+    }
+
+    #[test]
+    fn flags_follow_critical_limits_then_the_range() {
+        let k = potassium();
+        let adult = k.range_for(Sex::Female, 40);
+        let flag = |typed: &str| k.flag(&value(&k, typed), adult);
+        assert_eq!(flag("4.2"), Flag::Normal);
+        assert_eq!(flag("3.5"), Flag::Normal);
+        assert_eq!(flag("5.1"), Flag::Normal);
+        assert_eq!(flag("3.4"), Flag::Low);
+        assert_eq!(flag("5.2"), Flag::High);
+        assert_eq!(flag("6.2"), Flag::CriticalHigh);
+        assert_eq!(flag("7,1"), Flag::CriticalHigh);
+        assert_eq!(flag("2.8"), Flag::CriticalLow);
+        assert!(Flag::CriticalHigh.is_critical() && !Flag::High.is_critical());
+        // A child's band is narrower.
+        let child = k.range_for(Sex::Male, 9);
+        assert_eq!(k.flag(&value(&k, "4.9"), child), Flag::High);
+        // No range: only critical limits flag.
+        assert_eq!(k.flag(&value(&k, "5.9"), None), Flag::Normal);
+    }
+
+    #[test]
+    fn sex_specific_ranges_win_over_any() {
+        let mut hb = potassium();
+        hb.ranges = vec![
+            ReferenceRange {
+                sex: None,
+                min_age: 0,
+                max_age: 150,
+                low: Some(11.0),
+                high: Some(18.0),
+            },
+            ReferenceRange {
+                sex: Some(Sex::Female),
+                min_age: 18,
+                max_age: 150,
+                low: Some(12.0),
+                high: Some(16.0),
+            },
+            ReferenceRange {
+                sex: Some(Sex::Male),
+                min_age: 18,
+                max_age: 150,
+                low: Some(13.0),
+                high: Some(17.0),
+            },
+        ];
+        assert_eq!(hb.range_for(Sex::Female, 30).and_then(|r| r.low), Some(12.0));
+        assert_eq!(hb.range_for(Sex::Male, 30).and_then(|r| r.low), Some(13.0));
+        assert_eq!(hb.range_for(Sex::Unknown, 30).and_then(|r| r.low), Some(11.0));
+        assert_eq!(
+            hb.range_for(Sex::Female, 30).map(|r| r.text(1)).as_deref(),
+            Some("12.0–16.0")
+        );
+    }
+
+    #[test]
+    fn values_are_checked_before_they_are_stored() {
+        let k = potassium();
+        assert_eq!(k.read_value("4,25", "mmol/L"), Err(ValueProblem::TooManyDecimals));
+        assert_eq!(k.read_value("", "mmol/L"), Err(ValueProblem::Empty));
+        assert_eq!(k.read_value("abc", "mmol/L"), Err(ValueProblem::NotANumber));
+        assert_eq!(k.read_value("4-2", "mmol/L"), Err(ValueProblem::NotANumber));
+        assert_eq!(k.read_value("1e1", "mmol/L"), Err(ValueProblem::NotANumber));
+        assert_eq!(k.read_value("NaN", "mmol/L"), Err(ValueProblem::NotANumber));
+        assert_eq!(k.read_value("42", "mmol/L"), Err(ValueProblem::Implausible));
+        assert_eq!(k.read_value("0.2", "mmol/L"), Err(ValueProblem::Implausible));
+        assert_eq!(k.read_value("4.2", "mg/dL"), Err(ValueProblem::WrongUnit));
+        let read = k.read_value(" 4 ", "mmol/L");
+        assert_eq!(read.map(|m| m.text), Ok("4.0".to_owned()));
+
+        let mut nitrite = potassium();
+        nitrite.value_kind = ValueKind::Coded;
+        nitrite.unit = String::new();
+        nitrite.allowed_codes = vec!["neg".into(), "pos".into()];
+        nitrite.normal_codes = vec!["neg".into()];
+        assert_eq!(
+            nitrite.read_value("maybe", ""),
+            Err(ValueProblem::NotAnAllowedCode)
+        );
+        let pos = value(&nitrite, "POS");
+        assert_eq!(nitrite.flag(&pos, None), Flag::Abnormal);
+        assert_eq!(nitrite.flag(&value(&nitrite, "neg"), None), Flag::Normal);
+
+        let mut panel = potassium();
+        panel.value_kind = ValueKind::Panel;
+        assert_eq!(
+            panel.read_value("1", "mmol/L"),
+            Err(ValueProblem::NotEnteredAtTheBench)
+        );
+    }
+
+    #[test]
+    fn accession_numbers_are_dated_and_recognised() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap_or_default();
+        let number = accession_number(day, 42);
+        assert_eq!(number, "L2611260042");
+        assert!(is_accession(&number));
+        assert!(!is_accession("L26112600"));
+        assert!(!is_accession("X2611260042"));
+        assert!(!is_accession("L26112600é2"));
+    }
+}

@@ -1,0 +1,924 @@
+//! The lab on screen: the visit's lab panel on the room tablet (orders, collection,
+//! results with their flags and earlier values, critical values to acknowledge), the
+//! critical-value banner on every screen, the lab workstation's worklist and specimen
+//! desk driven by the scanner, and the printable specimen label.
+
+use super::{
+    AcknowledgeCritical, AlertOutcome, CollectSpecimen, CriticalAlert, EarlierValue, EnterResult, Flag,
+    IdentityCheck, LabOrder, LabOrderState, LabResult, OrderLabTest, ReceiveSpecimen, RejectSpecimen,
+    RejectionReason, SpecimenDesk, SpecimenLabel, VerifyResult, VisitLab, Worklist,
+};
+use crate::auth::Capability;
+use crate::facility::FacilityClock;
+use crate::i18n::use_i18n;
+use crate::live::{use_live, Topic};
+use crate::patients::PatientIdentity;
+use crate::procedures::Priority;
+use crate::shell::{action_url, loaded, submit_with, use_session, ActionFeedback, NotFound};
+use leptos::either::Either;
+use leptos::prelude::*;
+
+/// The lab actions of a page, made by the page so their answers survive reloads.
+#[derive(Clone, Copy)]
+pub struct LabActions {
+    order: ServerAction<OrderLabTest>,
+    collect: ServerAction<CollectSpecimen>,
+}
+
+impl LabActions {
+    pub fn new() -> Self {
+        LabActions {
+            order: ServerAction::new(),
+            collect: ServerAction::new(),
+        }
+    }
+
+    fn version(&self) -> usize {
+        self.order.version().get() + self.collect.version().get()
+    }
+}
+
+impl Default for LabActions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A visit's lab work on the room tablet: live, since results appear the moment they are
+/// verified.
+#[component]
+pub fn VisitLabPanel(visit_id: i64, actions: LabActions) -> impl IntoView {
+    let live = use_live();
+    let lab = Resource::new(
+        move || (live.changes(Topic::Rooms), actions.version()),
+        move |_| super::load_visit_lab(visit_id),
+    );
+    view! { {loaded(lab, move |lab| view! { <VisitLabDetail lab actions/> })} }
+}
+
+#[component]
+fn VisitLabDetail(lab: VisitLab, actions: LabActions) -> impl IntoView {
+    let i18n = use_i18n();
+    let may_collect = use_session()
+        .user_now()
+        .is_some_and(|user| user.can(Capability::PerformProcedures));
+    let VisitLab {
+        clock,
+        visit_id,
+        patient,
+        orders,
+        history,
+        alerts: _,
+        catalog,
+    } = lab;
+    let waiting: Vec<LabOrder> = orders
+        .iter()
+        .filter(|o| o.state == LabOrderState::Ordered)
+        .cloned()
+        .collect();
+    let collect = (may_collect && !waiting.is_empty()).then(|| {
+        view! { <CollectionForm visit_id patient=patient.clone() waiting action=actions.collect/> }
+    });
+    let order_form =
+        (!catalog.is_empty()).then(|| view! { <LabOrderForm visit_id catalog action=actions.order/> });
+    let rows = if orders.is_empty() {
+        Either::Left(view! { <p class="empty">{move || i18n.t().lab.no_orders}</p> })
+    } else {
+        Either::Right(view! { <LabOrderList orders history clock=clock.clone()/> })
+    };
+    view! {
+        <section class="lab-panel" aria-labelledby="lab-panel-title">
+            <h2 id="lab-panel-title">{move || i18n.t().lab.panel_title}</h2>
+            {rows}
+            {collect}
+            {order_form}
+        </section>
+    }
+}
+
+/// Orders with their specimen and results.
+#[component]
+fn LabOrderList(
+    orders: Vec<LabOrder>,
+    history: Vec<(String, Vec<EarlierValue>)>,
+    clock: FacilityClock,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let items = orders
+        .into_iter()
+        .map(|order| {
+            let state = order.state;
+            let priority = order.priority;
+            let test = order.test.clone();
+            let specimen = order.specimen.clone().map(|s| {
+                let href = format!("/lab/labels/{}", s.accession);
+                let at = clock.time_of_day(s.collected_at);
+                view! {
+                    <span class="specimen-ref">
+                        <a href=href class="accession">{s.accession.clone()}</a>
+                        " · " {move || (i18n.t().lab.collected_by)(&s.collected_by, &at)}
+                    </span>
+                }
+            });
+            let results = order
+                .results
+                .iter()
+                .cloned()
+                .map(|result| {
+                    let earlier = history
+                        .iter()
+                        .find(|(code, _)| *code == result.loinc)
+                        .map(|(_, values)| values.clone())
+                        .unwrap_or_default();
+                    view! { <ResultLine result earlier clock=clock.clone()/> }
+                })
+                .collect_view();
+            view! {
+                <li class="lab-order" data-state=state.code() data-loinc=order.test.loinc.clone()>
+                    <div class="lab-order-head">
+                        <strong>{move || test.name(i18n.locale()).to_owned()}</strong>
+                        <span class=format!("priority priority-{}", priority.code())>
+                            {move || (i18n.t().back_office.priority)(priority)}
+                        </span>
+                        <span class="lab-state">{move || (i18n.t().lab.order_state)(state)}</span>
+                        {specimen}
+                    </div>
+                    <ul class="plain-list results">{results}</ul>
+                </li>
+            }
+        })
+        .collect_view();
+    view! { <ul class="plain-list lab-orders">{items}</ul> }
+}
+
+/// One result: value, unit, flag, range, when verified, the previous value and a small
+/// chart of earlier ones.
+#[component]
+fn ResultLine(result: LabResult, earlier: Vec<EarlierValue>, clock: FacilityClock) -> impl IntoView {
+    let i18n = use_i18n();
+    let flag = result.flag;
+    let flag_code = flag.map_or("", Flag::code);
+    let verified = result.verified_at.map(|at| {
+        let at = clock.time_of_day(at);
+        let by = result.verified_by.clone().unwrap_or_default();
+        view! { <span class="hint">{move || (i18n.t().lab.verified_by)(&by, &at)}</span> }
+    });
+    let pending = result.verified_at.is_none().then(|| {
+        view! { <span class="badge warning">{move || i18n.t().lab.awaiting_verification}</span> }
+    });
+    let previous = match (earlier.last(), result.numeric_value) {
+        (Some(before), Some(now)) => {
+            let at = clock.time_of_day(before.at);
+            let change = now - before.value;
+            let text = format!("{} ({change:+.2})", trim_number(before.value));
+            Some(view! { <span class="hint previous">{move || (i18n.t().lab.previous)(&text, &at)}</span> })
+        }
+        _ => None,
+    };
+    let chart = (!earlier.is_empty()).then(|| {
+        let mut values: Vec<f64> = earlier.iter().map(|e| e.value).collect();
+        values.extend(result.numeric_value);
+        view! { <Sparkline values/> }
+    });
+    view! {
+        <li class="result" data-flag=flag_code>
+            <span class="result-name">{result.name.clone()}</span>
+            <strong class="result-value">{result.value.clone()} " " {result.unit.clone()}</strong>
+            {flag.map(|flag| view! { <span class=format!("flag flag-{}", flag.code())>{move || (i18n.t().lab.flag)(flag)}</span> })}
+            <span class="result-range">{result.reference_range.clone()}</span>
+            {pending}
+            {verified}
+            {previous}
+            {chart}
+        </li>
+    }
+}
+
+fn trim_number(value: f64) -> String {
+    let text = format!("{value:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// Earlier values as a line, the latest as a dot: a trend at a glance.
+#[component]
+fn Sparkline(values: Vec<f64>) -> impl IntoView {
+    let (width, height) = (120.0_f64, 32.0_f64);
+    let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let span = if high > low { high - low } else { 1.0 };
+    let step = if values.len() > 1 {
+        width / (values.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let points: Vec<(f64, f64)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i as f64 * step, height - 4.0 - (v - low) / span * (height - 8.0)))
+        .collect();
+    let line = points
+        .iter()
+        .map(|(x, y)| format!("{x:.1},{y:.1}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (last_x, last_y) = points.last().copied().unwrap_or_default();
+    view! {
+        <svg class="sparkline" viewBox=format!("-4 0 {} {height}", width + 8.0) width="128" height="32" role="img" aria-hidden="true">
+            <polyline points=line fill="none" stroke="currentColor" stroke-width="2"/>
+            <circle cx=format!("{last_x:.1}") cy=format!("{last_y:.1}") r="3.5"/>
+        </svg>
+    }
+}
+
+/// The physician orders a test for the patient in the room.
+#[component]
+fn LabOrderForm(
+    visit_id: i64,
+    catalog: Vec<super::LabTest>,
+    action: ServerAction<OrderLabTest>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let submit = submit_with(action, move |fields| OrderLabTest {
+        visit_id,
+        test_id: fields.text("test_id").parse().unwrap_or_default(),
+        priority: fields.text("priority"),
+        note: fields.text("note"),
+    });
+    let options = catalog
+        .into_iter()
+        .map(|test| {
+            let id = test.id;
+            view! { <option value=id>{move || test.name(i18n.locale()).to_owned()}</option> }
+        })
+        .collect_view();
+    let priorities = Priority::ALL
+        .iter()
+        .map(|priority| {
+            let priority = *priority;
+            let id = format!("lab-priority-{}", priority.code());
+            let for_id = id.clone();
+            view! {
+                <label class="choice" for=for_id>
+                    <input type="radio" id=id name="priority" value=priority.code() checked=priority == Priority::Routine/>
+                    {move || (i18n.t().back_office.priority)(priority)}
+                </label>
+            }
+        })
+        .collect_view();
+    view! {
+        <form class="stacked-form lab-order-form" method="post" action={action_url::<OrderLabTest>()} on:submit=submit>
+            <h3>{move || i18n.t().lab.order_title}</h3>
+            <input type="hidden" name="visit_id" value=visit_id/>
+            <label for="lab-test">{move || i18n.t().lab.test}</label>
+            <select id="lab-test" name="test_id">{options}</select>
+            <fieldset class="choices">
+                <legend>{move || i18n.t().back_office.priority_label}</legend>
+                {priorities}
+            </fieldset>
+            <label for="lab-note">{move || i18n.t().back_office.note_label}</label>
+            <input id="lab-note" name="note" type="text" maxlength="500"/>
+            <button type="submit" class="button">{move || i18n.t().lab.order_submit}</button>
+            <ActionFeedback action done=|t| t.lab.ordered/>
+        </form>
+    }
+}
+
+/// Collection at the bedside: two identifiers confirmed with the patient, then the label.
+#[component]
+fn CollectionForm(
+    visit_id: i64,
+    patient: crate::patients::PatientSummary,
+    waiting: Vec<LabOrder>,
+    action: ServerAction<CollectSpecimen>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let count = waiting.len();
+    let submit = submit_with(action, move |fields| CollectSpecimen {
+        visit_id,
+        order_ids: fields
+            .indexed("order_ids", count)
+            .iter()
+            .filter_map(|v| v.parse().ok())
+            .collect(),
+        identity_check: fields.text("identity_check"),
+        name_confirmed: fields.text("name_confirmed") == "true",
+        stated_birth_date: fields.text("stated_birth_date"),
+        stated_record_number: fields.text("stated_record_number"),
+        body_site: fields.text("body_site"),
+    });
+    let tests = waiting
+        .into_iter()
+        .enumerate()
+        .map(|(i, order)| {
+            let id = format!("collect-{}", order.id);
+            let for_id = id.clone();
+            let test = order.test.clone();
+            let specimen_type = test.specimen_type;
+            view! {
+                <label class="choice" for=for_id>
+                    <input type="checkbox" id=id name=format!("order_ids[{i}]") value=order.id/>
+                    {move || test.name(i18n.locale()).to_owned()} " · "
+                    {move || (i18n.t().lab.specimen_type)(specimen_type)}
+                </label>
+            }
+        })
+        .collect_view();
+    let name = patient.display_name();
+    let label_link = move || {
+        action.value().get().and_then(Result::ok).map(|accession| {
+            let href = format!("/lab/labels/{accession}");
+            view! {
+                <p class="form-status" role="status">
+                    {move || i18n.t().lab.labelled} " " <strong class="accession">{accession.clone()}</strong> " · "
+                    <a class="button" href=href target="_blank">{move || i18n.t().lab.print_label}</a>
+                </p>
+            }
+        })
+    };
+    view! {
+        <form class="stacked-form collection-form" method="post" action={action_url::<CollectSpecimen>()} on:submit=submit>
+            <h3>{move || i18n.t().lab.collect_title}</h3>
+            <input type="hidden" name="visit_id" value=visit_id/>
+            <fieldset class="choices">
+                <legend>{move || i18n.t().lab.tests_on_specimen}</legend>
+                {tests}
+            </fieldset>
+            <fieldset class="choices identity-check">
+                <legend>{move || i18n.t().lab.identity_title}</legend>
+                <p class="hint">{move || i18n.t().lab.identity_hint}</p>
+                <label class="choice" for="name-confirmed">
+                    <input type="checkbox" id="name-confirmed" name="name_confirmed" value="true"/>
+                    {move || (i18n.t().lab.name_confirmed)(&name)}
+                </label>
+                <label class="choice" for="check-birth-date">
+                    <input type="radio" id="check-birth-date" name="identity_check" value=IdentityCheck::NameAndBirthDate.code() checked=true/>
+                    {move || i18n.t().lab.check_birth_date}
+                </label>
+                <label for="stated-birth-date">{move || i18n.t().lab.stated_birth_date}</label>
+                <input id="stated-birth-date" name="stated_birth_date" type="date"/>
+                <label class="choice" for="check-record-number">
+                    <input type="radio" id="check-record-number" name="identity_check" value=IdentityCheck::NameAndRecordNumber.code()/>
+                    {move || i18n.t().lab.check_record_number}
+                </label>
+                <label for="stated-record-number">{move || i18n.t().lab.stated_record_number}</label>
+                <input id="stated-record-number" name="stated_record_number" type="text" maxlength="32" autocomplete="off"/>
+            </fieldset>
+            <label for="body-site">{move || i18n.t().lab.body_site}</label>
+            <input id="body-site" name="body_site" type="text" maxlength="80"/>
+            <button type="submit" class="button">{move || i18n.t().lab.collect_submit}</button>
+            <ActionFeedback action/>
+            {label_link}
+        </form>
+    }
+}
+
+/// A critical value to acknowledge: who was told, and the value as they read it back.
+#[component]
+fn CriticalAlertCard(
+    alert: CriticalAlert,
+    clock: FacilityClock,
+    action: ServerAction<AcknowledgeCritical>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let alert_id = alert.id;
+    let raised = clock.time_of_day(alert.raised_at);
+    let overdue = clock.now >= alert.due_at;
+    let minutes_left = (alert.due_at - clock.now).num_minutes().max(0);
+    let submit = submit_with(action, move |fields| AcknowledgeCritical {
+        alert_id,
+        outcome: fields.text("outcome"),
+        notified_person: fields.text("notified_person"),
+        read_back_value: fields.text("read_back_value"),
+    });
+    let outcomes = AlertOutcome::ALL
+        .iter()
+        .map(|outcome| {
+            let outcome = *outcome;
+            let id = format!("outcome-{alert_id}-{}", outcome.code());
+            let for_id = id.clone();
+            view! {
+                <label class="choice" for=for_id>
+                    <input type="radio" id=id name="outcome" value=outcome.code() checked=outcome == AlertOutcome::ReadBack/>
+                    {move || (i18n.t().lab.outcome)(outcome)}
+                </label>
+            }
+        })
+        .collect_view();
+    let heading = format!(
+        "{} {} {} ({})",
+        alert.test_name, alert.value, alert.unit, alert.flag
+    );
+    let read_back_id = format!("read-back-{alert_id}");
+    let read_back_for = read_back_id.clone();
+    let notified_id = format!("notified-{alert_id}");
+    let notified_for = notified_id.clone();
+    view! {
+        <article class="critical-alert" role="alert" data-alert=alert_id data-escalated=alert.escalated_at.is_some().to_string()>
+            <h3>{move || i18n.t().lab.critical_value} " · " {heading}</h3>
+            <PatientIdentity patient=alert.patient.clone() today=clock.today()/>
+            <p class="hint">
+                {move || (i18n.t().lab.raised_at)(&raised)} " · " {alert.ordered_by.clone()} " · "
+                {move || if overdue { i18n.t().lab.escalated.to_owned() } else { (i18n.t().lab.minutes_left)(minutes_left) }}
+            </p>
+            <form class="stacked-form" method="post" action={action_url::<AcknowledgeCritical>()} on:submit=submit>
+                <input type="hidden" name="alert_id" value=alert_id/>
+                <fieldset class="choices">
+                    <legend>{move || i18n.t().lab.acknowledge_title}</legend>
+                    {outcomes}
+                </fieldset>
+                <label for=read_back_for>{move || i18n.t().lab.read_back_value}</label>
+                <input id=read_back_id name="read_back_value" type="text" inputmode="decimal" maxlength="40" autocomplete="off"/>
+                <label for=notified_for>{move || i18n.t().lab.notified_person}</label>
+                <input id=notified_id name="notified_person" type="text" maxlength="120"/>
+                <button type="submit" class="button danger">{move || i18n.t().lab.acknowledge}</button>
+            </form>
+        </article>
+    }
+}
+
+/// Open critical values for this person, on every screen, each to acknowledge where it
+/// shows, with a sound when one arrives: nobody can miss one.
+#[component]
+pub fn CriticalBanner() -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    let session = use_session();
+    let acknowledge = ServerAction::<AcknowledgeCritical>::new();
+    let watching = move || {
+        session
+            .user_now()
+            .is_some_and(|u| u.can(Capability::PerformProcedures))
+    };
+    let alerts = Resource::new(
+        move || {
+            (
+                watching(),
+                live.changes(Topic::Rooms),
+                acknowledge.version().get(),
+            )
+        },
+        |(watching, _, _)| async move {
+            if watching {
+                super::critical_alerts().await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    );
+    let heard = StoredValue::new(Vec::<i64>::new());
+    Effect::new(move |_| {
+        if let Some(Ok(Some(list))) = alerts.get() {
+            let ids: Vec<i64> = list.alerts.iter().map(|a| a.id).collect();
+            let new = ids.iter().any(|id| !heard.get_value().contains(id));
+            heard.set_value(ids);
+            if new {
+                super::sound::alarm();
+            }
+        }
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                alerts.get().and_then(Result::ok).flatten().filter(|list| !list.alerts.is_empty()).map(|list| {
+                    let clock = list.clock.clone();
+                    let cards = list
+                        .alerts
+                        .into_iter()
+                        .map(|alert| view! { <CriticalAlertCard alert clock=clock.clone() action=acknowledge/> })
+                        .collect_view();
+                    view! {
+                        <div class="critical-banner" aria-labelledby="critical-banner-title">
+                            <h2 id="critical-banner-title">{move || i18n.t().lab.critical_banner}</h2>
+                            {cards}
+                        </div>
+                    }
+                })
+            }}
+            <ActionFeedback action=acknowledge done=|t| t.lab.acknowledged/>
+        </Transition>
+    }
+}
+
+/// The lab workstation: the scanner field, the worklist, open critical notifications.
+#[component]
+pub fn LabPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    let acknowledge = ServerAction::<AcknowledgeCritical>::new();
+    let worklist = Resource::new(
+        move || (live.changes(Topic::Lab), acknowledge.version().get()),
+        |_| super::lab_worklist(),
+    );
+    view! {
+        <section class="page lab-page" aria-labelledby="page-title">
+            <h1 id="page-title">{move || i18n.t().lab_title}</h1>
+            <ScanForm/>
+            <ActionFeedback action=acknowledge done=|t| t.lab.acknowledged/>
+            {loaded(worklist, move |worklist| view! { <WorklistView worklist acknowledge/> })}
+        </section>
+    }
+}
+
+/// The scanner types the accession number and Enter: this opens the specimen.
+#[component]
+fn ScanForm() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <form class="scan-form" method="get" action="/lab/specimen">
+            <label for="scan">{move || i18n.t().lab.scan}</label>
+            <input id="scan" name="accession" type="text" autocomplete="off" autofocus=true inputmode="text" maxlength="20" required/>
+            <button type="submit" class="button">{move || i18n.t().lab.open}</button>
+        </form>
+    }
+}
+
+#[component]
+fn WorklistView(worklist: Worklist, acknowledge: ServerAction<AcknowledgeCritical>) -> impl IntoView {
+    let i18n = use_i18n();
+    let Worklist { clock, items, alerts } = worklist;
+    let today = clock.today();
+    // Open ones to act on (the lab calls and records who it reached), then the last
+    // hours' acknowledgements.
+    let open_alerts = alerts
+        .iter()
+        .filter(|alert| alert.is_open())
+        .cloned()
+        .map(|alert| view! { <CriticalAlertCard alert clock=clock.clone() action=acknowledge/> })
+        .collect_view();
+    let closed_alerts = alerts
+        .into_iter()
+        .filter(|alert| !alert.is_open())
+        .map(|alert| {
+            let outcome = alert.outcome;
+            let at = alert.acknowledged_at.map(|at| clock.time_of_day(at)).unwrap_or_default();
+            view! {
+                <li class="alert-line" data-state="acknowledged" data-alert=alert.id>
+                    <strong>{format!("{} {} {}", alert.test_name, alert.value, alert.unit)}</strong>
+                    " · " {alert.patient.display_name()} " · " {alert.acknowledged_by.clone().unwrap_or_default()}
+                    " · " {at} " · "
+                    <span class="outcome">{move || outcome.map(|o| (i18n.t().lab.outcome)(o)).unwrap_or_default()}</span>
+                    {alert.read_back_value.clone().map(|v| view! { " · " {v} })}
+                </li>
+            }
+        })
+        .collect_view();
+    let columns = [
+        LabOrderState::Collected,
+        LabOrderState::Received,
+        LabOrderState::Resulted,
+        LabOrderState::Verified,
+        LabOrderState::Rejected,
+    ]
+    .into_iter()
+    .map(|state| {
+        let rows = items
+            .iter()
+            .filter(|item| item.order.state == state)
+            .map(|item| {
+                let test = item.order.test.clone();
+                let accession = item.order.specimen.as_ref().map(|s| s.accession.clone()).unwrap_or_default();
+                let href = format!("/lab/specimen?accession={accession}");
+                let priority = item.order.priority;
+                let waited = clock.minutes_since(item.order.ordered_at);
+                view! {
+                    <li class="work-item" data-priority=priority.code()>
+                        <a href=href>
+                            <strong>{accession.clone()}</strong> " · " {move || test.name(i18n.locale()).to_owned()}
+                        </a>
+                        <crate::patients::PatientLabel patient=item.patient.clone() today short=false/>
+                        <span class=format!("priority priority-{}", priority.code())>{move || (i18n.t().back_office.priority)(priority)}</span>
+                        <span class="queue-wait">{move || (i18n.t().for_duration)(waited)}</span>
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <section class="worklist-column" data-state=state.code()>
+                <h2>{move || (i18n.t().lab.order_state)(state)}</h2>
+                <ol class="plain-list">{rows}</ol>
+            </section>
+        }
+    })
+    .collect_view();
+    view! {
+        <section class="critical-list" aria-labelledby="critical-title">
+            <h2 id="critical-title">{move || i18n.t().lab.critical_notifications}</h2>
+            {open_alerts}
+            <ul class="plain-list">{closed_alerts}</ul>
+        </section>
+        <div class="worklist">{columns}</div>
+    }
+}
+
+/// A specimen opened from the worklist or by the scanner.
+#[component]
+pub fn SpecimenPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    let query = leptos_router::hooks::use_query_map();
+    let receive = ServerAction::<ReceiveSpecimen>::new();
+    let reject = ServerAction::<RejectSpecimen>::new();
+    let enter = ServerAction::<EnterResult>::new();
+    let verify = ServerAction::<VerifyResult>::new();
+    let actions = DeskActions {
+        receive,
+        reject,
+        enter,
+        verify,
+    };
+    let desk = Resource::new(
+        move || {
+            let done = receive.version().get()
+                + reject.version().get()
+                + enter.version().get()
+                + verify.version().get();
+            (
+                query.read().get("accession").unwrap_or_default(),
+                live.changes(Topic::Lab),
+                done,
+            )
+        },
+        |(accession, _, _)| async move {
+            match super::load_specimen_desk(accession).await {
+                Ok(desk) => Ok(Some(desk)),
+                Err(crate::error::AppError::NotFound) => Ok(None),
+                Err(error) => Err(error),
+            }
+        },
+    );
+    view! {
+        <section class="page specimen-page" aria-labelledby="page-title">
+            <p><a class="button secondary" href="/lab">{move || i18n.t().lab.back_to_worklist}</a></p>
+            <ScanForm/>
+            {loaded(desk, move |desk| match desk {
+                Some(desk) => Either::Left(view! { <SpecimenDetail desk actions/> }),
+                None => Either::Right(view! { <NotFound/> }),
+            })}
+        </section>
+    }
+}
+
+#[derive(Clone, Copy)]
+struct DeskActions {
+    receive: ServerAction<ReceiveSpecimen>,
+    reject: ServerAction<RejectSpecimen>,
+    enter: ServerAction<EnterResult>,
+    verify: ServerAction<VerifyResult>,
+}
+
+#[component]
+fn SpecimenDetail(desk: SpecimenDesk, actions: DeskActions) -> impl IntoView {
+    let i18n = use_i18n();
+    let SpecimenDesk {
+        clock,
+        specimen,
+        patient,
+        sex: _,
+        room_code,
+        orders,
+        history,
+        viewer_staff_member_id: _,
+    } = desk;
+    let accession = specimen.accession.clone();
+    let state = specimen.state;
+    let collected = clock.time_of_day(specimen.collected_at);
+    let specimen_type = specimen.specimen_type;
+    let awaiting = state == super::SpecimenState::Collected;
+    let receiving = awaiting.then(|| {
+        let accession = accession.clone();
+        let submit = submit_with(actions.receive, {
+            let accession = accession.clone();
+            move |_| ReceiveSpecimen {
+                accession: accession.clone(),
+            }
+        });
+        view! {
+            <form method="post" action={action_url::<ReceiveSpecimen>()} on:submit=submit>
+                <input type="hidden" name="accession" value=accession/>
+                <button type="submit" class="button">{move || i18n.t().lab.receive}</button>
+            </form>
+        }
+    });
+    let rejecting = matches!(
+        state,
+        super::SpecimenState::Collected | super::SpecimenState::Received
+    )
+    .then(|| {
+        let accession = accession.clone();
+        let submit = submit_with(actions.reject, {
+            let accession = accession.clone();
+            move |fields| RejectSpecimen {
+                accession: accession.clone(),
+                reason: fields.text("reason"),
+            }
+        });
+        let reasons = RejectionReason::ALL
+            .iter()
+            .map(|reason| {
+                let reason = *reason;
+                view! { <option value=reason.code()>{move || (i18n.t().lab.rejection)(reason)}</option> }
+            })
+            .collect_view();
+        view! {
+            <form class="inline-form" method="post" action={action_url::<RejectSpecimen>()} on:submit=submit>
+                <input type="hidden" name="accession" value=accession/>
+                <div class="field">
+                    <label for="reject-reason">{move || i18n.t().lab.reject_reason}</label>
+                    <select id="reject-reason" name="reason">{reasons}</select>
+                </div>
+                <button type="submit" class="button danger">{move || i18n.t().lab.reject}</button>
+            </form>
+        }
+    });
+    let rejected = specimen
+        .rejected_reason
+        .map(|reason| view! { <p class="badge warning">{move || (i18n.t().lab.rejection)(reason)}</p> });
+    let benches = orders
+        .into_iter()
+        .map(|order| {
+            let earlier = order
+                .results
+                .first()
+                .and_then(|r| history.iter().find(|(code, _)| *code == r.loinc))
+                .map(|(_, values)| values.clone())
+                .or_else(|| {
+                    history
+                        .iter()
+                        .find(|(code, _)| *code == order.test.loinc)
+                        .map(|(_, v)| v.clone())
+                })
+                .unwrap_or_default();
+            view! { <BenchOrder order earlier clock=clock.clone() actions/> }
+        })
+        .collect_view();
+    view! {
+        <h1 id="page-title" class="accession">{accession.clone()}</h1>
+        <div class="specimen-head" data-state=state.code()>
+            <PatientIdentity patient today=clock.today()/>
+            <p>
+                {move || (i18n.t().lab.specimen_type)(specimen_type)}
+                {(!specimen.body_site.is_empty()).then(|| view! { " · " {specimen.body_site.clone()} })}
+                " · " {move || (i18n.t().lab.collected_by)(&specimen.collected_by, &collected)}
+                {room_code.map(|room| view! { " · " {room} })}
+            </p>
+            <p class="lab-state">{move || (i18n.t().lab.specimen_state)(state)}</p>
+            {rejected}
+        </div>
+        <div class="button-row">{receiving}{rejecting}</div>
+        <ActionFeedback action=actions.receive/>
+        <ActionFeedback action=actions.reject/>
+        <ul class="plain-list benches">{benches}</ul>
+    }
+}
+
+/// One test on the bench: its result entry (with the unit shown and the value checked),
+/// the earlier value, and verification.
+#[component]
+fn BenchOrder(
+    order: LabOrder,
+    earlier: Vec<EarlierValue>,
+    clock: FacilityClock,
+    actions: DeskActions,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let (order_id, version, state) = (order.id, order.version, order.state);
+    let test = order.test.clone();
+    let unit = test.unit.clone();
+    let entry = matches!(state, LabOrderState::Received | LabOrderState::Resulted).then(|| {
+        let submit = submit_with(actions.enter, move |fields| EnterResult {
+            order_id,
+            version,
+            value: fields.text("value"),
+            unit: fields.text("unit"),
+        });
+        let value_id = format!("value-{order_id}");
+        let value_for = value_id.clone();
+        let choices = (!test.allowed_codes.is_empty()).then(|| {
+            let list_id = format!("codes-{order_id}");
+            let options = test
+                .allowed_codes
+                .iter()
+                .map(|code| view! { <option value=code.clone()></option> })
+                .collect_view();
+            view! { <datalist id=list_id>{options}</datalist> }
+        });
+        let list = (!test.allowed_codes.is_empty()).then(|| format!("codes-{order_id}"));
+        let unit = unit.clone();
+        view! {
+            <form class="inline-form result-form" method="post" action={action_url::<EnterResult>()} on:submit=submit>
+                <input type="hidden" name="order_id" value=order_id/>
+                <input type="hidden" name="version" value=version/>
+                <input type="hidden" name="unit" value=unit.clone()/>
+                <div class="field">
+                    <label for=value_for>{move || i18n.t().lab.value} " (" {unit.clone()} ")"</label>
+                    <input id=value_id name="value" type="text" inputmode="decimal" autocomplete="off" list=list required/>
+                    {choices}
+                </div>
+                <button type="submit" class="button">{move || i18n.t().lab.enter}</button>
+            </form>
+        }
+    });
+    let verify = (state == LabOrderState::Resulted).then(|| {
+        let submit = submit_with(actions.verify, move |_| VerifyResult { order_id, version });
+        view! {
+            <form method="post" action={action_url::<VerifyResult>()} on:submit=submit>
+                <input type="hidden" name="order_id" value=order_id/>
+                <input type="hidden" name="version" value=version/>
+                <button type="submit" class="button">{move || i18n.t().lab.verify}</button>
+            </form>
+        }
+    });
+    let results = order
+        .results
+        .into_iter()
+        .map(|result| view! { <ResultLine result earlier=earlier.clone() clock=clock.clone()/> })
+        .collect_view();
+    let name = test.clone();
+    view! {
+        <li class="bench-order" data-state=state.code() data-loinc=test.loinc.clone()>
+            <h2>{move || name.name(i18n.locale()).to_owned()} " · " <span class="hint">{test.loinc.clone()}</span></h2>
+            <p class="lab-state">{move || (i18n.t().lab.order_state)(state)}</p>
+            <ul class="plain-list results">{results}</ul>
+            {entry}
+            {verify}
+            <ActionFeedback action=actions.enter/>
+            <ActionFeedback action=actions.verify/>
+        </li>
+    }
+}
+
+/// The specimen label, at label size for the label printer: the accession as a Code 128
+/// barcode, two patient identifiers, specimen type and site, collection time, collector.
+#[component]
+pub fn LabelPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = leptos_router::hooks::use_params_map();
+    let label = Resource::new(
+        move || params.read().get("accession").unwrap_or_default(),
+        |accession| async move {
+            match super::load_specimen_label(accession).await {
+                Ok(label) => Ok(Some(label)),
+                Err(crate::error::AppError::NotFound) => Ok(None),
+                Err(error) => Err(error),
+            }
+        },
+    );
+    view! {
+        <section class="page label-page" aria-labelledby="page-title">
+            <h1 id="page-title" class="screen-only">{move || i18n.t().lab.label_title}</h1>
+            {loaded(label, |label| match label {
+                Some(label) => Either::Left(view! { <Label label/> }),
+                None => Either::Right(view! { <NotFound/> }),
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn Label(label: SpecimenLabel) -> impl IntoView {
+    let i18n = use_i18n();
+    let SpecimenLabel {
+        clock,
+        specimen,
+        patient,
+        tests,
+    } = label;
+    let collected = clock.date_time(specimen.collected_at);
+    let specimen_type = specimen.specimen_type;
+    view! {
+        <div class="specimen-label" data-accession=specimen.accession.clone()>
+            <Barcode text=specimen.accession.clone()/>
+            <p class="label-accession">{specimen.accession.clone()}</p>
+            <p class="label-patient"><strong>{patient.display_name()}</strong> " · " {patient.birth_date.format("%d/%m/%Y").to_string()}</p>
+            <p class="label-record">{patient.record_number.clone()}</p>
+            <p class="label-specimen">
+                {move || (i18n.t().lab.specimen_type)(specimen_type)}
+                {(!specimen.body_site.is_empty()).then(|| view! { " · " {specimen.body_site.clone()} })}
+                " · " {tests.join(", ")}
+            </p>
+            <p class="label-collection">{collected} " · " {specimen.collected_by.clone()}</p>
+        </div>
+        <p class="screen-only"><button type="button" class="button" onclick="window.print()">{move || i18n.t().lab.print_label}</button></p>
+    }
+}
+
+/// A Code 128 barcode as bars in an SVG, with the quiet zones around it.
+#[component]
+pub fn Barcode(text: String) -> impl IntoView {
+    let Ok(code) = super::barcode::encode(&text) else {
+        return Either::Left(view! { <p class="form-error">{text}</p> });
+    };
+    let quiet = super::barcode::QUIET_ZONE_MODULES;
+    let width = code.width() + 2 * quiet;
+    let bars = code
+        .bars()
+        .into_iter()
+        .map(|(start, wide)| view! { <rect x=start + quiet y="0" width=wide height="40"/> })
+        .collect_view();
+    Either::Right(view! {
+        <svg class="barcode" viewBox=format!("0 0 {width} 40") preserveAspectRatio="none" role="img" aria-label=text.clone()>
+            <rect x="0" y="0" width=width height="40" fill="#fff"/>
+            <g fill="#000">{bars}</g>
+        </svg>
+    })
+}

@@ -1,0 +1,144 @@
+//! Machine interfaces: HL7 v2 results from reference labs over HTTP (POST, authenticated
+//! by the lab's bearer token) and over MLLP (a TCP port, for networks where the lab's
+//! interface engine is trusted), and the timer that escalates unacknowledged critical
+//! values.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use plateau_app::lab::hl7::{self, MllpDecoder};
+use plateau_app::lab::import::{self, Transport};
+use plateau_app::store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Where reference labs post ORU^R01 messages.
+pub const HL7_PATH: &str = "/hl7/oru";
+
+/// A reference lab posts one HL7 v2 message; the answer is its ACK (AA, AE or AR), with
+/// 200, since the ACK itself says what happened. Without a known token: 401, nothing read.
+pub async fn receive_over_http(State(store): State<Store>, headers: HeaderMap, body: String) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return unauthorised();
+    };
+    match plateau_app::lab::store::reference_lab_by_token(&store, &import::token_digest(token)).await {
+        Ok(Some((_, code))) => tracing::debug!(reference_lab = %code, "HL7 message received"),
+        Ok(None) => return unauthorised(),
+        Err(error) => {
+            tracing::warn!(%error, "HL7 over HTTP: database unavailable");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable, send again later",
+            )
+                .into_response();
+        }
+    }
+    let answer = import::import(&store, &body, Transport::Http, chrono::Utc::now()).await;
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/hl7-v2; charset=utf-8")],
+        answer.ack,
+    )
+        .into_response()
+}
+
+fn unauthorised() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer")],
+        "a reference lab's interface token is required",
+    )
+        .into_response()
+}
+
+/// Frames larger than this are refused: no lab report comes near it.
+const MAX_FRAME: usize = hl7::MAX_MESSAGE_BYTES;
+/// Connections at once; more wait for a free slot.
+const MAX_CONNECTIONS: usize = 32;
+/// A connection silent this long is closed.
+const IDLE: Duration = Duration::from_secs(300);
+
+/// Accepts MLLP connections until the process stops: each framed message is imported and
+/// answered with a framed ACK, in order, on the same connection.
+pub async fn serve_mllp(listener: TcpListener, store: Store) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::warn!(%error, "MLLP accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let store = store.clone();
+        tokio::spawn(async move {
+            if let Err(error) = mllp_connection(stream, &store).await {
+                tracing::debug!(%error, %peer, "MLLP connection ended");
+            }
+            drop(slot);
+        });
+    }
+}
+
+async fn mllp_connection(mut stream: TcpStream, store: &Store) -> std::io::Result<()> {
+    let mut decoder = MllpDecoder::new(MAX_FRAME);
+    let mut buffer = vec![0_u8; 16 * 1024];
+    loop {
+        let read = match tokio::time::timeout(IDLE, stream.read(&mut buffer)).await {
+            Ok(read) => read?,
+            Err(_) => return Ok(()),
+        };
+        if read == 0 {
+            return Ok(());
+        }
+        for frame in decoder.push(&buffer[..read]) {
+            let ack = match frame {
+                Ok(message) => {
+                    import::import(store, &message, Transport::Mllp, chrono::Utc::now())
+                        .await
+                        .ack
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "MLLP frame refused");
+                    let now = chrono::Utc::now();
+                    let own = format!("PLT{}", now.timestamp_micros());
+                    hl7::acknowledgement(
+                        None,
+                        "",
+                        hl7::AckCode::Reject,
+                        &error.to_string(),
+                        now.naive_utc(),
+                        &own,
+                    )
+                }
+            };
+            stream.write_all(&hl7::frame(&ack)).await?;
+        }
+    }
+}
+
+/// Every half minute, escalates critical values nobody acknowledged in time.
+pub async fn escalate_critical_values(store: Store) {
+    let mut tick = tokio::time::interval(Duration::from_secs(30));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match plateau_app::lab::act::escalate_overdue(&store, chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(alerts = n, "critical values escalated to the supervisors"),
+            Err(error) => tracing::warn!(%error, "could not escalate critical values"),
+        }
+    }
+}
