@@ -41,11 +41,12 @@ export default defineConfig({
       ],
     },
   },
-  // The back-office journey changes the demo clinic (it moves a patient, cleans rooms):
-  // it runs after the journeys that read the clinic as seeded.
+  // The back-office and lab journeys change the demo clinic (they move patients, clean
+  // rooms, verify results): they run after the journeys that read the clinic as seeded.
   projects: [
-    { name: 'screens', testIgnore: /procedure-room\.spec\.ts/ },
+    { name: 'screens', testIgnore: /(procedure-room|lab)\.spec\.ts/ },
     { name: 'procedure room', testMatch: /procedure-room\.spec\.ts/, dependencies: ['screens'] },
+    { name: 'lab', testMatch: /lab\.spec\.ts/, dependencies: ['procedure room'] },
   ],
   webServer: [
     {

@@ -446,7 +446,7 @@ on_both_databases!(
         let routes = leptos_axum::generate_route_list(plateau_app::App);
         for route in &routes {
             // The router spells parameters `{id}`; the policy, like Leptos, `:id`.
-            let path = route.path().replace("{id}", ":id");
+            let path = route.path().replace('{', ":").replace('}', "");
             assert!(
                 PAGES.iter().any(|(p, _)| *p == path),
                 "page {path} is not in auth::PAGES"

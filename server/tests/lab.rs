@@ -303,6 +303,17 @@ on_both_databases!(a_critical_potassium_from_order_to_read_back, |db| {
     assert_eq!(seen["outcome"], "read_back");
     assert_eq!(seen["read_back_value"], "6,8");
     assert_eq!(seen["acknowledged_by"], "Aminata Diallo");
+    // The turnaround dashboard counts it against the test's target.
+    let board: Value = server.call("turnaround", &[]).await.json().await.unwrap();
+    let line = board["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["test"]["loinc"] == "2823-3")
+        .cloned()
+        .unwrap();
+    assert_eq!(line["count"], 1);
+    assert_eq!(line["within_target_percent"], 100);
     // Nobody else may act on the lab bench.
     server.sign_in_demo("s.lambert").await;
     assert_eq!(server.call("lab_worklist", &[]).await.status(), 403);
@@ -481,6 +492,13 @@ on_both_databases!(a_second_technician_verifies_when_the_test_says_so, |db| {
     assert_eq!(reject.status(), 400);
 });
 
+/// A person resolves held results.
+async fn resolve(server: &TestServer, id: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let mut form = vec![("quarantine_id", id)];
+    form.extend_from_slice(fields);
+    server.call("resolve_quarantine", &form).await
+}
+
 /// A reference lab's HTTP interface: one message, with its token.
 async fn post_hl7(server: &TestServer, token: Option<&str>, body: &str) -> reqwest::Response {
     let mut request = server.client.post(server.url("/hl7/oru")).body(body.to_owned());
@@ -598,6 +616,91 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
         2
     );
 
+    // A person resolves them: one discarded with a reason, one attached to the order they
+    // name once they checked the patient; nothing twice.
+    server.sign_in_demo("i.chevalier").await;
+    let worklist: Value = server.call("lab_worklist", &[]).await.json().await.unwrap();
+    let held: Vec<String> = worklist["quarantine"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["id"].to_string())
+        .collect();
+    assert_eq!(held.len(), 2);
+    assert_eq!(
+        resolve(&server, &held[0], &[("resolution", "discard")])
+            .await
+            .status(),
+        400
+    );
+    ok(resolve(
+        &server,
+        &held[0],
+        &[("resolution", "discard"), ("reason", "Patiente inconnue ici")],
+    )
+    .await)
+    .await;
+    assert_eq!(
+        resolve(
+            &server,
+            &held[0],
+            &[("resolution", "discard"), ("reason", "encore")]
+        )
+        .await
+        .status(),
+        409
+    );
+    let unchecked = resolve(
+        &server,
+        &held[1],
+        &[("resolution", "attach"), ("placer_number", "88502218")],
+    )
+    .await;
+    assert_eq!(unchecked.status(), 400);
+    let nowhere = resolve(
+        &server,
+        &held[1],
+        &[
+            ("resolution", "attach"),
+            ("placer_number", "nope"),
+            ("identity_checked", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(nowhere.status(), 400);
+    ok(resolve(
+        &server,
+        &held[1],
+        &[
+            ("resolution", "attach"),
+            ("placer_number", "855238581"),
+            ("identity_checked", "true"),
+        ],
+    )
+    .await)
+    .await;
+    assert_eq!(
+        count(store, filed).await,
+        13,
+        "the differential's five results, attached by a person"
+    );
+    assert_eq!(
+        count(
+            store,
+            "SELECT COUNT(*) FROM lab_quarantine WHERE resolved_at IS NULL"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            store,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'lab.hl7.resolve'"
+        )
+        .await,
+        2
+    );
+
     // Orders nobody placed here: held, with every observation kept.
     let unknown = post_hl7(&server, Some(TOKEN), STRESS).await.text().await.unwrap();
     assert_eq!(msa(&unknown).0, "AE", "{unknown}");
@@ -663,5 +766,77 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
     assert_eq!(
         count(store, "SELECT COUNT(*) FROM hl7_message WHERE transport = 'mllp'").await,
         1
+    );
+});
+
+on_both_databases!(send_outs_travel_with_their_manifest, |db| {
+    let server = demo_server(&db).await;
+    let store = &db.store;
+    server.sign_in_demo("i.chevalier").await;
+    let send_outs: Value = server.call("send_outs", &[]).await.json().await.unwrap();
+    // Samir Haddad's blood count waits for the reference lab.
+    let waiting = send_outs["waiting"].as_array().unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0]["order"]["test"]["loinc"], "57021-8");
+    let accession = waiting[0]["order"]["specimen"]["accession"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let lab = send_outs["labs"][0][0].to_string();
+    let pack = |lab: &str, accession: &str| {
+        let (lab, accession, server) = (lab.to_owned(), accession.to_owned(), &server);
+        async move {
+            server
+                .call(
+                    "pack_shipment",
+                    &[
+                        ("reference_lab_id", lab.as_str()),
+                        ("accessions[0]", accession.as_str()),
+                    ],
+                )
+                .await
+        }
+    };
+    assert_eq!(pack("999", &accession).await.status(), 400);
+    assert_eq!(pack(&lab, "L0000000000").await.status(), 400);
+    assert_eq!(pack(&lab, "not an accession").await.status(), 400);
+    let shipment: i64 = pack(&lab, &accession).await.json().await.unwrap();
+    assert_eq!(pack(&lab, &accession).await.status(), 400, "already packed");
+    let step = |to: &'static str| {
+        let server = &server;
+        async move {
+            server
+                .call(
+                    "advance_shipment",
+                    &[("shipment_id", shipment.to_string().as_str()), ("state", to)],
+                )
+                .await
+        }
+    };
+    assert_eq!(step("received").await.status(), 409, "shipped first");
+    assert_eq!(step("lost").await.status(), 400);
+    ok(step("shipped").await).await;
+    let state = plateau_app::fetch_scalar!(
+        store.read(),
+        String,
+        "SELECT state FROM specimen WHERE accession = $1",
+        accession.clone()
+    )
+    .unwrap();
+    assert_eq!(state, "shipped");
+    ok(step("received").await).await;
+    ok(step("resulted").await).await;
+    let send_outs: Value = server.call("send_outs", &[]).await.json().await.unwrap();
+    let manifest = &send_outs["shipments"][0];
+    assert_eq!(manifest["state"], "resulted");
+    assert_eq!(manifest["orders"][0]["specimen"]["accession"], accession.as_str());
+    assert!(manifest["resulted_at"].is_i64());
+    assert_eq!(
+        count(
+            store,
+            "SELECT COUNT(*) FROM audit_event WHERE action LIKE 'lab.sendout.%'"
+        )
+        .await,
+        4
     );
 });

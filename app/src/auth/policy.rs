@@ -196,6 +196,11 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
     ("/api/verify_result", Access::Needs(Capability::UseLab)),
     ("/api/critical_alerts", Access::SignedIn),
     ("/api/acknowledge_critical", Access::SignedIn),
+    ("/api/resolve_quarantine", Access::Needs(Capability::UseLab)),
+    ("/api/send_outs", Access::Needs(Capability::UseLab)),
+    ("/api/pack_shipment", Access::Needs(Capability::UseLab)),
+    ("/api/advance_shipment", Access::Needs(Capability::UseLab)),
+    ("/api/turnaround", Access::Needs(Capability::UseLab)),
 ];
 
 /// Endpoints outside Leptos (plain axum routes), with the same rules.
@@ -219,6 +224,8 @@ pub const PAGES: &[(&str, Access)] = &[
     ("/board", Access::Needs(Capability::ViewBoard)),
     ("/lab", Access::Needs(Capability::UseLab)),
     ("/lab/specimen", Access::Needs(Capability::UseLab)),
+    ("/lab/send-outs", Access::Needs(Capability::UseLab)),
+    ("/lab/turnaround", Access::Needs(Capability::UseLab)),
     // Printed by the collector at the bedside, or again by the lab; checked per call.
     ("/lab/labels/:accession", Access::SignedIn),
     ("/account", Access::SignedIn),

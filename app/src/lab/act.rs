@@ -488,6 +488,141 @@ pub async fn acknowledge(
     Ok(())
 }
 
+/// Attaches held results to the order a person names, or discards them; audited.
+pub async fn resolve_quarantine(
+    desk: &Desk,
+    principal: &Principal,
+    id: i64,
+    resolution: &str,
+    placer_number: &str,
+    reason: &str,
+) -> Result<(), AppError> {
+    let now = desk.clock.now;
+    let mut tx = desk.store.begin().await?;
+    let Some((message_id, group_index, raw, resolved)) = lab::held(&mut tx, id).await? else {
+        return Err(AppError::not_found());
+    };
+    if resolved {
+        return Err(AppError::conflict());
+    }
+    let order = if resolution == "attach" {
+        let Some(order) = lab::order_by_placer(&mut tx, desk.facility_id, placer_number).await? else {
+            return Err(AppError::invalid("placer_number", Problem::NotAllowed));
+        };
+        let actor = principal.username.clone();
+        if !super::import::attach_held(&mut tx, &actor, message_id, &raw, group_index, &order, now).await? {
+            return Err(AppError::invalid("quarantine_id", Problem::Malformed));
+        }
+        Some(order.id)
+    } else {
+        None
+    };
+    let outcome = if order.is_some() { "attached" } else { "discarded" };
+    if !lab::resolve(&mut tx, id, principal.staff_member_id, outcome, order, now).await? {
+        return Err(AppError::conflict());
+    }
+    let entry = Entry::by(principal, "lab.hl7.resolve", Outcome::Allowed)
+        .record(format!("lab_quarantine/{id}"))
+        .detail(format!("{resolution} {placer_number} {reason}"));
+    crate::audit::store::record_in(&mut tx, entry).await?;
+    let event = NewEvent {
+        topic: Topic::Lab,
+        kind: EventKind::LabOrder,
+        subject: Some(message_id),
+        code: Some("resolved".to_owned()),
+    };
+    crate::live::store::record(&mut tx, &event, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Packs specimens for a reference lab; each must hold a send-out test and wait.
+pub async fn pack(
+    desk: &Desk,
+    principal: &Principal,
+    reference_lab_id: i64,
+    accessions: &[String],
+) -> Result<i64, AppError> {
+    let labs = lab::reference_labs(&desk.store, desk.facility_id).await?;
+    if !labs.iter().any(|(id, _, _)| *id == reference_lab_id) {
+        return Err(AppError::invalid("reference_lab_id", Problem::NotAllowed));
+    }
+    let waiting = lab::awaiting_send_out(&desk.store, desk.facility_id).await?;
+    let mut specimens = Vec::new();
+    for accession in accessions {
+        let found = waiting
+            .iter()
+            .find_map(|o| o.specimen.as_ref().filter(|s| s.accession == *accession));
+        let Some(specimen) = found else {
+            return Err(AppError::invalid("accessions", Problem::NotAllowed));
+        };
+        if !specimens.contains(&specimen.id) {
+            specimens.push(specimen.id);
+        }
+    }
+    let now = desk.clock.now;
+    let mut tx = desk.store.begin().await?;
+    let id = match lab::pack(
+        &mut tx,
+        reference_lab_id,
+        &specimens,
+        principal.staff_member_id,
+        now,
+    )
+    .await
+    {
+        Err(StoreError::NotFound) => return Err(AppError::conflict()),
+        other => other?,
+    };
+    let entry = Entry::by(principal, "lab.sendout.pack", Outcome::Allowed)
+        .record(format!("shipment/{id}"))
+        .detail(accessions.join(" "));
+    crate::audit::store::record_in(&mut tx, entry).await?;
+    announce_shipment(&mut tx, id, "packed", now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Records a shipment's next step.
+pub async fn advance_shipment(desk: &Desk, principal: &Principal, id: i64, to: &str) -> Result<(), AppError> {
+    let now = desk.clock.now;
+    let mut tx = desk.store.begin().await?;
+    let current = crate::fetch_optional!(
+        tx.exec(),
+        (String,),
+        "SELECT s.state FROM shipment s JOIN reference_lab r ON r.id = s.reference_lab_id \
+         WHERE s.id = $1 AND r.facility_id = $2",
+        id,
+        desk.facility_id
+    )?;
+    let Some((from,)) = current else {
+        return Err(AppError::not_found());
+    };
+    if super::next_shipment_state(&from) != Some(to)
+        || !lab::advance_shipment(&mut tx, id, &from, to, now).await?
+    {
+        return Err(AppError::conflict());
+    }
+    let entry = Entry::by(principal, "lab.sendout.advance", Outcome::Allowed)
+        .record(format!("shipment/{id}"))
+        .detail(format!("{from} -> {to}"));
+    crate::audit::store::record_in(&mut tx, entry).await?;
+    announce_shipment(&mut tx, id, to, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn announce_shipment(tx: &mut Tx, id: i64, state: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let event = NewEvent {
+        topic: Topic::Lab,
+        kind: EventKind::LabOrder,
+        subject: Some(id),
+        code: Some(format!("shipment.{state}")),
+    };
+    crate::live::store::record(tx, &event, now).await?;
+    Ok(())
+}
+
 /// A value read back matches the result: the same number (a decimal comma allowed), or
 /// the same code.
 pub fn same_value(read_back: &str, value: &str) -> bool {

@@ -50,6 +50,7 @@ pub struct Worklist {
     pub clock: FacilityClock,
     pub items: Vec<WorkItem>,
     pub alerts: Vec<CriticalAlert>,
+    pub quarantine: Vec<super::QuarantineItem>,
 }
 
 /// The open critical values a person should see now.
@@ -329,9 +330,10 @@ pub async fn lab_worklist() -> Result<Worklist, AppError> {
     let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
     let desk = server::Desk::open(&principal).await?;
     let since = desk.clock.now - chrono::Duration::hours(12);
-    let (orders, alerts) = tokio::try_join!(
+    let (orders, alerts, quarantine) = tokio::try_join!(
         super::store::worklist(&desk.store, desk.facility_id, since),
         super::store::recent_alerts(&desk.store, desk.facility_id, desk.clock.now),
+        super::store::quarantine(&desk.store),
     )?;
     let patients = server::patients_of(&desk.store, desk.facility_id, &orders).await?;
     let items = orders
@@ -351,6 +353,7 @@ pub async fn lab_worklist() -> Result<Worklist, AppError> {
         clock: desk.clock,
         items,
         alerts,
+        quarantine,
     })
 }
 
@@ -523,4 +526,164 @@ pub async fn acknowledge_critical(
         &read_back_value,
     )
     .await
+}
+
+/// A person resolves results held in quarantine: attaches them to the order they name,
+/// having checked the patient is that order's, or discards them with a reason.
+#[server(prefix = "/api", endpoint = "resolve_quarantine")]
+pub async fn resolve_quarantine(
+    quarantine_id: i64,
+    resolution: String,
+    #[server(default)] placer_number: String,
+    #[server(default)] identity_checked: bool,
+    #[server(default)] reason: String,
+) -> Result<(), AppError> {
+    use crate::error::{validate::Checks, Problem};
+    let mut checks = Checks::new();
+    if quarantine_id <= 0 {
+        checks.fail("quarantine_id", Problem::Malformed);
+    }
+    let placer_number = placer_number.trim().to_owned();
+    match resolution.as_str() {
+        "attach" => {
+            checks.text("placer_number", &placer_number, 40);
+            if !identity_checked {
+                checks.fail("identity_checked", Problem::Required);
+            }
+        }
+        "discard" => {
+            checks.text("reason", &reason, 300);
+        }
+        _ => checks.fail("resolution", Problem::Malformed),
+    }
+    checks.finish()?;
+    let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
+    let desk = server::Desk::open(&principal).await?;
+    server::resolve_quarantine(
+        &desk,
+        &principal,
+        quarantine_id,
+        &resolution,
+        &placer_number,
+        reason.trim(),
+    )
+    .await
+}
+
+/// Send-outs: what waits to be packed, the reference labs, and the shipments on their way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendOuts {
+    pub clock: FacilityClock,
+    pub labs: Vec<(i64, String, String)>,
+    pub waiting: Vec<WorkItem>,
+    pub shipments: Vec<super::Shipment>,
+    pub patients: Vec<(i64, PatientSummary)>,
+}
+
+#[server(prefix = "/api", endpoint = "send_outs")]
+pub async fn load_send_outs() -> Result<SendOuts, AppError> {
+    let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
+    let desk = server::Desk::open(&principal).await?;
+    let since = desk.clock.now - chrono::Duration::days(7);
+    let (labs, waiting, shipments) = tokio::try_join!(
+        super::store::reference_labs(&desk.store, desk.facility_id),
+        super::store::awaiting_send_out(&desk.store, desk.facility_id),
+        super::store::shipments(&desk.store, desk.facility_id, since),
+    )?;
+    let mut all: Vec<LabOrder> = waiting.clone();
+    all.extend(shipments.iter().flat_map(|s| s.orders.iter().cloned()));
+    let patients = server::patients_of(&desk.store, desk.facility_id, &all).await?;
+    let waiting = waiting
+        .into_iter()
+        .filter_map(|order| {
+            let patient = patients
+                .iter()
+                .find(|(visit, _)| *visit == order.visit_id)?
+                .1
+                .clone();
+            Some(WorkItem { order, patient })
+        })
+        .collect();
+    let entry = crate::audit::Entry::by(&principal, "lab.sendouts.read", crate::audit::Outcome::Allowed);
+    crate::audit::record(&desk.store, entry).await?;
+    Ok(SendOuts {
+        clock: desk.clock,
+        labs,
+        waiting,
+        shipments,
+        patients,
+    })
+}
+
+/// Packs the chosen specimens for a reference lab.
+#[server(prefix = "/api", endpoint = "pack_shipment")]
+pub async fn pack_shipment(
+    reference_lab_id: i64,
+    #[server(default)] accessions: Vec<String>,
+) -> Result<i64, AppError> {
+    use crate::error::{validate::Checks, Problem};
+    let mut checks = Checks::new();
+    if reference_lab_id <= 0 {
+        checks.fail("reference_lab_id", Problem::Required);
+    }
+    let accessions: Vec<String> = accessions
+        .iter()
+        .map(|a| a.trim().to_uppercase())
+        .filter(|a| !a.is_empty())
+        .collect();
+    if accessions.is_empty() || accessions.len() > 200 || !accessions.iter().all(|a| super::is_accession(a)) {
+        checks.fail("accessions", Problem::Required);
+    }
+    checks.finish()?;
+    let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
+    let desk = server::Desk::open(&principal).await?;
+    server::pack(&desk, &principal, reference_lab_id, &accessions).await
+}
+
+/// Records a shipment's next step: shipped, received by the reference lab, resulted.
+#[server(prefix = "/api", endpoint = "advance_shipment")]
+pub async fn advance_shipment(shipment_id: i64, state: String) -> Result<(), AppError> {
+    use crate::error::{validate::Checks, Problem};
+    let mut checks = Checks::new();
+    if shipment_id <= 0 {
+        checks.fail("shipment_id", Problem::Malformed);
+    }
+    if !matches!(state.as_str(), "shipped" | "received" | "resulted") {
+        checks.fail("state", Problem::Malformed);
+    }
+    checks.finish()?;
+    let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
+    let desk = server::Desk::open(&principal).await?;
+    server::advance_shipment(&desk, &principal, shipment_id, &state).await
+}
+
+/// Collection-to-verification times of the last 30 days, per test, against targets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnaroundBoard {
+    pub days: i64,
+    pub lines: Vec<super::Turnaround>,
+}
+
+#[server(prefix = "/api", endpoint = "turnaround")]
+pub async fn load_turnaround() -> Result<TurnaroundBoard, AppError> {
+    let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
+    let desk = server::Desk::open(&principal).await?;
+    let days = 30;
+    let since = desk.clock.now - chrono::Duration::days(days);
+    let (tests, minutes) = tokio::try_join!(
+        super::store::tests(&desk.store, desk.facility_id),
+        super::store::turnaround(&desk.store, desk.facility_id, since),
+    )?;
+    let lines = tests
+        .into_iter()
+        .filter_map(|test| {
+            let of_test = minutes
+                .iter()
+                .filter(|(id, _)| *id == test.id)
+                .map(|(_, m)| *m)
+                .collect();
+            super::Turnaround::of(test, of_test)
+        })
+        .collect();
+    Ok(TurnaroundBoard { days, lines })
 }

@@ -272,6 +272,30 @@ fn status_of(code: &str) -> ResultStatus {
     }
 }
 
+/// A person files a held group on the order they chose, having checked that the
+/// patient is the order's: the group is taken again from the message as received.
+pub async fn attach_held(
+    tx: &mut Tx,
+    actor: &str,
+    message_id: i64,
+    raw: &str,
+    group_index: i64,
+    order: &lab::OrderState,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let Ok(report) = hl7::parse(raw).and_then(|m| hl7::observation_report(&m)) else {
+        return Ok(false);
+    };
+    let Some(group) = usize::try_from(group_index)
+        .ok()
+        .and_then(|i| report.orders.get(i))
+    else {
+        return Ok(false);
+    };
+    file_group(tx, actor, message_id, order, group, now).await?;
+    Ok(true)
+}
+
 /// Files a group's results on its order. Final results from the reference lab are
 /// verified there; a critical one raises its alert here.
 async fn file_group(

@@ -10,12 +10,16 @@ pub mod barcode;
 pub mod hl7;
 #[cfg(feature = "ssr")]
 pub mod import;
+mod sendout_view;
 mod sound;
 #[cfg(feature = "ssr")]
 pub mod store;
+mod turnaround_view;
 mod types;
 mod view;
 
 pub use api::*;
+pub use sendout_view::*;
+pub use turnaround_view::*;
 pub use types::*;
 pub use view::*;

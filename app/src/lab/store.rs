@@ -1001,3 +1001,237 @@ pub async fn set_interface_token(
     )?;
     Ok(())
 }
+
+#[derive(sqlx::FromRow)]
+struct QuarantineRow {
+    id: i64,
+    hl7_message_id: i64,
+    sending_facility: String,
+    control_id: String,
+    received_at: DateTime<Utc>,
+    placer_number: String,
+    group_index: i64,
+    reason: String,
+    patient_text: String,
+    observations: String,
+}
+
+/// Results held for a person to resolve, oldest first.
+pub async fn quarantine(store: &Store) -> Result<Vec<super::QuarantineItem>, StoreError> {
+    let rows = crate::fetch_all!(
+        store.read(),
+        QuarantineRow,
+        "SELECT q.id, q.hl7_message_id, m.sending_facility, m.control_id, m.received_at, q.placer_number, \
+         q.group_index, q.reason, q.patient_text, q.observations FROM lab_quarantine q \
+         JOIN hl7_message m ON m.id = q.hl7_message_id WHERE q.resolved_at IS NULL ORDER BY q.id"
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|row| super::QuarantineItem {
+            id: row.id,
+            hl7_message_id: row.hl7_message_id,
+            sending_facility: row.sending_facility,
+            control_id: row.control_id,
+            received_at: row.received_at,
+            placer_number: row.placer_number,
+            group_index: row.group_index,
+            reason: row.reason,
+            patient_text: row.patient_text,
+            observations: row.observations.lines().map(str::to_owned).collect(),
+        })
+        .collect())
+}
+
+/// A held group and the raw message it came in, for a write transaction.
+pub async fn held(tx: &mut Tx, id: i64) -> Result<Option<(i64, i64, String, bool)>, StoreError> {
+    crate::fetch_optional!(
+        tx.exec(),
+        (i64, i64, String, bool),
+        "SELECT q.hl7_message_id, q.group_index, m.raw, q.resolved_at IS NOT NULL FROM lab_quarantine q \
+         JOIN hl7_message m ON m.id = q.hl7_message_id WHERE q.id = $1",
+        id
+    )
+}
+
+/// Records how a person resolved a held group; false when someone already had.
+pub async fn resolve(
+    tx: &mut Tx,
+    id: i64,
+    by: i64,
+    resolution: &str,
+    order_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let changed = crate::execute!(
+        tx.exec(),
+        "UPDATE lab_quarantine SET resolved_by = $1, resolved_at = $2, resolution = $3, lab_order_id = $4 \
+         WHERE id = $5 AND resolved_at IS NULL",
+        by,
+        now,
+        resolution,
+        order_id,
+        id
+    )?;
+    Ok(changed == 1)
+}
+
+/// The reference labs of the facility: (id, code, name).
+pub async fn reference_labs(
+    store: &Store,
+    facility_id: i64,
+) -> Result<Vec<(i64, String, String)>, StoreError> {
+    crate::fetch_all!(
+        store.read(),
+        (i64, String, String),
+        "SELECT id, code, name FROM reference_lab WHERE facility_id = $1 ORDER BY name",
+        facility_id
+    )
+}
+
+/// Send-out tests whose specimen waits to be packed for a reference lab.
+pub async fn awaiting_send_out(store: &Store, facility_id: i64) -> Result<Vec<LabOrder>, StoreError> {
+    let filter = "t.performed = 'send_out' AND o.state IN ('collected', 'received') AND o.id > $2 \
+                  AND o.specimen_id IN (SELECT id FROM specimen WHERE shipment_id IS NULL AND state <> 'rejected')";
+    orders_where(store, facility_id, filter, 0).await
+}
+
+/// Packs specimens for a reference lab: the shipment and its manifest.
+pub async fn pack(
+    tx: &mut Tx,
+    reference_lab_id: i64,
+    specimen_ids: &[i64],
+    by: i64,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let id = crate::fetch_scalar!(
+        tx.exec(),
+        i64,
+        "INSERT INTO shipment (reference_lab_id, state, packed_by, packed_at) VALUES ($1, 'packed', $2, $3) RETURNING id",
+        reference_lab_id,
+        by,
+        now
+    )?;
+    for specimen in specimen_ids {
+        let changed = crate::execute!(
+            tx.exec(),
+            "UPDATE specimen SET shipment_id = $1 WHERE id = $2 AND shipment_id IS NULL AND state <> 'rejected'",
+            id,
+            specimen
+        )?;
+        if changed != 1 {
+            return Err(StoreError::NotFound);
+        }
+    }
+    Ok(id)
+}
+
+/// Moves a shipment on, from `from` to `to`; false when it was not at `from`.
+pub async fn advance_shipment(
+    tx: &mut Tx,
+    id: i64,
+    from: &str,
+    to: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let column = match to {
+        "shipped" => "shipped_at",
+        "received" => "received_at",
+        _ => "resulted_at",
+    };
+    let sql = format!("UPDATE shipment SET state = $1, {column} = $2 WHERE id = $3 AND state = $4");
+    let changed = crate::execute!(tx.exec(), &sql, to, now, id, from)?;
+    if changed == 1 && to == "shipped" {
+        crate::execute!(
+            tx.exec(),
+            "UPDATE specimen SET state = 'shipped' WHERE shipment_id = $1 AND state IN ('collected', 'received')",
+            id
+        )?;
+    }
+    Ok(changed == 1)
+}
+
+#[derive(sqlx::FromRow)]
+struct ShipmentRow {
+    id: i64,
+    lab_name: String,
+    state: String,
+    packer_given: String,
+    packer_family: String,
+    packed_at: DateTime<Utc>,
+    shipped_at: Option<DateTime<Utc>>,
+    received_at: Option<DateTime<Utc>>,
+    resulted_at: Option<DateTime<Utc>>,
+}
+
+/// Shipments still travelling, and those done in the last week, with their manifests.
+pub async fn shipments(
+    store: &Store,
+    facility_id: i64,
+    since: DateTime<Utc>,
+) -> Result<Vec<super::Shipment>, StoreError> {
+    let rows = crate::fetch_all!(
+        store.read(),
+        ShipmentRow,
+        "SELECT s.id, r.name AS lab_name, s.state, p.given_name AS packer_given, p.family_name AS packer_family, \
+         s.packed_at, s.shipped_at, s.received_at, s.resulted_at FROM shipment s \
+         JOIN reference_lab r ON r.id = s.reference_lab_id JOIN staff_member p ON p.id = s.packed_by \
+         WHERE r.facility_id = $1 AND (s.state <> 'resulted' OR s.resulted_at >= $2) ORDER BY s.packed_at DESC",
+        facility_id,
+        since
+    )?;
+    let Some(oldest) = rows.iter().map(|r| r.id).min() else {
+        return Ok(Vec::new());
+    };
+    let filter = "o.specimen_id IN (SELECT id FROM specimen WHERE shipment_id >= $2)";
+    let orders = orders_where(store, facility_id, filter, oldest).await?;
+    let shipped = crate::fetch_all!(
+        store.read(),
+        (i64, i64),
+        "SELECT id, shipment_id FROM specimen WHERE shipment_id >= $1",
+        oldest
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|row| super::Shipment {
+            orders: orders
+                .iter()
+                .filter(|o| {
+                    o.specimen
+                        .as_ref()
+                        .is_some_and(|s| shipped.iter().any(|(sp, sh)| *sp == s.id && *sh == row.id))
+                })
+                .cloned()
+                .collect(),
+            id: row.id,
+            lab_name: row.lab_name,
+            state: row.state,
+            packed_by: crate::staff::display_name(&row.packer_given, &row.packer_family),
+            packed_at: row.packed_at,
+            shipped_at: row.shipped_at,
+            received_at: row.received_at,
+            resulted_at: row.resulted_at,
+        })
+        .collect())
+}
+
+/// Collection-to-verification minutes of each order verified since `since`: (test, minutes).
+pub async fn turnaround(
+    store: &Store,
+    facility_id: i64,
+    since: DateTime<Utc>,
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    let rows = crate::fetch_all!(
+        store.read(),
+        (i64, DateTime<Utc>, DateTime<Utc>),
+        "SELECT o.lab_test_id, sp.collected_at, MAX(r.verified_at) FROM lab_order o \
+         JOIN lab_test t ON t.id = o.lab_test_id JOIN specimen sp ON sp.id = o.specimen_id \
+         JOIN lab_result r ON r.lab_order_id = o.id WHERE t.facility_id = $1 AND r.verified_at >= $2 \
+         GROUP BY o.id, o.lab_test_id, sp.collected_at",
+        facility_id,
+        since
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|(test, collected, verified)| (test, (verified - collected).num_minutes().max(0)))
+        .collect())
+}

@@ -409,6 +409,84 @@ impl CriticalAlert {
     }
 }
 
+/// Turnaround of one test over a period: collection to verification, against its target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Turnaround {
+    pub test: LabTest,
+    pub count: usize,
+    pub median_minutes: i64,
+    pub p90_minutes: i64,
+    pub within_target_percent: i64,
+}
+
+impl Turnaround {
+    /// The figures of one test from its orders' minutes; `None` without any.
+    pub fn of(test: LabTest, mut minutes: Vec<i64>) -> Option<Turnaround> {
+        if minutes.is_empty() {
+            return None;
+        }
+        minutes.sort_unstable();
+        let at = |q: f64| minutes[((minutes.len() - 1) as f64 * q).round() as usize];
+        let within = minutes.iter().filter(|m| **m <= test.turnaround_minutes).count();
+        Some(Turnaround {
+            count: minutes.len(),
+            median_minutes: at(0.5),
+            p90_minutes: at(0.9),
+            within_target_percent: i64::try_from(within * 100 / minutes.len()).unwrap_or(0),
+            test,
+        })
+    }
+}
+
+/// A box of specimens for a reference lab and its manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shipment {
+    pub id: i64,
+    pub lab_name: String,
+    /// packed, shipped, received, resulted.
+    pub state: String,
+    pub packed_by: String,
+    #[serde(with = "crate::time::millis")]
+    pub packed_at: DateTime<Utc>,
+    #[serde(with = "crate::time::millis_opt")]
+    pub shipped_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time::millis_opt")]
+    pub received_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time::millis_opt")]
+    pub resulted_at: Option<DateTime<Utc>>,
+    pub orders: Vec<LabOrder>,
+}
+
+/// The step after a shipment's state, if any.
+pub fn next_shipment_state(state: &str) -> Option<&'static str> {
+    match state {
+        "packed" => Some("shipped"),
+        "shipped" => Some("received"),
+        "received" => Some("resulted"),
+        _ => None,
+    }
+}
+
+/// Results from a reference lab that could not be filed safely, for a person to attach
+/// to the right order or discard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuarantineItem {
+    pub id: i64,
+    pub hl7_message_id: i64,
+    pub sending_facility: String,
+    pub control_id: String,
+    #[serde(with = "crate::time::millis")]
+    pub received_at: DateTime<Utc>,
+    pub placer_number: String,
+    pub group_index: i64,
+    /// unknown_order, patient_mismatch, order_closed.
+    pub reason: String,
+    /// The patient as the message names them.
+    pub patient_text: String,
+    /// One line per observation, as received.
+    pub observations: Vec<String>,
+}
+
 /// "L2611260042": L, the collection date (yymmdd), and the day's sequence. Digits after
 /// the letter let the label's barcode use the compact Code 128 set C.
 pub fn accession_number(day: chrono::NaiveDate, sequence: i64) -> String {
@@ -559,6 +637,18 @@ mod tests {
         assert_eq!(
             panel.read_value("1", "mmol/L"),
             Err(ValueProblem::NotEnteredAtTheBench)
+        );
+    }
+
+    #[test]
+    fn turnaround_counts_medians_and_targets() {
+        let k = potassium();
+        assert_eq!(Turnaround::of(k.clone(), vec![]), None);
+        let t = Turnaround::of(k, vec![50, 10, 20, 30, 40]).unwrap_or_else(|| unreachable!());
+        assert_eq!((t.count, t.median_minutes, t.p90_minutes), (5, 30, 50));
+        assert_eq!(
+            t.within_target_percent, 60,
+            "30 min target: 10, 20 and 30 are within"
         );
     }
 

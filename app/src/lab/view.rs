@@ -5,8 +5,9 @@
 
 use super::{
     AcknowledgeCritical, AlertOutcome, CollectSpecimen, CriticalAlert, EarlierValue, EnterResult, Flag,
-    IdentityCheck, LabOrder, LabOrderState, LabResult, OrderLabTest, ReceiveSpecimen, RejectSpecimen,
-    RejectionReason, SpecimenDesk, SpecimenLabel, VerifyResult, VisitLab, Worklist,
+    IdentityCheck, LabOrder, LabOrderState, LabResult, OrderLabTest, QuarantineItem, ReceiveSpecimen,
+    RejectSpecimen, RejectionReason, ResolveQuarantine, SpecimenDesk, SpecimenLabel, VerifyResult, VisitLab,
+    Worklist,
 };
 use crate::auth::Capability;
 use crate::facility::FacilityClock;
@@ -505,16 +506,28 @@ pub fn LabPage() -> impl IntoView {
     let i18n = use_i18n();
     let live = use_live();
     let acknowledge = ServerAction::<AcknowledgeCritical>::new();
+    let resolve = ServerAction::<ResolveQuarantine>::new();
     let worklist = Resource::new(
-        move || (live.changes(Topic::Lab), acknowledge.version().get()),
+        move || {
+            (
+                live.changes(Topic::Lab),
+                acknowledge.version().get(),
+                resolve.version().get(),
+            )
+        },
         |_| super::lab_worklist(),
     );
     view! {
         <section class="page lab-page" aria-labelledby="page-title">
             <h1 id="page-title">{move || i18n.t().lab_title}</h1>
+            <nav class="button-row" aria-label=move || i18n.t().lab_title>
+                <a class="button secondary" href="/lab/send-outs">{move || i18n.t().lab.send_outs_title}</a>
+                <a class="button secondary" href="/lab/turnaround">{move || i18n.t().lab.turnaround_title}</a>
+            </nav>
             <ScanForm/>
             <ActionFeedback action=acknowledge done=|t| t.lab.acknowledged/>
-            {loaded(worklist, move |worklist| view! { <WorklistView worklist acknowledge/> })}
+            <ActionFeedback action=resolve done=|t| t.lab.resolved/>
+            {loaded(worklist, move |worklist| view! { <WorklistView worklist acknowledge resolve/> })}
         </section>
     }
 }
@@ -533,9 +546,31 @@ fn ScanForm() -> impl IntoView {
 }
 
 #[component]
-fn WorklistView(worklist: Worklist, acknowledge: ServerAction<AcknowledgeCritical>) -> impl IntoView {
+fn WorklistView(
+    worklist: Worklist,
+    acknowledge: ServerAction<AcknowledgeCritical>,
+    resolve: ServerAction<ResolveQuarantine>,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let Worklist { clock, items, alerts } = worklist;
+    let Worklist {
+        clock,
+        items,
+        alerts,
+        quarantine,
+    } = worklist;
+    let held = (!quarantine.is_empty()).then(|| {
+        let items = quarantine
+            .into_iter()
+            .map(|item| view! { <HeldResults item clock=clock.clone() action=resolve/> })
+            .collect_view();
+        view! {
+            <section class="quarantine" aria-labelledby="quarantine-title">
+                <h2 id="quarantine-title">{move || i18n.t().lab.quarantine_title}</h2>
+                <p class="hint">{move || i18n.t().lab.quarantine_hint}</p>
+                {items}
+            </section>
+        }
+    });
     let today = clock.today();
     // Open ones to act on (the lab calls and records who it reached), then the last
     // hours' acknowledgements.
@@ -606,7 +641,77 @@ fn WorklistView(worklist: Worklist, acknowledge: ServerAction<AcknowledgeCritica
             {open_alerts}
             <ul class="plain-list">{closed_alerts}</ul>
         </section>
+        {held}
         <div class="worklist">{columns}</div>
+    }
+}
+
+/// Results a reference lab sent that could not be filed safely: who the message names,
+/// what it says, and the two ways out.
+#[component]
+fn HeldResults(
+    item: QuarantineItem,
+    clock: FacilityClock,
+    action: ServerAction<ResolveQuarantine>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = item.id;
+    let received = clock.time_of_day(item.received_at);
+    let reason = item.reason.clone();
+    let attach = submit_with(action, move |fields| ResolveQuarantine {
+        quarantine_id: id,
+        resolution: "attach".to_owned(),
+        placer_number: fields.text("placer_number"),
+        identity_checked: fields.text("identity_checked") == "true",
+        reason: String::new(),
+    });
+    let discard = submit_with(action, move |fields| ResolveQuarantine {
+        quarantine_id: id,
+        resolution: "discard".to_owned(),
+        placer_number: String::new(),
+        identity_checked: false,
+        reason: fields.text("reason"),
+    });
+    let (placer_id, identity_id, reason_id) = (
+        format!("placer-{id}"),
+        format!("identity-{id}"),
+        format!("discard-{id}"),
+    );
+    let (placer_for, identity_for, reason_for) = (placer_id.clone(), identity_id.clone(), reason_id.clone());
+    let lines = item
+        .observations
+        .into_iter()
+        .map(|line| view! { <li>{line}</li> })
+        .collect_view();
+    view! {
+        <article class="held" data-reason=item.reason.clone() data-held=id>
+            <h3>{move || (i18n.t().lab.held_reason)(&reason)} " · " {item.placer_number.clone()}</h3>
+            <p>{item.patient_text.clone()}</p>
+            <p class="hint">{item.sending_facility.clone()} " · " {item.control_id.clone()} " · " {received}</p>
+            <ul class="plain-list observations">{lines}</ul>
+            <form class="inline-form" method="post" action={action_url::<ResolveQuarantine>()} on:submit=attach>
+                <input type="hidden" name="quarantine_id" value=id/>
+                <input type="hidden" name="resolution" value="attach"/>
+                <div class="field">
+                    <label for=placer_for>{move || i18n.t().lab.attach_to}</label>
+                    <input id=placer_id name="placer_number" type="text" maxlength="40" autocomplete="off" required/>
+                </div>
+                <label class="choice" for=identity_for>
+                    <input type="checkbox" id=identity_id name="identity_checked" value="true"/>
+                    {move || i18n.t().lab.identity_checked}
+                </label>
+                <button type="submit" class="button">{move || i18n.t().lab.attach}</button>
+            </form>
+            <form class="inline-form" method="post" action={action_url::<ResolveQuarantine>()} on:submit=discard>
+                <input type="hidden" name="quarantine_id" value=id/>
+                <input type="hidden" name="resolution" value="discard"/>
+                <div class="field">
+                    <label for=reason_for>{move || i18n.t().lab.discard_reason}</label>
+                    <input id=reason_id name="reason" type="text" maxlength="300" required/>
+                </div>
+                <button type="submit" class="button danger">{move || i18n.t().lab.discard}</button>
+            </form>
+        </article>
     }
 }
 

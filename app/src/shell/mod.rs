@@ -145,6 +145,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/board") view=|| guard(BoardPage) ssr=SsrMode::Async/>
                     <Route path=path!("/lab") view=|| guard(crate::lab::LabPage) ssr=SsrMode::Async/>
                     <Route path=path!("/lab/specimen") view=|| guard(crate::lab::SpecimenPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/lab/send-outs") view=|| guard(crate::lab::SendOutsPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/lab/turnaround") view=|| guard(crate::lab::TurnaroundPage) ssr=SsrMode::Async/>
                     <Route path=path!("/lab/labels/:accession") view=|| guard(crate::lab::LabelPage) ssr=SsrMode::Async/>
                     <Route path=path!("/escort") view=|| guard(EscortPage) ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=|| guard(SignInPage) ssr=SsrMode::Async/>

@@ -1,0 +1,176 @@
+//! Send-outs on screen: specimens waiting for a reference lab, packing them with a
+//! printable manifest, and following each box until its results are back.
+
+use super::{AdvanceShipment, PackShipment, SendOuts, Shipment};
+use crate::facility::FacilityClock;
+use crate::i18n::use_i18n;
+use crate::live::{use_live, Topic};
+use crate::patients::PatientSummary;
+use crate::shell::{action_url, loaded, submit_with, ActionFeedback};
+use leptos::prelude::*;
+
+#[component]
+pub fn SendOutsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    let pack = ServerAction::<PackShipment>::new();
+    let advance = ServerAction::<AdvanceShipment>::new();
+    let send_outs = Resource::new(
+        move || {
+            (
+                live.changes(Topic::Lab),
+                pack.version().get(),
+                advance.version().get(),
+            )
+        },
+        |_| super::load_send_outs(),
+    );
+    view! {
+        <section class="page send-outs-page" aria-labelledby="page-title">
+            <p class="screen-only"><a class="button secondary" href="/lab">{move || i18n.t().lab.back_to_worklist}</a></p>
+            <h1 id="page-title">{move || i18n.t().lab.send_outs_title}</h1>
+            <ActionFeedback action=pack done=|t| t.lab.packed/>
+            <ActionFeedback action=advance/>
+            {loaded(send_outs, move |send_outs| view! { <SendOutsView send_outs pack advance/> })}
+        </section>
+    }
+}
+
+#[component]
+fn SendOutsView(
+    send_outs: SendOuts,
+    pack: ServerAction<PackShipment>,
+    advance: ServerAction<AdvanceShipment>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let SendOuts {
+        clock,
+        labs,
+        waiting,
+        shipments,
+        patients,
+    } = send_outs;
+    let today = clock.today();
+    let count = waiting.len();
+    let submit = submit_with(pack, move |fields| PackShipment {
+        reference_lab_id: fields.text("reference_lab_id").parse().unwrap_or_default(),
+        accessions: fields.indexed("accessions", count),
+    });
+    let choices = waiting
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, item)| {
+            let specimen = item.order.specimen.clone()?;
+            let id = format!("pack-{}", specimen.accession);
+            let for_id = id.clone();
+            let test = item.order.test.clone();
+            Some(view! {
+                <label class="choice" for=for_id>
+                    <input type="checkbox" id=id name=format!("accessions[{i}]") value=specimen.accession.clone()/>
+                    <strong class="accession">{specimen.accession.clone()}</strong> " · "
+                    {move || test.name(i18n.locale()).to_owned()} " · "
+                    <crate::patients::PatientLabel patient=item.patient.clone() today short=false/>
+                </label>
+            })
+        })
+        .collect_view();
+    let lab_options = labs
+        .into_iter()
+        .map(|(id, _, name)| view! { <option value=id>{name}</option> })
+        .collect_view();
+    let boxes = shipments
+        .into_iter()
+        .map(|shipment| view! { <Manifest shipment patients=patients.clone() clock=clock.clone() advance/> })
+        .collect_view();
+    view! {
+        <form class="stacked-form screen-only pack-form" method="post" action={action_url::<PackShipment>()} on:submit=submit>
+            <h2>{move || i18n.t().lab.awaiting_send_out}</h2>
+            {(count == 0).then(|| view! { <p class="empty">{move || i18n.t().lab.nothing_to_send}</p> })}
+            <fieldset class="choices">
+                <legend>{move || i18n.t().lab.specimens}</legend>
+                {choices}
+            </fieldset>
+            <label for="reference-lab">{move || i18n.t().lab.reference_lab}</label>
+            <select id="reference-lab" name="reference_lab_id">{lab_options}</select>
+            <button type="submit" class="button">{move || i18n.t().lab.pack}</button>
+        </form>
+        <h2 class="screen-only">{move || i18n.t().lab.shipments}</h2>
+        {boxes}
+    }
+}
+
+/// One shipment: its manifest (printable) and its next step.
+#[component]
+fn Manifest(
+    shipment: Shipment,
+    patients: Vec<(i64, PatientSummary)>,
+    clock: FacilityClock,
+    advance: ServerAction<AdvanceShipment>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = shipment.id;
+    let state = shipment.state.clone();
+    let packed = clock.date_time(shipment.packed_at);
+    let next = super::next_shipment_state(&state).map(|to| {
+        let submit = submit_with(advance, move |_| AdvanceShipment {
+            shipment_id: id,
+            state: to.to_owned(),
+        });
+        view! {
+            <form class="screen-only" method="post" action={action_url::<AdvanceShipment>()} on:submit=submit>
+                <input type="hidden" name="shipment_id" value=id/>
+                <input type="hidden" name="state" value=to/>
+                <button type="submit" class="button">{move || (i18n.t().lab.shipment_step)(to)}</button>
+            </form>
+        }
+    });
+    let rows = shipment
+        .orders
+        .into_iter()
+        .map(|order| {
+            let specimen = order.specimen.clone();
+            let patient = patients
+                .iter()
+                .find(|(v, _)| *v == order.visit_id)
+                .map(|(_, p)| p.clone());
+            let test = order.test.clone();
+            view! {
+                <tr>
+                    <td class="accession">{specimen.as_ref().map(|s| s.accession.clone())}</td>
+                    <td>{patient.as_ref().map(|p| p.display_name())}</td>
+                    <td>{patient.map(|p| p.birth_date.format("%d/%m/%Y").to_string())}</td>
+                    <td>{move || test.name(i18n.locale()).to_owned()} " (" {order.test.loinc.clone()} ")"</td>
+                    <td>{order.placer_number.clone()}</td>
+                    <td>{specimen.map(|s| clock.date_time(s.collected_at))}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let state_for_label = state.clone();
+    view! {
+        <article class="manifest" data-state=state.clone() data-shipment=id>
+            <h3>{move || i18n.t().lab.manifest} " n° " {id} " · " {shipment.lab_name.clone()}</h3>
+            <p>
+                {move || (i18n.t().lab.shipment_state)(&state_for_label)} " · "
+                {move || (i18n.t().lab.packed_by)(&shipment.packed_by, &packed)}
+            </p>
+            <table class="data-table">
+                <thead>
+                    <tr>
+                        <th>{move || i18n.t().lab.accession}</th>
+                        <th>{move || i18n.t().person}</th>
+                        <th>{move || i18n.t().lab.birth_date}</th>
+                        <th>{move || i18n.t().lab.test}</th>
+                        <th>{move || i18n.t().lab.order_number}</th>
+                        <th>{move || i18n.t().lab.collected}</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+            <div class="button-row">
+                <button type="button" class="button secondary screen-only" onclick="window.print()">{move || i18n.t().lab.print_manifest}</button>
+                {next}
+            </div>
+        </article>
+    }
+}
