@@ -840,3 +840,69 @@ on_both_databases!(send_outs_travel_with_their_manifest, |db| {
         4
     );
 });
+
+on_both_databases!(administrators_edit_the_lab_catalog, |db| {
+    let server = demo_server(&db).await;
+    let store = &db.store;
+    let form = |id: &str, loinc: &str, critical_high: &str| {
+        vec![
+            ("id", id.to_owned()),
+            ("loinc", loinc.to_owned()),
+            ("name_fr", "Calcium".to_owned()),
+            ("name_en", "Calcium".to_owned()),
+            ("specimen_type", "SER".to_owned()),
+            ("value_kind", "numeric".to_owned()),
+            ("unit", "mmol/L".to_owned()),
+            ("decimals", "2".to_owned()),
+            ("plausible_low", "0.5".to_owned()),
+            ("plausible_high", "5".to_owned()),
+            ("critical_low", "1.6".to_owned()),
+            ("critical_high", critical_high.to_owned()),
+            ("performed", "in_house".to_owned()),
+            ("turnaround_minutes", "45".to_owned()),
+            ("active", "true".to_owned()),
+            ("ranges", "any 18 150 2.2 2.6\nany 0 18 2.2 2.7".to_owned()),
+        ]
+    };
+    let save = |fields: Vec<(&'static str, String)>| {
+        let server = &server;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            server.call("save_lab_test", &fields).await
+        }
+    };
+    server.sign_in_demo("i.chevalier").await;
+    assert_eq!(save(form("0", "17861-6", "3.5")).await.status(), 403);
+    server.sign_in_demo("n.faure").await;
+    let tests: Value = server.call("lab_tests", &[]).await.json().await.unwrap();
+    assert_eq!(tests.as_array().unwrap().len(), 11);
+    let bad_check_digit = save(form("0", "17861-5", "3.5")).await;
+    assert_eq!(field(&bad_check_digit.json().await.unwrap()), "loinc");
+    let taken = save(form("0", "2823-3", "3.5")).await;
+    assert_eq!(field(&taken.json().await.unwrap()), "loinc");
+    let inverted = save(form("0", "17861-6", "1.0")).await;
+    assert_eq!(field(&inverted.json().await.unwrap()), "critical_high");
+    let response = save(form("0", "17861-6", "3.5")).await;
+    assert_eq!(response.status(), 200);
+    let id: i64 = response.json().await.unwrap();
+    ok(save(form(&id.to_string(), "17861-6", "3.2")).await).await;
+    let critical = plateau_app::fetch_scalar!(
+        store.read(),
+        f64,
+        "SELECT critical_high FROM lab_test WHERE id = $1",
+        id
+    )
+    .unwrap();
+    assert!((critical - 3.2).abs() < 1e-9);
+    assert_eq!(count(store, "SELECT COUNT(*) FROM lab_reference_range r JOIN lab_test t ON t.id = r.lab_test_id WHERE t.loinc = '17861-6'").await, 2);
+    assert_eq!(save(form("999999", "17861-6", "3.2")).await.status(), 404);
+    // Physicians can order it now.
+    server.sign_in_demo("c.lefevre").await;
+    let durand = visit_of(store, "Durand").await.to_string();
+    let lab = visit_lab(&server, durand.parse().unwrap()).await;
+    assert!(lab["catalog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["loinc"] == "17861-6"));
+});

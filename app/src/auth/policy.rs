@@ -201,6 +201,8 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
     ("/api/pack_shipment", Access::Needs(Capability::UseLab)),
     ("/api/advance_shipment", Access::Needs(Capability::UseLab)),
     ("/api/turnaround", Access::Needs(Capability::UseLab)),
+    ("/api/lab_tests", Access::Needs(Capability::EditCatalog)),
+    ("/api/save_lab_test", Access::Needs(Capability::EditCatalog)),
 ];
 
 /// Endpoints outside Leptos (plain axum routes), with the same rules.
@@ -237,6 +239,7 @@ pub const PAGES: &[(&str, Access)] = &[
     ("/procedures/:id", Access::Needs(Capability::ViewRooms)),
     ("/supervision", Access::Needs(Capability::SuperviseStaff)),
     ("/admin/catalog", Access::Needs(Capability::EditCatalog)),
+    ("/admin/lab-tests", Access::Needs(Capability::EditCatalog)),
 ];
 
 /// The access an endpoint path needs; `None` for a path nobody may call.

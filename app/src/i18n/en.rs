@@ -2,7 +2,9 @@ use super::{BackOfficeWords, LabWords, Messages};
 use crate::accounts::CertificationKind;
 use crate::audit::Outcome;
 use crate::equipment::{EquipmentKind, EquipmentState};
-use crate::lab::{AlertOutcome, Flag, LabOrderState, RejectionReason, SpecimenState, SpecimenType};
+use crate::lab::{
+    AlertOutcome, Flag, LabOrderState, Performed, RejectionReason, SpecimenState, SpecimenType, ValueKind,
+};
 use crate::live::LinkState;
 use crate::patients::VisitState;
 use crate::positioning::{BodyPosition, PressurePoint, Support};
@@ -220,6 +222,20 @@ pub static MESSAGES: Messages = Messages {
         "test_id" => "Test",
         "priority" => "Priority",
         "accession" => "Accession number",
+        "loinc" => "LOINC code",
+        "name" => "Name",
+        "specimen_type" => "Specimen",
+        "value_kind" => "Result",
+        "decimals" => "Decimals",
+        "plausible_low" => "Lowest plausible value",
+        "plausible_high" => "Highest plausible value",
+        "critical_low" => "Critical low",
+        "critical_high" => "Critical high",
+        "allowed_codes" => "Coded values",
+        "normal_codes" => "Normal coded values",
+        "performed" => "Run",
+        "turnaround_minutes" => "Turnaround target",
+        "ranges" => "Reference ranges",
         "placer_number" => "Order number",
         "identity_checked" => "Patient checked",
         "critical_escalation_minutes" => "Minutes before escalation",
@@ -493,6 +509,34 @@ pub static MESSAGES: Messages = Messages {
         },
     },
     lab: LabWords {
+        nav_catalog: "Lab tests",
+        catalog_title: "Lab tests",
+        catalog_new: "New test",
+        catalog_entries: "Tests",
+        catalog_loinc: "LOINC code (with its check digit, e.g. 2823-3)",
+        catalog_specimen: "Specimen",
+        catalog_value_kind: "Result",
+        catalog_unit: "Unit (UCUM, e.g. mmol/L)",
+        catalog_decimals: "Decimals (0 to 4)",
+        catalog_plausible_low: "Lowest plausible value",
+        catalog_plausible_high: "Highest plausible value",
+        catalog_critical_low: "Critical at or below",
+        catalog_critical_high: "Critical at or above",
+        catalog_allowed_codes: "Coded values (comma-separated)",
+        catalog_normal_codes: "Normal coded values",
+        catalog_ranges: "Reference ranges, one per line: sex (female, male, any) min age, max age, low, high (- when none)",
+        catalog_performed: "Run",
+        catalog_turnaround: "Turnaround target (minutes)",
+        catalog_second_verifier: "A second technician verifies",
+        value_kind: |k| match k {
+            ValueKind::Numeric => "A number with its unit",
+            ValueKind::Coded => "A coded value",
+            ValueKind::Panel => "A panel from the reference lab",
+        },
+        performed: |p| match p {
+            Performed::InHouse => "In house",
+            Performed::SendOut => "Sent to the reference lab",
+        },
         send_outs_title: "Send-outs",
         packed: "Packed: print the manifest and put it in the box.",
         awaiting_send_out: "Waiting to be sent",

@@ -2,7 +2,9 @@ use super::{BackOfficeWords, LabWords, Messages};
 use crate::accounts::CertificationKind;
 use crate::audit::Outcome;
 use crate::equipment::{EquipmentKind, EquipmentState};
-use crate::lab::{AlertOutcome, Flag, LabOrderState, RejectionReason, SpecimenState, SpecimenType};
+use crate::lab::{
+    AlertOutcome, Flag, LabOrderState, Performed, RejectionReason, SpecimenState, SpecimenType, ValueKind,
+};
 use crate::live::LinkState;
 use crate::patients::VisitState;
 use crate::positioning::{BodyPosition, PressurePoint, Support};
@@ -208,6 +210,20 @@ pub static MESSAGES: Messages = Messages {
         "test_id" => "Examen",
         "priority" => "Priorité",
         "accession" => "Numéro de prélèvement",
+        "loinc" => "Code LOINC",
+        "name" => "Nom",
+        "specimen_type" => "Échantillon",
+        "value_kind" => "Résultat",
+        "decimals" => "Décimales",
+        "plausible_low" => "Plus petite valeur plausible",
+        "plausible_high" => "Plus grande valeur plausible",
+        "critical_low" => "Critique bas",
+        "critical_high" => "Critique haut",
+        "allowed_codes" => "Valeurs codées",
+        "normal_codes" => "Valeurs codées normales",
+        "performed" => "Réalisé",
+        "turnaround_minutes" => "Délai de rendu cible",
+        "ranges" => "Valeurs de référence",
         "placer_number" => "Numéro de prescription",
         "identity_checked" => "Vérification du patient",
         "critical_escalation_minutes" => "Délai avant transmission aux superviseurs",
@@ -472,6 +488,34 @@ pub static MESSAGES: Messages = Messages {
         },
     },
     lab: LabWords {
+        nav_catalog: "Examens",
+        catalog_title: "Examens de laboratoire",
+        catalog_new: "Nouvel examen",
+        catalog_entries: "Examens",
+        catalog_loinc: "Code LOINC (avec sa clé, par ex. 2823-3)",
+        catalog_specimen: "Échantillon",
+        catalog_value_kind: "Résultat",
+        catalog_unit: "Unité (UCUM, par ex. mmol/L)",
+        catalog_decimals: "Décimales (0 à 4)",
+        catalog_plausible_low: "Plus petite valeur plausible",
+        catalog_plausible_high: "Plus grande valeur plausible",
+        catalog_critical_low: "Critique à partir de (bas)",
+        catalog_critical_high: "Critique à partir de (haut)",
+        catalog_allowed_codes: "Valeurs codées (séparées par des virgules)",
+        catalog_normal_codes: "Valeurs codées normales",
+        catalog_ranges: "Valeurs de référence, une par ligne : sexe (female, male, any), âge min, âge max, bas, haut (- si aucune)",
+        catalog_performed: "Réalisé",
+        catalog_turnaround: "Délai de rendu cible (minutes)",
+        catalog_second_verifier: "Validé par un second technicien",
+        value_kind: |k| match k {
+            ValueKind::Numeric => "Un nombre et son unité",
+            ValueKind::Coded => "Une valeur codée",
+            ValueKind::Panel => "Un bilan du laboratoire de référence",
+        },
+        performed: |p| match p {
+            Performed::InHouse => "Sur place",
+            Performed::SendOut => "Au laboratoire de référence",
+        },
         send_outs_title: "Envois au laboratoire de référence",
         packed: "Préparé : imprimez le bordereau et joignez-le au colis.",
         awaiting_send_out: "En attente d'envoi",

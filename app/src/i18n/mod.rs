@@ -14,7 +14,9 @@ use crate::accounts::CertificationKind;
 use crate::audit::Outcome;
 use crate::equipment::{EquipmentKind, EquipmentState};
 use crate::error::{AppError, Problem};
-use crate::lab::{AlertOutcome, Flag, LabOrderState, RejectionReason, SpecimenState, SpecimenType};
+use crate::lab::{
+    AlertOutcome, Flag, LabOrderState, Performed, RejectionReason, SpecimenState, SpecimenType, ValueKind,
+};
 use crate::live::LinkState;
 use crate::patients::VisitState;
 use crate::positioning::{BodyPosition, PressurePoint, Support};
@@ -268,6 +270,27 @@ pub struct Messages {
 
 /// The words of the lab: orders, collection, the workstation, critical values.
 pub struct LabWords {
+    pub nav_catalog: &'static str,
+    pub catalog_title: &'static str,
+    pub catalog_new: &'static str,
+    pub catalog_entries: &'static str,
+    pub catalog_loinc: &'static str,
+    pub catalog_specimen: &'static str,
+    pub catalog_value_kind: &'static str,
+    pub catalog_unit: &'static str,
+    pub catalog_decimals: &'static str,
+    pub catalog_plausible_low: &'static str,
+    pub catalog_plausible_high: &'static str,
+    pub catalog_critical_low: &'static str,
+    pub catalog_critical_high: &'static str,
+    pub catalog_allowed_codes: &'static str,
+    pub catalog_normal_codes: &'static str,
+    pub catalog_ranges: &'static str,
+    pub catalog_performed: &'static str,
+    pub catalog_turnaround: &'static str,
+    pub catalog_second_verifier: &'static str,
+    pub value_kind: fn(ValueKind) -> &'static str,
+    pub performed: fn(Performed) -> &'static str,
     pub send_outs_title: &'static str,
     pub packed: &'static str,
     pub awaiting_send_out: &'static str,

@@ -687,3 +687,75 @@ pub async fn load_turnaround() -> Result<TurnaroundBoard, AppError> {
         .collect();
     Ok(TurnaroundBoard { days, lines })
 }
+
+/// The whole test catalog, retired tests included, for administrators.
+#[server(prefix = "/api", endpoint = "lab_tests")]
+pub async fn load_lab_tests() -> Result<Vec<LabTest>, AppError> {
+    let principal = crate::auth::require(crate::auth::Capability::EditCatalog).await?;
+    let desk = server::Desk::open(&principal).await?;
+    Ok(super::store::tests(&desk.store, desk.facility_id).await?)
+}
+
+/// Adds (id 0) or changes a test of the catalog; every field is checked, and a LOINC code
+/// already in the catalog is refused on its field.
+#[server(prefix = "/api", endpoint = "save_lab_test")]
+pub async fn save_lab_test(
+    id: i64,
+    loinc: String,
+    name_fr: String,
+    name_en: String,
+    specimen_type: String,
+    value_kind: String,
+    #[server(default)] unit: String,
+    #[server(default)] decimals: String,
+    #[server(default)] plausible_low: String,
+    #[server(default)] plausible_high: String,
+    #[server(default)] critical_low: String,
+    #[server(default)] critical_high: String,
+    #[server(default)] allowed_codes: String,
+    #[server(default)] normal_codes: String,
+    performed: String,
+    turnaround_minutes: String,
+    #[server(default)] second_verifier: bool,
+    #[server(default)] active: bool,
+    #[server(default)] ranges: String,
+) -> Result<i64, AppError> {
+    let form = super::TestForm {
+        id,
+        loinc,
+        name_fr,
+        name_en,
+        specimen_type,
+        value_kind,
+        unit,
+        decimals,
+        plausible_low,
+        plausible_high,
+        critical_low,
+        critical_high,
+        allowed_codes,
+        normal_codes,
+        performed,
+        turnaround_minutes,
+        second_verifier,
+        active,
+        ranges,
+    };
+    let test = form.checked()?;
+    let principal = crate::auth::require(crate::auth::Capability::EditCatalog).await?;
+    let desk = server::Desk::open(&principal).await?;
+    let mut tx = desk.store.begin().await?;
+    let saved = if test.id == 0 {
+        super::store::add_test(&mut tx, desk.facility_id, &test).await?
+    } else if super::store::update_test(&mut tx, desk.facility_id, &test).await? {
+        test.id
+    } else {
+        return Err(AppError::not_found());
+    };
+    let entry = crate::audit::Entry::by(&principal, "lab.catalog.save", crate::audit::Outcome::Allowed)
+        .record(format!("lab_test/{saved}"))
+        .detail(test.loinc.clone());
+    crate::audit::store::record_in(&mut tx, entry).await?;
+    tx.commit().await?;
+    Ok(saved)
+}

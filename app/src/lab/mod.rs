@@ -6,6 +6,8 @@
 pub mod act;
 mod api;
 pub mod barcode;
+mod catalog;
+mod catalog_view;
 #[cfg(feature = "ssr")]
 pub mod hl7;
 #[cfg(feature = "ssr")]
@@ -19,6 +21,8 @@ mod types;
 mod view;
 
 pub use api::*;
+pub use catalog::TestForm;
+pub use catalog_view::*;
 pub use sendout_view::*;
 pub use turnaround_view::*;
 pub use types::*;

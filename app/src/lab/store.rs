@@ -1235,3 +1235,56 @@ pub async fn turnaround(
         .map(|(test, collected, verified)| (test, (verified - collected).num_minutes().max(0)))
         .collect())
 }
+
+/// Changes a test of the catalog and replaces its ranges; false when it is not the
+/// facility's.
+pub async fn update_test(tx: &mut Tx, facility_id: i64, test: &LabTest) -> Result<bool, StoreError> {
+    let changed = crate::execute!(
+        tx.exec(),
+        "UPDATE lab_test SET loinc = $1, name_fr = $2, name_en = $3, specimen_type = $4, value_kind = $5, unit = $6, \
+         decimals = $7, plausible_low = $8, plausible_high = $9, critical_low = $10, critical_high = $11, \
+         allowed_codes = $12, normal_codes = $13, performed = $14, turnaround_minutes = $15, second_verifier = $16, \
+         active = $17 WHERE id = $18 AND facility_id = $19",
+        &test.loinc,
+        &test.name_fr,
+        &test.name_en,
+        test.specimen_type.code(),
+        test.value_kind.code(),
+        &test.unit,
+        test.decimals,
+        test.plausible_low,
+        test.plausible_high,
+        test.critical_low,
+        test.critical_high,
+        test.allowed_codes.join(","),
+        test.normal_codes.join(","),
+        test.performed.code(),
+        test.turnaround_minutes,
+        test.second_verifier,
+        test.active,
+        test.id,
+        facility_id
+    )?;
+    if changed != 1 {
+        return Ok(false);
+    }
+    crate::execute!(
+        tx.exec(),
+        "DELETE FROM lab_reference_range WHERE lab_test_id = $1",
+        test.id
+    )?;
+    for range in &test.ranges {
+        crate::execute!(
+            tx.exec(),
+            "INSERT INTO lab_reference_range (lab_test_id, sex, min_age, max_age, low, high) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            test.id,
+            range.sex.map_or("any", Sex::code),
+            range.min_age,
+            range.max_age,
+            range.low,
+            range.high
+        )?;
+    }
+    Ok(true)
+}

@@ -487,6 +487,114 @@ pub struct QuarantineItem {
     pub observations: Vec<String>,
 }
 
+/// Whether `code` is a LOINC code: digits, a dash, and the right mod-10 check digit.
+pub fn is_loinc(code: &str) -> bool {
+    let Some((body, check)) = code.split_once('-') else {
+        return false;
+    };
+    if body.is_empty() || body.len() > 7 || check.len() != 1 || !body.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let Some(check) = check
+        .bytes()
+        .next()
+        .filter(u8::is_ascii_digit)
+        .map(|b| u32::from(b - b'0'))
+    else {
+        return false;
+    };
+    // Luhn: from the right, every other digit (starting with the last) is doubled.
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let digit = u32::from(b - b'0');
+            if i % 2 == 0 {
+                let doubled = digit * 2;
+                doubled / 10 + doubled % 10
+            } else {
+                digit
+            }
+        })
+        .sum();
+    (10 - sum % 10) % 10 == check
+}
+
+/// Reads reference ranges written one per line: `sex min_age max_age low high`, where sex
+/// is female, male or any and a missing limit is `-`; e.g. `female 18 150 12.0 16.0`.
+pub fn parse_ranges(text: &str) -> Result<Vec<ReferenceRange>, usize> {
+    let limit = |t: &str| -> Result<Option<f64>, ()> {
+        if t == "-" {
+            return Ok(None);
+        }
+        t.replace(',', ".")
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .map(Some)
+            .ok_or(())
+    };
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+        .map(|(i, line)| {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            let [sex, min, max, low, high] = parts.as_slice() else {
+                return Err(i + 1);
+            };
+            let sex = match *sex {
+                "any" => None,
+                other => Some(
+                    Sex::from_code(other)
+                        .filter(|s| matches!(s, Sex::Female | Sex::Male))
+                        .ok_or(i + 1)?,
+                ),
+            };
+            let (min_age, max_age) = (
+                min.parse::<i64>().map_err(|_| i + 1)?,
+                max.parse::<i64>().map_err(|_| i + 1)?,
+            );
+            let (low, high) = (limit(low).map_err(|_| i + 1)?, limit(high).map_err(|_| i + 1)?);
+            let ordered = match (low, high) {
+                (Some(l), Some(h)) => l < h,
+                (None, None) => false,
+                _ => true,
+            };
+            if min_age < 0 || max_age <= min_age || max_age > 150 || !ordered {
+                return Err(i + 1);
+            }
+            Ok(ReferenceRange {
+                sex,
+                min_age,
+                max_age,
+                low,
+                high,
+            })
+        })
+        .collect()
+}
+
+/// The ranges as `parse_ranges` reads them.
+pub fn ranges_text(ranges: &[ReferenceRange]) -> String {
+    let limit = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| v.to_string());
+    ranges
+        .iter()
+        .map(|r| {
+            let sex = r.sex.map_or("any", Sex::code);
+            format!(
+                "{sex} {} {} {} {}",
+                r.min_age,
+                r.max_age,
+                limit(r.low),
+                limit(r.high)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// "L2611260042": L, the collection date (yymmdd), and the day's sequence. Digits after
 /// the letter let the label's barcode use the compact Code 128 set C.
 pub fn accession_number(day: chrono::NaiveDate, sequence: i64) -> String {
@@ -638,6 +746,42 @@ mod tests {
             panel.read_value("1", "mmol/L"),
             Err(ValueProblem::NotEnteredAtTheBench)
         );
+    }
+
+    #[test]
+    fn loinc_codes_carry_their_check_digit() {
+        for code in [
+            "2823-3", "718-7", "2345-7", "4548-4", "57021-8", "24317-0", "5802-4", "1988-5",
+        ] {
+            assert!(is_loinc(code), "{code}");
+        }
+        for code in [
+            "2823-4",
+            "2823",
+            "-3",
+            "28a3-3",
+            "12345678-9",
+            "2823-33",
+            "2823-x",
+        ] {
+            assert!(!is_loinc(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn ranges_are_read_and_written_one_per_line() {
+        let text = "female 18 150 12.0 16.0\nany 0 18 - 5,5";
+        let ranges = parse_ranges(text).unwrap_or_default();
+        assert_eq!(ranges.len(), 2);
+        assert_eq!(ranges[0].sex, Some(Sex::Female));
+        assert_eq!((ranges[1].low, ranges[1].high), (None, Some(5.5)));
+        assert_eq!(parse_ranges(&ranges_text(&ranges)), Ok(ranges));
+        assert_eq!(parse_ranges("female 18 150 16 12"), Err(1));
+        assert_eq!(parse_ranges("any 0 18 1 2\nboth 0 18 1 2"), Err(2));
+        assert_eq!(parse_ranges("any 20 18 1 2"), Err(1));
+        assert_eq!(parse_ranges("any 0 18 - -"), Err(1));
+        assert_eq!(parse_ranges("any 0 18 1"), Err(1));
+        assert_eq!(parse_ranges(""), Ok(vec![]));
     }
 
     #[test]

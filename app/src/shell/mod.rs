@@ -159,6 +159,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/procedures/:id") view=|| guard(crate::procedures::ProcedurePage) ssr=SsrMode::Async/>
                     <Route path=path!("/supervision") view=|| guard(crate::staff::SupervisionPage) ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalog") view=|| guard(crate::procedures::CatalogPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/lab-tests") view=|| guard(crate::lab::LabCatalogPage) ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <IdleLock/>
@@ -306,7 +307,7 @@ pub type Label = fn(&crate::i18n::Messages) -> &'static str;
 #[component]
 fn Navigation() -> impl IntoView {
     let i18n = use_i18n();
-    let links: [(&'static str, Label); 9] = [
+    let links: [(&'static str, Label); 10] = [
         ("/", |t| t.nav_rooms),
         ("/board", |t| t.nav_board),
         ("/supervision", |t| t.back_office.nav_supervision),
@@ -316,6 +317,7 @@ fn Navigation() -> impl IntoView {
         ("/admin/accounts", |t| t.nav_accounts),
         ("/admin/audit", |t| t.nav_audit),
         ("/admin/catalog", |t| t.back_office.nav_catalog),
+        ("/admin/lab-tests", |t| t.lab.nav_catalog),
     ];
     let session = use_session();
     move || {

@@ -46,7 +46,9 @@ fn unique_field(constraint: Option<&str>, message: &str) -> &'static str {
         Some(name) => name.into(),
         None => message.into(),
     };
-    if text.contains("record_number") {
+    if text.contains("lab_test") {
+        "loinc"
+    } else if text.contains("record_number") {
         "record_number"
     } else if text.contains("username") {
         "username"
