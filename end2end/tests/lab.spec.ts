@@ -90,7 +90,7 @@ test.describe('lab', () => {
     await expect(collect.locator('.form-error')).toContainText('ne correspond pas au dossier');
     await collect.getByLabel('Date de naissance énoncée').fill('1958-03-14');
     await collect.getByRole('button', { name: 'Confirmer et étiqueter' }).tap();
-    const accession = (await collect.locator('.form-status .accession').textContent()) ?? '';
+    const accession = (await doctor.locator('.label-link .accession').textContent()) ?? '';
     expect(accession).toMatch(/^L\d{10}$/);
 
     // The label: the barcode, two identifiers, the specimen, who and when.

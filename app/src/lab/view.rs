@@ -54,7 +54,28 @@ pub fn VisitLabPanel(visit_id: i64, actions: LabActions) -> impl IntoView {
         move || (live.changes(Topic::Rooms), actions.version()),
         move |_| super::load_visit_lab(visit_id),
     );
-    view! { {loaded(lab, move |lab| view! { <VisitLabDetail lab actions/> })} }
+    view! {
+        {loaded(lab, move |lab| view! { <VisitLabDetail lab actions/> })}
+        <LabelLink action=actions.collect/>
+    }
+}
+
+/// After a collection, the label to print: shown by the panel, since the collection form
+/// goes once nothing waits to be collected.
+#[component]
+fn LabelLink(action: ServerAction<CollectSpecimen>) -> impl IntoView {
+    let i18n = use_i18n();
+    move || {
+        action.value().get().and_then(Result::ok).map(|accession| {
+            let href = format!("/lab/labels/{accession}");
+            view! {
+                <p class="form-status label-link" role="status">
+                    {move || i18n.t().lab.labelled} " " <strong class="accession">{accession.clone()}</strong> " · "
+                    <a class="button" href=href>{move || i18n.t().lab.print_label}</a>
+                </p>
+            }
+        })
+    }
 }
 
 #[component]
@@ -325,17 +346,6 @@ fn CollectionForm(
         })
         .collect_view();
     let name = patient.display_name();
-    let label_link = move || {
-        action.value().get().and_then(Result::ok).map(|accession| {
-            let href = format!("/lab/labels/{accession}");
-            view! {
-                <p class="form-status" role="status">
-                    {move || i18n.t().lab.labelled} " " <strong class="accession">{accession.clone()}</strong> " · "
-                    <a class="button" href=href target="_blank">{move || i18n.t().lab.print_label}</a>
-                </p>
-            }
-        })
-    };
     view! {
         <form class="stacked-form collection-form" method="post" action={action_url::<CollectSpecimen>()} on:submit=submit>
             <h3>{move || i18n.t().lab.collect_title}</h3>
@@ -368,7 +378,6 @@ fn CollectionForm(
             <input id="body-site" name="body_site" type="text" maxlength="80"/>
             <button type="submit" class="button">{move || i18n.t().lab.collect_submit}</button>
             <ActionFeedback action/>
-            {label_link}
         </form>
     }
 }
