@@ -35,7 +35,6 @@ test.describe('tablet layout and accessibility', () => {
     ['/rooms/1', 'c.lefevre'],
     ['/supervision', 'j.morel'],
     ['/lab', 'j.morel'],
-    ['/lab', 'i.chevalier'],
     ['/lab/send-outs', 'i.chevalier'],
     ['/lab/turnaround', 'i.chevalier'],
     ['/admin/lab-tests', 'n.faure'],
