@@ -115,22 +115,9 @@ pub async fn order_lab_test(
     priority: String,
     note: String,
 ) -> Result<i64, AppError> {
-    use crate::error::{validate::Checks, Problem};
-    use crate::procedures::Priority;
-    let mut checks = Checks::new();
-    if visit_id <= 0 {
-        checks.fail("visit_id", Problem::Malformed);
-    }
-    if test_id <= 0 {
-        checks.fail("test_id", Problem::Required);
-    }
-    let priority = Priority::from_code(&priority);
-    if priority.is_none() {
-        checks.fail("priority", Problem::Malformed);
-    }
-    let note = checks.optional_text("note", &note, 500);
-    checks.finish()?;
-    let priority = priority.ok_or(AppError::Internal)?;
+    use crate::error::Problem;
+    let (priority, note) =
+        crate::procedures::checked_order(visit_id, ("test_id", test_id), &priority, &note)?;
     let principal = crate::auth::require(crate::auth::Capability::OrderProcedures).await?;
     let desk = server::Desk::open(&principal).await?;
     let patient = desk.patient_in_care(&principal, visit_id).await?;
@@ -324,6 +311,20 @@ pub async fn load_specimen_label(accession: String) -> Result<SpecimenLabel, App
     })
 }
 
+/// Each order with its patient, from the patients of their visits.
+fn with_patients(orders: Vec<LabOrder>, patients: &[(i64, PatientSummary)]) -> Vec<WorkItem> {
+    orders
+        .into_iter()
+        .filter_map(|order| {
+            let (_, patient) = patients.iter().find(|(visit, _)| *visit == order.visit_id)?;
+            Some(WorkItem {
+                order,
+                patient: patient.clone(),
+            })
+        })
+        .collect()
+}
+
 /// The lab workstation's worklist.
 #[server(prefix = "/api", endpoint = "lab_worklist")]
 pub async fn lab_worklist() -> Result<Worklist, AppError> {
@@ -336,17 +337,7 @@ pub async fn lab_worklist() -> Result<Worklist, AppError> {
         super::store::quarantine(&desk.store),
     )?;
     let patients = server::patients_of(&desk.store, desk.facility_id, &orders).await?;
-    let items = orders
-        .into_iter()
-        .filter_map(|order| {
-            let patient = patients
-                .iter()
-                .find(|(visit, _)| *visit == order.visit_id)?
-                .1
-                .clone();
-            Some(WorkItem { order, patient })
-        })
-        .collect();
+    let items = with_patients(orders, &patients);
     let entry = crate::audit::Entry::by(&principal, "lab.worklist.read", crate::audit::Outcome::Allowed);
     crate::audit::record(&desk.store, entry).await?;
     Ok(Worklist {
@@ -593,17 +584,7 @@ pub async fn load_send_outs() -> Result<SendOuts, AppError> {
     let mut all: Vec<LabOrder> = waiting.clone();
     all.extend(shipments.iter().flat_map(|s| s.orders.iter().cloned()));
     let patients = server::patients_of(&desk.store, desk.facility_id, &all).await?;
-    let waiting = waiting
-        .into_iter()
-        .filter_map(|order| {
-            let patient = patients
-                .iter()
-                .find(|(visit, _)| *visit == order.visit_id)?
-                .1
-                .clone();
-            Some(WorkItem { order, patient })
-        })
-        .collect();
+    let waiting = with_patients(waiting, &patients);
     let entry = crate::audit::Entry::by(&principal, "lab.sendouts.read", crate::audit::Outcome::Allowed);
     crate::audit::record(&desk.store, entry).await?;
     Ok(SendOuts {

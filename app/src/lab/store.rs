@@ -115,40 +115,37 @@ pub async fn test_in(tx: &mut Tx, facility_id: i64, id: i64) -> Result<LabTest, 
     assemble(rows, &ranges).pop().ok_or(StoreError::NotFound)
 }
 
-/// Adds a test to the catalog, with its ranges.
+/// Adds a test to the catalog, with its ranges: a row holding its code, then every field
+/// as an update writes it.
 pub async fn add_test(tx: &mut Tx, facility_id: i64, test: &LabTest) -> Result<i64, StoreError> {
     let id = crate::fetch_scalar!(
         tx.exec(),
         i64,
         "INSERT INTO lab_test (facility_id, loinc, name_fr, name_en, specimen_type, value_kind, unit, decimals, \
-         plausible_low, plausible_high, critical_low, critical_high, allowed_codes, normal_codes, performed, \
-         turnaround_minutes, second_verifier, active) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
+         allowed_codes, normal_codes, performed, turnaround_minutes, second_verifier) \
+         VALUES ($1, $2, '', '', $3, $4, '', 0, '', '', $5, 1, $6) RETURNING id",
         facility_id,
         &test.loinc,
-        &test.name_fr,
-        &test.name_en,
         test.specimen_type.code(),
         test.value_kind.code(),
-        &test.unit,
-        test.decimals,
-        test.plausible_low,
-        test.plausible_high,
-        test.critical_low,
-        test.critical_high,
-        test.allowed_codes.join(","),
-        test.normal_codes.join(","),
         test.performed.code(),
-        test.turnaround_minutes,
-        test.second_verifier,
-        test.active
+        test.second_verifier
     )?;
-    for range in &test.ranges {
+    let saved = LabTest { id, ..test.clone() };
+    if update_test(tx, facility_id, &saved).await? {
+        Ok(id)
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
+async fn insert_ranges(tx: &mut Tx, test_id: i64, ranges: &[ReferenceRange]) -> Result<(), StoreError> {
+    for range in ranges {
         crate::execute!(
             tx.exec(),
             "INSERT INTO lab_reference_range (lab_test_id, sex, min_age, max_age, low, high) \
              VALUES ($1, $2, $3, $4, $5, $6)",
-            id,
+            test_id,
             range.sex.map_or("any", Sex::code),
             range.min_age,
             range.max_age,
@@ -156,7 +153,7 @@ pub async fn add_test(tx: &mut Tx, facility_id: i64, test: &LabTest) -> Result<i
             range.high
         )?;
     }
-    Ok(id)
+    Ok(())
 }
 
 /// A reference lab the facility sends to.
@@ -1273,18 +1270,6 @@ pub async fn update_test(tx: &mut Tx, facility_id: i64, test: &LabTest) -> Resul
         "DELETE FROM lab_reference_range WHERE lab_test_id = $1",
         test.id
     )?;
-    for range in &test.ranges {
-        crate::execute!(
-            tx.exec(),
-            "INSERT INTO lab_reference_range (lab_test_id, sex, min_age, max_age, low, high) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            test.id,
-            range.sex.map_or("any", Sex::code),
-            range.min_age,
-            range.max_age,
-            range.low,
-            range.high
-        )?;
-    }
+    insert_ranges(tx, test.id, &test.ranges).await?;
     Ok(true)
 }

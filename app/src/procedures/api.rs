@@ -62,6 +62,31 @@ pub async fn procedure_catalog() -> Result<Vec<ProcedureKind>, AppError> {
     Ok(catalog)
 }
 
+/// Checks what every order from the room names: the visit, what is ordered (its field
+/// and id), the priority and the note.
+pub fn checked_order(
+    visit_id: i64,
+    (field, ordered): (&str, i64),
+    priority: &str,
+    note: &str,
+) -> Result<(super::Priority, String), AppError> {
+    use crate::error::{validate::Checks, Problem};
+    let mut checks = Checks::new();
+    if visit_id <= 0 {
+        checks.fail("visit_id", Problem::Malformed);
+    }
+    if ordered <= 0 {
+        checks.fail(field, Problem::Required);
+    }
+    let priority = super::Priority::from_code(priority);
+    if priority.is_none() {
+        checks.fail("priority", Problem::Malformed);
+    }
+    let note = checks.optional_text("note", note, 500);
+    checks.finish()?;
+    Ok((priority.ok_or(AppError::Internal)?, note))
+}
+
 /// The physician orders a procedure for the visit of a patient in their care.
 #[server(prefix = "/api", endpoint = "order_procedure")]
 pub async fn order_procedure(
@@ -70,22 +95,8 @@ pub async fn order_procedure(
     priority: String,
     note: String,
 ) -> Result<i64, AppError> {
-    use super::Priority;
-    use crate::error::{validate::Checks, Problem};
-    let mut checks = Checks::new();
-    if visit_id <= 0 {
-        checks.fail("visit_id", Problem::Malformed);
-    }
-    if kind_id <= 0 {
-        checks.fail("kind_id", Problem::Required);
-    }
-    let priority = Priority::from_code(&priority);
-    if priority.is_none() {
-        checks.fail("priority", Problem::Malformed);
-    }
-    let note = checks.optional_text("note", &note, 500);
-    checks.finish()?;
-    let priority = priority.ok_or(AppError::Internal)?;
+    use crate::error::Problem;
+    let (priority, note) = super::checked_order(visit_id, ("kind_id", kind_id), &priority, &note)?;
     let principal = crate::auth::require(crate::auth::Capability::OrderProcedures).await?;
     let store = crate::store::from_context()?;
     let (facility_id, clock) = crate::facility::current_clock(&store).await?;
