@@ -312,6 +312,7 @@ pub async fn load_specimen_label(accession: String) -> Result<SpecimenLabel, App
 }
 
 /// Each order with its patient, from the patients of their visits.
+#[cfg(feature = "ssr")]
 fn with_patients(orders: Vec<LabOrder>, patients: &[(i64, PatientSummary)]) -> Vec<WorkItem> {
     orders
         .into_iter()
