@@ -121,4 +121,62 @@ test.describe('lab', () => {
     await doctorContext.close();
     await labContext.close();
   });
+
+  test('the lab packs a send-out with its manifest and follows it to the reference lab', async ({ browser }) => {
+    const labContext = await browser.newContext();
+    await signIn(labContext, 'i.chevalier');
+    const lab = await labContext.newPage();
+    await lab.goto('/lab');
+    await waitForHydration(lab);
+    await lab.getByRole('link', { name: 'Envois au laboratoire de référence' }).tap();
+    await expect(lab.getByRole('heading', { level: 1 })).toHaveText('Envois au laboratoire de référence');
+    // Samir Haddad's blood count waits; packing nothing is refused.
+    const form = lab.locator('.pack-form');
+    await form.getByRole('button', { name: 'Préparer le colis et son bordereau' }).tap();
+    await expect(lab.locator('.form-error').first()).toBeVisible();
+    await form.getByLabel(/HADDAD, Samir/).check();
+    await form.getByRole('button', { name: 'Préparer le colis et son bordereau' }).tap();
+    const manifest = lab.locator('.manifest').first();
+    await expect(manifest).toHaveAttribute('data-state', 'packed');
+    await expect(manifest).toContainText('HADDAD, Samir');
+    await expect(manifest).toContainText('57021-8');
+    await manifest.getByRole('button', { name: 'Expédié' }).tap();
+    await expect(lab.locator('.manifest').first()).toHaveAttribute('data-state', 'shipped');
+    await lab.locator('.manifest').first().getByRole('button', { name: 'Reçu par le laboratoire de référence' }).tap();
+    await expect(lab.locator('.manifest').first()).toHaveAttribute('data-state', 'received');
+    await expectNoSeriousAxeViolation(lab);
+    await labContext.close();
+  });
+
+  test('an administrator adds a test to the lab catalog and physicians can order it', async ({ browser }) => {
+    const adminContext = await browser.newContext();
+    await signIn(adminContext, 'n.faure');
+    const admin = await adminContext.newPage();
+    await admin.goto('/admin/lab-tests');
+    await waitForHydration(admin);
+    const form = admin.locator('.test-form').first();
+    // A LOINC code with the wrong check digit is refused on its field.
+    await form.getByLabel(/Code LOINC/).fill('17861-5');
+    await form.getByLabel('Nom en français').fill('Calcium');
+    await form.getByLabel('Nom en anglais').fill('Calcium');
+    await form.getByLabel(/^Échantillon/).selectOption('SER');
+    await form.getByLabel(/^Unité/).fill('mmol/L');
+    await form.getByLabel(/^Décimales/).fill('2');
+    await form.getByLabel('Critique à partir de (bas)').fill('1,6');
+    await form.getByLabel('Critique à partir de (haut)').fill('3,5');
+    await form.getByLabel(/^Valeurs de référence/).fill('any 18 150 2.2 2.6');
+    await form.getByRole('button', { name: 'Enregistrer' }).tap();
+    await expect(admin.locator('.form-error').first()).toContainText('Code LOINC');
+    await form.getByLabel(/Code LOINC/).fill('17861-6');
+    await form.getByRole('button', { name: 'Enregistrer' }).tap();
+    await expect(admin.locator('.catalog-entry[data-loinc="17861-6"]')).toContainText('Calcium');
+
+    const doctorContext = await browser.newContext();
+    await signIn(doctorContext, 'c.lefevre');
+    const doctor = await doctorContext.newPage();
+    await openRoom(doctor, 'E2');
+    await expect(doctor.locator('.lab-order-form option', { hasText: 'Calcium' })).toHaveCount(1);
+    await adminContext.close();
+    await doctorContext.close();
+  });
 });
