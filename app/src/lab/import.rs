@@ -159,10 +159,13 @@ async fn file(
     )?;
     let actor = format!("hl7:{}", sender.chars().take(40).collect::<String>());
     let mut held = Vec::new();
+    // Live events are written last, just before the commit: taking the event counter
+    // early would make concurrent imports (on PostgreSQL) wait for each other.
+    let mut changes = Vec::new();
     for (index, group) in report.orders.iter().enumerate() {
         let placer = group.placer_order_number.clone();
         match matched_order(&mut tx, facility_id, report, group).await? {
-            Ok(order) => file_group(&mut tx, &actor, message_id, &order, group, now).await?,
+            Ok(order) => file_group(&mut tx, &actor, message_id, &order, group, now, &mut changes).await?,
             Err(hold) => {
                 let index = i64::try_from(index).unwrap_or(i64::MAX);
                 quarantine(&mut tx, message_id, index, &placer, hold, report, group).await?;
@@ -186,6 +189,18 @@ async fn file(
             held.len()
         ));
     crate::audit::store::record_in(&mut tx, entry).await?;
+    for change in &changes {
+        super::act::announce(&mut tx, change, now).await?;
+    }
+    if !held.is_empty() {
+        let event = crate::live::NewEvent {
+            topic: crate::live::Topic::Lab,
+            kind: crate::live::EventKind::LabOrder,
+            subject: Some(message_id),
+            code: Some("quarantined".to_owned()),
+        };
+        crate::live::store::record(&mut tx, &event, now).await?;
+    }
     tx.commit().await?;
     Ok(Filed::Done { held })
 }
@@ -292,7 +307,11 @@ pub async fn attach_held(
     else {
         return Ok(false);
     };
-    file_group(tx, actor, message_id, order, group, now).await?;
+    let mut changes = Vec::new();
+    file_group(tx, actor, message_id, order, group, now, &mut changes).await?;
+    for change in &changes {
+        super::act::announce(tx, change, now).await?;
+    }
     Ok(true)
 }
 
@@ -305,6 +324,7 @@ async fn file_group(
     order: &lab::OrderState,
     group: &OrderResults,
     now: DateTime<Utc>,
+    changes: &mut Vec<super::act::Change>,
 ) -> Result<(), StoreError> {
     let patient = crate::fetch_scalar!(
         tx.exec(),
@@ -359,8 +379,7 @@ async fn file_group(
         if flag.is_some_and(Flag::is_critical) {
             let due = now + chrono::Duration::minutes(settings_minutes);
             let alert = lab::raise_alert(tx, result_id, order.visit_id, now, due).await?;
-            let change = super::act::Change::alert(alert, order.visit_id, "raised");
-            super::act::announce(tx, &change, now).await?;
+            changes.push(super::act::Change::alert(alert, order.visit_id, "raised"));
         }
     }
     let state = if filed > 0 && all_final {
@@ -379,8 +398,7 @@ async fn file_group(
         .record(format!("lab_order/{}", order.id))
         .detail(format!("{filed} results from hl7_message/{message_id}"));
     crate::audit::store::record_in(tx, entry).await?;
-    let change = super::act::Change::order(order.id, order.visit_id, state);
-    super::act::announce(tx, &change, now).await?;
+    changes.push(super::act::Change::order(order.id, order.visit_id, state));
     Ok(())
 }
 
@@ -440,13 +458,6 @@ async fn quarantine(
         .record(format!("hl7_message/{message_id}"))
         .detail(format!("{placer} {}", hold.code()));
     crate::audit::store::record_in(tx, entry).await?;
-    let event = crate::live::NewEvent {
-        topic: crate::live::Topic::Lab,
-        kind: crate::live::EventKind::LabOrder,
-        subject: Some(message_id),
-        code: Some("quarantined".to_owned()),
-    };
-    crate::live::store::record(tx, &event, chrono::Utc::now()).await?;
     Ok(())
 }
 
