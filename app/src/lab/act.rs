@@ -224,15 +224,19 @@ pub async fn patients_of(
     facility_id: i64,
     orders: &[LabOrder],
 ) -> Result<Vec<(i64, crate::patients::PatientSummary)>, AppError> {
-    let mut patients: Vec<(i64, crate::patients::PatientSummary)> = Vec::new();
-    for order in orders {
-        if patients.iter().any(|(visit, _)| *visit == order.visit_id) {
-            continue;
-        }
-        let patient = lab::patient_of_visit(store.read(), facility_id, order.visit_id).await?;
-        patients.push((order.visit_id, patient.summary()));
-    }
-    Ok(patients)
+    // One query for all of them: the visits of the facility's orders from the oldest one
+    // shown, kept when an order shown names them.
+    let Some(oldest) = orders.iter().map(|o| o.id).min() else {
+        return Ok(Vec::new());
+    };
+    let condition = "v.id IN (SELECT o.visit_id FROM lab_order o JOIN lab_test t ON t.id = o.lab_test_id \
+                     WHERE t.facility_id = $1 AND o.id >= $2)";
+    let visits = crate::patients::store::visits_where(store, condition, facility_id, oldest).await?;
+    Ok(visits
+        .into_iter()
+        .filter(|v| orders.iter().any(|o| o.visit_id == v.visit_id))
+        .map(|v| (v.visit_id, v.patient))
+        .collect())
 }
 
 pub async fn room_of_visit(store: &Store, visit_id: i64) -> Result<Option<String>, AppError> {
