@@ -1,4 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { signIn, waitForHydration } from './helpers';
 
@@ -178,5 +180,35 @@ test.describe('lab', () => {
     await expect(doctor.locator('.lab-order-form option', { hasText: 'Calcium' })).toHaveCount(1);
     await adminContext.close();
     await doctorContext.close();
+  });
+
+  test('results a reference lab sent for an order nobody placed are held, and a technician discards them', async ({ browser, request }) => {
+    // The reference lab's interface posts its message with its token and no session.
+    const message = readFileSync(path.resolve(__dirname, '../../app/src/lab/fixtures/ORU-R01-01.hl7'), 'utf8');
+    const answer = await request.post('/hl7/oru', {
+      headers: { authorization: 'Bearer demo-reflab-token', 'content-type': 'application/hl7-v2' },
+      data: message,
+    });
+    expect(answer.status()).toBe(200);
+    expect(await answer.text()).toContain('MSA|AE|');
+
+    const labContext = await browser.newContext();
+    await signIn(labContext, 'i.chevalier');
+    const lab = await labContext.newPage();
+    await lab.goto('/lab');
+    await waitForHydration(lab);
+    const held = lab.locator('.quarantine .held');
+    const before = await held.count();
+    expect(before).toBeGreaterThan(0);
+    await expect(held.first()).toContainText('Aucune prescription ne porte ce numéro');
+    await expect(held.first()).toContainText('Finn, Huckleberry');
+    // Attaching needs the patient checked; discarding needs a reason.
+    await held.first().getByRole('button', { name: 'Écarter' }).tap();
+    await expect(held).toHaveCount(before);
+    await held.first().getByLabel("Motif de l'écart").fill('Patient inconnu de la clinique');
+    await held.first().getByRole('button', { name: 'Écarter' }).tap();
+    await expect(held).toHaveCount(before - 1);
+    await expect(lab.getByText('Traité : enregistré à votre nom.')).toBeVisible();
+    await labContext.close();
   });
 });

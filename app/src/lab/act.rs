@@ -40,7 +40,7 @@ pub struct Desk {
 }
 
 impl Desk {
-    pub async fn open(_principal: &Principal) -> Result<Desk, AppError> {
+    pub async fn open() -> Result<Desk, AppError> {
         let store = crate::store::from_context()?;
         let (facility_id, clock) = crate::facility::current_clock(&store).await?;
         let facility_id = facility_id.ok_or_else(AppError::not_found)?;
@@ -271,7 +271,7 @@ impl Bench {
             );
             checks.finish()?;
         }
-        let desk = Desk::open(principal).await?;
+        let desk = Desk::open().await?;
         let mut tx = desk.store.begin().await?;
         let order = match lab::order_state(&mut tx, desk.facility_id, order_id).await {
             Err(StoreError::NotFound) => return Err(AppError::not_found()),

@@ -6,7 +6,7 @@
 use super::{CriticalAlert, EarlierValue, LabOrder, LabTest, Specimen};
 use crate::error::AppError;
 use crate::facility::FacilityClock;
-use crate::patients::{PatientSummary, Sex};
+use crate::patients::PatientSummary;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -19,7 +19,6 @@ pub struct VisitLab {
     pub orders: Vec<LabOrder>,
     /// Earlier verified values per LOINC code, for the small charts.
     pub history: Vec<(String, Vec<EarlierValue>)>,
-    pub alerts: Vec<CriticalAlert>,
     /// The tests the viewer may order (empty when they may not order).
     pub catalog: Vec<LabTest>,
 }
@@ -30,11 +29,9 @@ pub struct SpecimenDesk {
     pub clock: FacilityClock,
     pub specimen: Specimen,
     pub patient: PatientSummary,
-    pub sex: Sex,
     pub room_code: Option<String>,
     pub orders: Vec<LabOrder>,
     pub history: Vec<(String, Vec<EarlierValue>)>,
-    pub viewer_staff_member_id: i64,
 }
 
 /// One line of the worklist.
@@ -82,12 +79,12 @@ pub async fn load_visit_lab(visit_id: i64) -> Result<VisitLab, AppError> {
         return Err(AppError::invalid("visit_id", crate::error::Problem::Malformed));
     }
     let principal = crate::auth::require(Capability::ViewRooms).await?;
-    let desk = server::Desk::open(&principal).await?;
+    let desk = server::Desk::open().await?;
     let patient = desk.patient_in_care(&principal, visit_id).await?;
     let store = &desk.store;
-    let (orders, alerts, tests) = tokio::try_join!(
+    // Critical values of the visit show in the banner every screen carries, not here.
+    let (orders, tests) = tokio::try_join!(
         super::store::orders_of_visit(store, desk.facility_id, visit_id),
-        super::store::recent_alerts(store, desk.facility_id, desk.clock.now),
         super::store::tests(store, desk.facility_id),
     )?;
     let history = server::history(store, patient.patient_id, &orders).await?;
@@ -102,7 +99,6 @@ pub async fn load_visit_lab(visit_id: i64) -> Result<VisitLab, AppError> {
         patient: patient.summary(),
         orders,
         history,
-        alerts: alerts.into_iter().filter(|a| a.visit_id == visit_id).collect(),
         catalog,
     })
 }
@@ -119,7 +115,7 @@ pub async fn order_lab_test(
     let (priority, note) =
         crate::procedures::checked_order(visit_id, ("test_id", test_id), &priority, &note)?;
     let principal = crate::auth::require(crate::auth::Capability::OrderProcedures).await?;
-    let desk = server::Desk::open(&principal).await?;
+    let desk = server::Desk::open().await?;
     let patient = desk.patient_in_care(&principal, visit_id).await?;
     let mut tx = desk.store.begin().await?;
     let test = match super::store::test_in(&mut tx, desk.facility_id, test_id).await {
@@ -204,7 +200,7 @@ pub async fn collect_specimen(
     checks.finish()?;
     let check = check.ok_or(AppError::Internal)?;
     let principal = crate::auth::require(crate::auth::Capability::PerformProcedures).await?;
-    let desk = server::Desk::open(&principal).await?;
+    let desk = server::Desk::open().await?;
     let patient = desk.patient_in_care(&principal, visit_id).await?;
     let confirmed = match check {
         IdentityCheck::NameAndBirthDate => stated_birth_date == Some(patient.birth_date),
@@ -289,7 +285,7 @@ pub async fn load_specimen_label(accession: String) -> Result<SpecimenLabel, App
     {
         return Err(server::forbidden());
     }
-    let desk = server::Desk::open(&principal).await?;
+    let desk = server::Desk::open().await?;
     let found = desk.specimen(&accession).await?;
     let patient = if principal.can(crate::auth::Capability::UseLab) {
         desk.patient_for_lab(&principal, found.visit_id, found.id).await?
@@ -330,7 +326,7 @@ fn with_patients(orders: Vec<LabOrder>, patients: &[(i64, PatientSummary)]) -> V
 #[server(prefix = "/api", endpoint = "lab_worklist")]
 pub async fn lab_worklist() -> Result<Worklist, AppError> {
     let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
-    let desk = server::Desk::open(&principal).await?;
+    let desk = server::Desk::open().await?;
     let since = desk.clock.now - chrono::Duration::hours(12);
     let (orders, alerts, quarantine) = tokio::try_join!(
         super::store::worklist(&desk.store, desk.facility_id, since),
@@ -354,7 +350,7 @@ pub async fn lab_worklist() -> Result<Worklist, AppError> {
 pub async fn load_specimen_desk(accession: String) -> Result<SpecimenDesk, AppError> {
     let accession = server::checked_accession(&accession)?;
     let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
-    let desk = server::Desk::open(&principal).await?;
+    let desk = server::Desk::open().await?;
     let found = desk.specimen(&accession).await?;
     let patient = desk.patient_for_lab(&principal, found.visit_id, found.id).await?;
     let orders = super::store::orders_of_specimen(&desk.store, desk.facility_id, found.id).await?;
@@ -367,12 +363,10 @@ pub async fn load_specimen_desk(accession: String) -> Result<SpecimenDesk, AppEr
     Ok(SpecimenDesk {
         clock: desk.clock,
         specimen,
-        sex: patient.sex,
         patient: patient.summary(),
         room_code,
         orders,
         history,
-        viewer_staff_member_id: principal.staff_member_id,
     })
 }
 
@@ -381,7 +375,7 @@ pub async fn load_specimen_desk(accession: String) -> Result<SpecimenDesk, AppEr
 pub async fn receive_specimen(accession: String) -> Result<(), AppError> {
     let accession = server::checked_accession(&accession)?;
     let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
-    let desk = server::Desk::open(&principal).await?;
+    let desk = server::Desk::open().await?;
     let mut tx = desk.store.begin().await?;
     let found = desk.specimen_in(&mut tx, &accession).await?;
     if !super::store::receive(&mut tx, found.id, principal.staff_member_id, desk.clock.now).await? {
@@ -409,7 +403,7 @@ pub async fn reject_specimen(accession: String, reason: String) -> Result<(), Ap
         return Err(AppError::invalid("reason", crate::error::Problem::Required));
     };
     let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
-    let desk = server::Desk::open(&principal).await?;
+    let desk = server::Desk::open().await?;
     let mut tx = desk.store.begin().await?;
     let found = desk.specimen_in(&mut tx, &accession).await?;
     if !super::store::reject(
@@ -467,7 +461,7 @@ pub async fn verify_result(order_id: i64, version: i64) -> Result<(), AppError> 
 #[server(prefix = "/api", endpoint = "critical_alerts")]
 pub async fn critical_alerts() -> Result<AlertList, AppError> {
     let principal = crate::auth::require_signed_in()?;
-    let desk = server::Desk::open(&principal).await?;
+    let desk = server::Desk::open().await?;
     let alerts = super::store::recent_alerts(&desk.store, desk.facility_id, desk.clock.now).await?;
     let mut mine = Vec::new();
     for alert in alerts.into_iter().filter(CriticalAlert::is_open) {
@@ -508,7 +502,7 @@ pub async fn acknowledge_critical(
     checks.finish()?;
     let outcome = outcome.ok_or(AppError::Internal)?;
     let principal = crate::auth::require_signed_in()?;
-    let desk = server::Desk::open(&principal).await?;
+    let desk = server::Desk::open().await?;
     server::acknowledge(
         &desk,
         &principal,
@@ -550,7 +544,7 @@ pub async fn resolve_quarantine(
     }
     checks.finish()?;
     let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
-    let desk = server::Desk::open(&principal).await?;
+    let desk = server::Desk::open().await?;
     server::resolve_quarantine(
         &desk,
         &principal,
@@ -575,7 +569,7 @@ pub struct SendOuts {
 #[server(prefix = "/api", endpoint = "send_outs")]
 pub async fn load_send_outs() -> Result<SendOuts, AppError> {
     let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
-    let desk = server::Desk::open(&principal).await?;
+    let desk = server::Desk::open().await?;
     let since = desk.clock.now - chrono::Duration::days(7);
     let (labs, waiting, shipments) = tokio::try_join!(
         super::store::reference_labs(&desk.store, desk.facility_id),
@@ -618,7 +612,7 @@ pub async fn pack_shipment(
     }
     checks.finish()?;
     let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
-    let desk = server::Desk::open(&principal).await?;
+    let desk = server::Desk::open().await?;
     server::pack(&desk, &principal, reference_lab_id, &accessions).await
 }
 
@@ -635,7 +629,7 @@ pub async fn advance_shipment(shipment_id: i64, state: String) -> Result<(), App
     }
     checks.finish()?;
     let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
-    let desk = server::Desk::open(&principal).await?;
+    let desk = server::Desk::open().await?;
     server::advance_shipment(&desk, &principal, shipment_id, &state).await
 }
 
@@ -648,8 +642,8 @@ pub struct TurnaroundBoard {
 
 #[server(prefix = "/api", endpoint = "turnaround")]
 pub async fn load_turnaround() -> Result<TurnaroundBoard, AppError> {
-    let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
-    let desk = server::Desk::open(&principal).await?;
+    crate::auth::require(crate::auth::Capability::UseLab).await?;
+    let desk = server::Desk::open().await?;
     let days = 30;
     let since = desk.clock.now - chrono::Duration::days(days);
     let (tests, minutes) = tokio::try_join!(
@@ -673,8 +667,8 @@ pub async fn load_turnaround() -> Result<TurnaroundBoard, AppError> {
 /// The whole test catalog, retired tests included, for administrators.
 #[server(prefix = "/api", endpoint = "lab_tests")]
 pub async fn load_lab_tests() -> Result<Vec<LabTest>, AppError> {
-    let principal = crate::auth::require(crate::auth::Capability::EditCatalog).await?;
-    let desk = server::Desk::open(&principal).await?;
+    crate::auth::require(crate::auth::Capability::EditCatalog).await?;
+    let desk = server::Desk::open().await?;
     Ok(super::store::tests(&desk.store, desk.facility_id).await?)
 }
 
@@ -725,7 +719,7 @@ pub async fn save_lab_test(
     };
     let test = form.checked()?;
     let principal = crate::auth::require(crate::auth::Capability::EditCatalog).await?;
-    let desk = server::Desk::open(&principal).await?;
+    let desk = server::Desk::open().await?;
     let mut tx = desk.store.begin().await?;
     let saved = if test.id == 0 {
         super::store::add_test(&mut tx, desk.facility_id, &test).await?

@@ -90,7 +90,6 @@ fn VisitLabDetail(lab: VisitLab, actions: LabActions) -> impl IntoView {
         patient,
         orders,
         history,
-        alerts: _,
         catalog,
     } = lab;
     let waiting: Vec<LabOrder> = orders
@@ -787,11 +786,9 @@ fn SpecimenDetail(desk: SpecimenDesk, actions: DeskActions) -> impl IntoView {
         clock,
         specimen,
         patient,
-        sex: _,
         room_code,
         orders,
         history,
-        viewer_staff_member_id: _,
     } = desk;
     let accession = specimen.accession.clone();
     let state = specimen.state;
