@@ -87,6 +87,14 @@ fn resident_kib(pid: u32) -> u64 {
         .unwrap()
 }
 
+/// CPU time (user + system) a process has used so far, in clock ticks (`/proc/<pid>/stat`).
+fn cpu_ticks(pid: &str) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
 struct Server {
     child: Child,
     port: u16,
@@ -215,23 +223,74 @@ impl Drop for Receipts {
     }
 }
 
-/// One subscriber over a WebSocket, as a browser opens it.
+/// One subscriber over a WebSocket, as a browser opens it. The client side is written by
+/// hand (handshake, then unmasked server frames read straight from the socket) so that the
+/// benchmark spends as little of the shared CPU as a subscriber can, leaving it to the
+/// server being measured.
 async fn websocket_subscriber(port: u16, cookie: String, mut receipts: Receipts) {
-    use futures::StreamExt;
-    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
-    let mut request = format!("ws://127.0.0.1:{port}/api/live?topics=rooms")
-        .into_client_request()
-        .unwrap();
-    let headers = request.headers_mut();
-    headers.insert("cookie", cookie.parse().unwrap());
-    headers.insert("origin", format!("http://127.0.0.1:{port}").parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    while let Some(Ok(message)) = socket.next().await {
-        let received = now_micros();
-        if let Message::Text(text) = message {
-            receipts.read(&text, received).await;
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let request = format!(
+        "GET /api/live?topics=rooms HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n\
+         Origin: http://127.0.0.1:{port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut buffer: Vec<u8> = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    // The handshake's answer, up to its blank line.
+    let head_end = loop {
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the server closed during the WebSocket handshake");
+        buffer.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
         }
+    };
+    assert!(
+        buffer.starts_with(b"HTTP/1.1 101"),
+        "WebSocket refused: {}",
+        String::from_utf8_lossy(&buffer[..head_end])
+    );
+    buffer.drain(..head_end);
+    loop {
+        // Every complete frame in the buffer (server frames are never masked).
+        let mut consumed = 0;
+        let received = now_micros();
+        while let Some((opcode, payload)) = server_frame(&buffer[consumed..]) {
+            let (start, end) = (consumed + payload.start, consumed + payload.end);
+            consumed = end;
+            match opcode {
+                0x1 => {
+                    let text = std::str::from_utf8(&buffer[start..end]).unwrap();
+                    receipts.read(text, received).await;
+                }
+                0x8 => return,
+                _ => {}
+            }
+        }
+        buffer.drain(..consumed);
+        let n = match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        buffer.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// The opcode and payload range of the unmasked frame at the start of `bytes`, when it has
+/// arrived whole.
+fn server_frame(bytes: &[u8]) -> Option<(u8, std::ops::Range<usize>)> {
+    let (&first, &second) = (bytes.first()?, bytes.get(1)?);
+    let (length, header) = match second & 0x7f {
+        126 => (u16::from_be_bytes(bytes.get(2..4)?.try_into().ok()?) as usize, 4),
+        127 => (
+            u64::from_be_bytes(bytes.get(2..10)?.try_into().ok()?) as usize,
+            10,
+        ),
+        short => (short as usize, 2),
+    };
+    (bytes.len() >= header + length).then_some((first & 0x0f, header..header + length))
 }
 
 /// One subscriber: a raw HTTP/1.1 connection reading the event stream.
@@ -296,6 +355,8 @@ async fn main() {
     }
     let cookie = sign_in(servers[0].port).await;
     let room = lab_room(servers[0].port, &cookie).await;
+    // As after each half below: let the servers settle (they return what start-up freed).
+    tokio::time::sleep(Duration::from_secs(5)).await;
     let before: Vec<u64> = servers.iter().map(|s| resident_kib(s.child.id())).collect();
 
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(o.subscribers * 256)));
@@ -323,7 +384,8 @@ async fn main() {
         for _ in from..to {
             ready_rx.recv().await.unwrap();
         }
-        // Let the allocator settle (mimalloc gives freed pages back after a short delay).
+        // Let the servers settle: once subscriptions stop arriving they return the memory
+        // the handshakes freed (server/src/memory.rs).
         tokio::time::sleep(Duration::from_secs(5)).await;
         if halfway.is_empty() {
             halfway = servers.iter().map(|s| resident_kib(s.child.id())).collect();
@@ -337,6 +399,11 @@ async fn main() {
     let commits = (o.rate * o.seconds as f64) as usize;
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / o.rate));
     let started = Instant::now();
+    let cpu_before: Vec<u64> = servers
+        .iter()
+        .map(|s| cpu_ticks(&s.child.id().to_string()))
+        .collect();
+    let own_cpu_before = cpu_ticks("self");
     let mut status = "U";
     for _ in 0..commits {
         ticker.tick().await;
@@ -364,6 +431,11 @@ async fn main() {
     while latencies.lock().unwrap().len() < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let cpu_after: Vec<u64> = servers
+        .iter()
+        .map(|s| cpu_ticks(&s.child.id().to_string()))
+        .collect();
+    let own_cpu = cpu_ticks("self") - own_cpu_before;
     drop(servers);
     for task in tasks {
         let _ = task.await;
@@ -397,12 +469,26 @@ async fn main() {
         percentile(&all, 99.0),
         percentile(&all, 100.0)
     );
+    // Clock ticks are hundredths of a second on Linux.
+    let busy = |ticks: u64| ticks as f64 / 100.0 / committing.as_secs_f64() * 100.0;
+    let servers_cpu: Vec<String> = cpu_before
+        .iter()
+        .zip(&cpu_after)
+        .map(|(b, a)| format!("{:.0} %", busy(a - b)))
+        .collect();
+    println!(
+        "CPU while committing (100 % = one core): server(s) {}, this benchmark client {:.0} %",
+        servers_cpu.join(" / "),
+        busy(own_cpu)
+    );
     for (i, ((b, h), a)) in before.iter().zip(&halfway).zip(&idle).enumerate() {
         let per_server = |n: usize| n / o.servers + usize::from(i < n % o.servers);
         let (all_held, first_half) = (per_server(o.subscribers), per_server(half));
+        // Not (a - b) / all: the servers return what start-up and sign-in freed once the
+        // first subscriptions settle, so the resident set may shrink from `b` to `h`.
         println!(
             "server {}: {} KiB resident before, {} KiB with {} subscribers, {} KiB with {}: \
-             {:.2} KiB per further idle subscriber ({:.2} KiB each counting the first ones' warm-up)",
+             {:.2} KiB per further idle subscriber",
             i + 1,
             b,
             h,
@@ -410,7 +496,6 @@ async fn main() {
             a,
             all_held,
             (*a as f64 - *h as f64) / (all_held - first_half) as f64,
-            (*a as f64 - *b as f64) / all_held as f64
         );
     }
     let _ = std::fs::remove_dir_all(&data_dir);

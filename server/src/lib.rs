@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod config;
 pub mod interfaces;
+pub mod memory;
 pub mod router;
 pub mod security;
 
@@ -186,6 +187,7 @@ async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         tokio::spawn(interfaces::serve_mllp(mllp_listener, store.clone()));
     }
     tokio::spawn(interfaces::escalate_critical_values(store.clone()));
+    tokio::spawn(memory::return_memory_after_churn(events.clone()));
     let options = router::leptos_options(&site_root, local);
     let app = router::router_with(store.clone(), options, auth, events.clone())
         .into_make_service_with_connect_info::<std::net::SocketAddr>();

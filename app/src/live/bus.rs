@@ -14,7 +14,7 @@ use super::store::{self, CHANNEL};
 use super::{LiveEvent, Position, Topic};
 use crate::store::Store;
 use axum::body::Bytes;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -81,6 +81,9 @@ struct Shared {
     sender: broadcast::Sender<Arc<Frame>>,
     /// The last id broadcast: a position every page may safely start from.
     head: AtomicI64,
+    /// Subscriptions opened or ended so far: the server returns freed memory to the
+    /// system once this stops moving (a reconnection storm has settled).
+    churn: AtomicU64,
     /// Set when the server shuts down: every subscription ends.
     closing: tokio::sync::watch::Sender<bool>,
 }
@@ -101,6 +104,7 @@ impl EventBus {
             settings,
             sender,
             head: AtomicI64::new(head),
+            churn: AtomicU64::new(0),
             closing: tokio::sync::watch::Sender::new(false),
         });
         tokio::spawn(pump(Arc::downgrade(&shared), store, head));
@@ -125,7 +129,18 @@ impl EventBus {
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Frame>> {
+        self.note_churn();
         self.shared.sender.subscribe()
+    }
+
+    /// Counts a subscription opened or ended.
+    pub fn note_churn(&self) {
+        self.shared.churn.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many subscriptions have been opened or ended since the server started.
+    pub fn churn(&self) -> u64 {
+        self.shared.churn.load(Ordering::Relaxed)
     }
 
     /// Resolves when the server is shutting down.

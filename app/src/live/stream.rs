@@ -441,6 +441,12 @@ impl Subscription {
     }
 }
 
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.bus.note_churn();
+    }
+}
+
 /// The end of a subscription the browser should simply resume (the server is stopping,
 /// or its database did not answer): it reconnects from the last event it received.
 fn unavailable() -> Bytes {
