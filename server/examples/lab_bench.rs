@@ -22,13 +22,16 @@
 //!   target/release/examples/lab_bench --only latency --subscribers 100 --verifications 50
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/mod.rs"]
+mod support;
+
 use plateau_app::lab::hl7::AckCode;
 use plateau_app::lab::import::{self, Transport};
 use plateau_app::store::Store;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+use support::{now_micros, percentile, start_server};
 
 const FIXTURE: &str = include_str!("../../app/src/lab/fixtures/LAB-ORU-1.hl7");
 /// Observations with a value in the fixture (two of its ten are empty, status I).
@@ -79,19 +82,6 @@ fn options() -> Options {
         "--messages and --concurrency at least 1"
     );
     o
-}
-
-fn now_micros() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as i64
-}
-
-/// The `p`th percentile of sorted microseconds, in milliseconds.
-fn percentile(sorted: &[i64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1] as f64 / 1000.0
 }
 
 fn summary(mut micros: Vec<i64>) -> String {
@@ -386,70 +376,6 @@ async fn import_bench(o: &Options) {
 
 // ---------------------------------------------------------------------------------------
 // Part 2: verification-to-tablet latency, on a real server.
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    /// SIGTERM, as an operator stops it; killed only if it has not stopped in ten seconds.
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        for _ in 0..100 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_server(binary: &str, database: &[String]) -> Server {
-    let port = free_port();
-    let child = Command::new(binary)
-        .args([
-            "serve",
-            "--demo",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--site-root",
-            "target/site",
-        ])
-        .args(database)
-        .env("PLATEAU_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the release server (cargo leptos build --release)");
-    let server = Server { child, port };
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if let Ok(r) = client
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await
-        {
-            if r.status() == 200 {
-                return server;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("server on {port} did not start");
-}
 
 /// Calls the server's functions as our client does: form posts from its origin, asking
 /// for JSON, with a session cookie.

@@ -12,9 +12,13 @@
 //! transaction) to the moment the subscriber had read the whole event, on the same clock.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Child, Command, Stdio};
+#[path = "support/mod.rs"]
+mod support;
+
+use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+use support::{now_micros, percentile, start_server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -66,18 +70,6 @@ fn options() -> Options {
     o
 }
 
-fn now_micros() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as i64
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn resident_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
@@ -93,64 +85,6 @@ fn cpu_ticks(pid: &str) -> u64 {
     // Fields after the command name, which is in parentheses and may hold spaces.
     let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
     fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
-
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Server {
-    /// Stops the server as an operator would (SIGTERM: it ends the subscriptions and shuts
-    /// down gracefully), killing it only if it does not stop within ten seconds.
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        for _ in 0..100 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_server(binary: &str, database: &[String]) -> Server {
-    let port = free_port();
-    let child = Command::new(binary)
-        .args([
-            "serve",
-            "--demo",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--site-root",
-            "target/site",
-        ])
-        .args(database)
-        .env("PLATEAU_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the release server (cargo leptos build --release)");
-    let client = reqwest::Client::new();
-    for _ in 0..600 {
-        if let Ok(r) = client
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await
-        {
-            if r.status() == 200 {
-                return Server { child, port };
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    // Wrapped, so that it is killed and waited for when the panic unwinds.
-    let _server = Server { child, port };
-    panic!("server on {port} did not start");
 }
 
 async fn sign_in(port: u16) -> String {
@@ -317,14 +251,6 @@ async fn event_stream_subscriber(port: u16, cookie: String, mut receipts: Receip
         }
         buffer.drain(..consumed);
     }
-}
-
-fn percentile(sorted: &[i64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1] as f64 / 1000.0
 }
 
 #[tokio::main]
