@@ -2,6 +2,9 @@
 //! client, the server functions between them, and the views. One module per area of the
 //! clinic; each holds its types, its server functions, its SQL (`store`, server only) and
 //! its views.
+// No unsafe code in what handles patient data (the workspace only denies it, for the one
+// audited call in the server binary).
+#![forbid(unsafe_code)]
 
 pub mod accounts;
 pub mod audit;

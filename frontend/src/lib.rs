@@ -1,4 +1,5 @@
 //! The WebAssembly client: hydrates the page the server rendered.
+#![forbid(unsafe_code)]
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

@@ -216,15 +216,16 @@ async fn websocket_subscriber(port: u16, cookie: String, mut receipts: Receipts)
 /// arrived whole.
 fn server_frame(bytes: &[u8]) -> Option<(u8, std::ops::Range<usize>)> {
     let (&first, &second) = (bytes.first()?, bytes.get(1)?);
-    let (length, header) = match second & 0x7f {
+    let (length, header): (usize, usize) = match second & 0x7f {
         126 => (u16::from_be_bytes(bytes.get(2..4)?.try_into().ok()?) as usize, 4),
         127 => (
-            u64::from_be_bytes(bytes.get(2..10)?.try_into().ok()?) as usize,
+            usize::try_from(u64::from_be_bytes(bytes.get(2..10)?.try_into().ok()?)).ok()?,
             10,
         ),
         short => (short as usize, 2),
     };
-    (bytes.len() >= header + length).then_some((first & 0x0f, header..header + length))
+    let end = header.checked_add(length)?;
+    (bytes.len() >= end).then_some((first & 0x0f, header..end))
 }
 
 /// One subscriber: a raw HTTP/1.1 connection reading the event stream.
@@ -281,8 +282,6 @@ async fn main() {
     }
     let cookie = sign_in(servers[0].port).await;
     let room = lab_room(servers[0].port, &cookie).await;
-    // As after each half below: let the servers settle (they return what start-up freed).
-    tokio::time::sleep(Duration::from_secs(5)).await;
     let before: Vec<u64> = servers.iter().map(|s| resident_kib(s.child.id())).collect();
 
     let latencies = Arc::new(Mutex::new(Vec::with_capacity(o.subscribers * 256)));
@@ -311,8 +310,9 @@ async fn main() {
             ready_rx.recv().await.unwrap();
         }
         // Let the servers settle: once subscriptions stop arriving they return the memory
-        // the handshakes freed (server/src/memory.rs).
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        // the handshakes freed (server/src/memory.rs: 2-4 s after the last one arrived, at
+        // most once in 10 s).
+        tokio::time::sleep(Duration::from_secs(12)).await;
         if halfway.is_empty() {
             halfway = servers.iter().map(|s| resident_kib(s.child.id())).collect();
         }
@@ -351,17 +351,17 @@ async fn main() {
         status = to;
     }
     let committing = started.elapsed();
+    let cpu_after: Vec<u64> = servers
+        .iter()
+        .map(|s| cpu_ticks(&s.child.id().to_string()))
+        .collect();
+    let own_cpu = cpu_ticks("self") - own_cpu_before;
     // Let the last events arrive.
     let expected = commits * o.subscribers;
     let deadline = Instant::now() + Duration::from_secs(10);
     while latencies.lock().unwrap().len() < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let cpu_after: Vec<u64> = servers
-        .iter()
-        .map(|s| cpu_ticks(&s.child.id().to_string()))
-        .collect();
-    let own_cpu = cpu_ticks("self") - own_cpu_before;
     drop(servers);
     for task in tasks {
         let _ = task.await;
@@ -403,7 +403,8 @@ async fn main() {
         .map(|(b, a)| format!("{:.0} %", busy(a - b)))
         .collect();
     println!(
-        "CPU while committing (100 % = one core): server(s) {}, this benchmark client {:.0} %",
+        "CPU while committing (100 % = one core; PostgreSQL's own not counted): server(s) {}, \
+         this benchmark client {:.0} %",
         servers_cpu.join(" / "),
         busy(own_cpu)
     );

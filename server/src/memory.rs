@@ -10,28 +10,39 @@
 //! third of their throughput), while a trim runs only after churn.
 
 use plateau_app::live::EventBus;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// How long the churn must stay still before memory is returned.
+/// How often the churn is looked at: memory is returned 2-4 s after it stops moving.
 const SETTLE: Duration = Duration::from_secs(2);
+/// At most one trim in this long, so that a trickle of reconnecting tablets does not lock
+/// glibc's arenas every few seconds.
+const MIN_GAP: Duration = Duration::from_secs(10);
 
 /// Decides, from one reading of the churn counter to the next, when to return memory:
-/// after subscriptions came or went, at the first interval in which none did.
+/// after subscriptions came or went, at the first interval in which none did, and not
+/// sooner than [`MIN_GAP`] after the last time.
 #[derive(Debug, Default)]
 struct ChurnWatch {
     seen: u64,
     moved: bool,
+    last_trim: Option<Instant>,
 }
 
 impl ChurnWatch {
     /// `true` when the memory should be returned now.
-    fn observe(&mut self, churn: u64) -> bool {
+    fn observe(&mut self, churn: u64, now: Instant) -> bool {
         if churn != self.seen {
             self.seen = churn;
             self.moved = true;
             return false;
         }
-        std::mem::take(&mut self.moved)
+        let rested = self.last_trim.is_none_or(|at| now.duration_since(at) >= MIN_GAP);
+        if !(self.moved && rested) {
+            return false;
+        }
+        self.moved = false;
+        self.last_trim = Some(now);
+        true
     }
 }
 
@@ -39,10 +50,11 @@ impl ChurnWatch {
 /// burst of churn.
 pub async fn return_memory_after_churn(bus: EventBus) {
     // Start-up (migrations, the demo clinic, the password hasher's warm-up) freed a lot
-    // too: the first quiet interval returns it.
+    // too: the first look (at once, before the first request) returns it.
     let mut watch = ChurnWatch {
         seen: bus.churn(),
         moved: true,
+        last_trim: None,
     };
     let mut closing = bus.closing();
     let mut every = tokio::time::interval(SETTLE);
@@ -52,7 +64,7 @@ pub async fn return_memory_after_churn(bus: EventBus) {
             _ = every.tick() => {}
             _ = closing.changed() => return,
         }
-        if watch.observe(bus.churn()) {
+        if watch.observe(bus.churn(), Instant::now()) {
             // It walks the heap with each arena locked in turn (about 9 ms for 48 MiB of
             // holes, less when little was freed): off the async workers, once per burst.
             let started = std::time::Instant::now();
@@ -67,7 +79,8 @@ pub async fn return_memory_after_churn(bus: EventBus) {
 #[allow(unsafe_code)]
 pub fn release_free_memory() {
     // SAFETY: malloc_trim takes no pointers and touches only glibc's own free lists, under
-    // its arena locks; it is safe to call from any thread at any time.
+    // its arena locks: it is thread-safe (not for a signal handler, where it is not called).
+    // It returns nothing if another global allocator is ever installed.
     unsafe {
         libc::malloc_trim(0);
     }
@@ -83,14 +96,21 @@ mod tests {
 
     #[test]
     fn memory_is_returned_once_the_churn_has_settled() {
+        let start = Instant::now();
+        let at = |seconds: u64| start + Duration::from_secs(seconds);
         let mut watch = ChurnWatch::default();
-        assert!(!watch.observe(0), "nothing happened yet");
-        assert!(!watch.observe(500), "subscriptions are still arriving");
-        assert!(!watch.observe(900), "still arriving");
-        assert!(watch.observe(900), "settled: return the memory");
-        assert!(!watch.observe(900), "once per burst");
-        assert!(!watch.observe(901), "one tablet left");
-        assert!(watch.observe(901));
+        assert!(!watch.observe(0, at(0)), "nothing happened yet");
+        assert!(!watch.observe(500, at(2)), "subscriptions are still arriving");
+        assert!(!watch.observe(900, at(4)), "still arriving");
+        assert!(watch.observe(900, at(6)), "settled: return the memory");
+        assert!(!watch.observe(900, at(8)), "once per burst");
+        assert!(!watch.observe(901, at(10)), "one tablet left");
+        assert!(
+            !watch.observe(901, at(12)),
+            "settled, but the last trim was 6 s ago"
+        );
+        assert!(watch.observe(901, at(16)), "10 s after the last trim");
+        assert!(!watch.observe(901, at(40)), "nothing new since");
     }
 
     fn resident_kib() -> u64 {

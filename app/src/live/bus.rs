@@ -129,12 +129,11 @@ impl EventBus {
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Frame>> {
-        self.note_churn();
         self.shared.sender.subscribe()
     }
 
     /// Counts a subscription opened or ended.
-    pub fn note_churn(&self) {
+    pub(crate) fn note_churn(&self) {
         self.shared.churn.fetch_add(1, Ordering::Relaxed);
     }
 

@@ -301,6 +301,7 @@ impl Subscription {
             .unwrap_or_default();
         let first = every / 2 + (every / 2).mul_f64(f64::from(jitter % 1000) / 1000.0);
         let heartbeat = Box::pin(tokio::time::sleep(first));
+        bus.note_churn();
         Subscription {
             receiver,
             topics,
