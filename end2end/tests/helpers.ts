@@ -1,4 +1,4 @@
-import { expect, type BrowserContext, type Page } from '@playwright/test';
+import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 
 /** Waits until the WebAssembly client has taken over the server-rendered page. */
 export async function waitForHydration(page: Page) {
@@ -30,4 +30,17 @@ export async function signIn(context: BrowserContext, username = 'j.morel', base
     headers: { origin: baseURL, accept: 'application/json' },
   });
   expect(response.status(), `sign-in as ${username}`).toBe(200);
+}
+
+/**
+ * A new browser context signed in as `username`, with one page open at `path` and
+ * hydrated: how most journeys begin for each person in them.
+ */
+export async function signedInPage(browser: Browser, username: string, path: string) {
+  const context = await browser.newContext();
+  await signIn(context, username);
+  const page = await context.newPage();
+  await page.goto(path);
+  await waitForHydration(page);
+  return { context, page };
 }

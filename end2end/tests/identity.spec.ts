@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { DEMO_PASSWORD, DEMO_PIN, signIn, waitForHydration } from './helpers';
+import { DEMO_PASSWORD, DEMO_PIN, signIn, waitForHydration, signedInPage } from './helpers';
 
 const IDLE_SERVER = 'http://127.0.0.1:3101';
 
@@ -107,11 +107,7 @@ test.describe('own account', () => {
   test('a person ends a session left on another tablet, sets a new PIN and unlocks with it', async ({ browser }) => {
     const otherTablet = await browser.newContext();
     await signIn(otherTablet, 'l.roux');
-    const context = await browser.newContext();
-    await signIn(context, 'l.roux');
-    const page = await context.newPage();
-    await page.goto('/account');
-    await waitForHydration(page);
+    const { context: context, page: page } = await signedInPage(browser, 'l.roux', '/account');
     await expect(page.locator('.session')).toHaveCount(2);
     await page.locator('.session[data-current="false"] button').tap();
     await expect(page.locator('.session')).toHaveCount(1);

@@ -2,7 +2,7 @@ import { test, expect, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { signIn, waitForHydration } from './helpers';
+import { signIn, waitForHydration, signedInPage } from './helpers';
 
 /** Opens a room's page from the rooms screen. */
 async function openRoom(page: Page, code: string) {
@@ -107,11 +107,7 @@ test.describe('lab', () => {
     await expectNoSeriousAxeViolation(doctor);
 
     // The lab scans the label: the specimen opens, and is received.
-    const labContext = await browser.newContext();
-    await signIn(labContext, 'i.chevalier');
-    const lab = await labContext.newPage();
-    await lab.goto('/lab');
-    await waitForHydration(lab);
+    const { context: labContext, page: lab } = await signedInPage(browser, 'i.chevalier', '/lab');
     await lab.getByLabel('Scannez ou tapez un numéro de prélèvement').fill(accession);
     await lab.getByLabel('Scannez ou tapez un numéro de prélèvement').press('Enter');
     await expect(lab.getByRole('heading', { level: 1 })).toHaveText(accession);
@@ -125,11 +121,7 @@ test.describe('lab', () => {
   });
 
   test('the lab packs a send-out with its manifest and follows it to the reference lab', async ({ browser }) => {
-    const labContext = await browser.newContext();
-    await signIn(labContext, 'i.chevalier');
-    const lab = await labContext.newPage();
-    await lab.goto('/lab');
-    await waitForHydration(lab);
+    const { context: labContext, page: lab } = await signedInPage(browser, 'i.chevalier', '/lab');
     await lab.getByRole('link', { name: 'Envois au laboratoire de référence' }).tap();
     await expect(lab.getByRole('heading', { level: 1 })).toHaveText('Envois au laboratoire de référence');
     // Samir Haddad's blood count waits; packing nothing is refused.
@@ -151,11 +143,7 @@ test.describe('lab', () => {
   });
 
   test('an administrator adds a test to the lab catalog and physicians can order it', async ({ browser }) => {
-    const adminContext = await browser.newContext();
-    await signIn(adminContext, 'n.faure');
-    const admin = await adminContext.newPage();
-    await admin.goto('/admin/lab-tests');
-    await waitForHydration(admin);
+    const { context: adminContext, page: admin } = await signedInPage(browser, 'n.faure', '/admin/lab-tests');
     const form = admin.locator('.test-form').first();
     // A LOINC code with the wrong check digit is refused on its field.
     await form.getByLabel(/Code LOINC/).fill('17861-5');
@@ -192,11 +180,7 @@ test.describe('lab', () => {
     expect(answer.status()).toBe(200);
     expect(await answer.text()).toContain('MSA|AE|');
 
-    const labContext = await browser.newContext();
-    await signIn(labContext, 'i.chevalier');
-    const lab = await labContext.newPage();
-    await lab.goto('/lab');
-    await waitForHydration(lab);
+    const { context: labContext, page: lab } = await signedInPage(browser, 'i.chevalier', '/lab');
     const held = lab.locator('.quarantine .held');
     const before = await held.count();
     expect(before).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
-import { signIn, waitForHydration } from './helpers';
+import { signIn, waitForHydration, signedInPage } from './helpers';
 
 /** Opens a room's page from the rooms screen. */
 async function openRoom(page: Page, code: string) {
@@ -32,12 +32,7 @@ test.describe('procedure room', () => {
     const physicianContext = await browser.newContext();
     await signIn(physicianContext, 'y.benali');
     const physician = await physicianContext.newPage();
-    const assistantContext = await browser.newContext();
-    await signIn(assistantContext, 'c.fontaine');
-    const assistant = await assistantContext.newPage();
-
-    await assistant.goto('/board');
-    await waitForHydration(assistant);
+    const { context: assistantContext, page: assistant } = await signedInPage(browser, 'c.fontaine', '/board');
     await expect(assistant.locator('.live-indicator')).toHaveAttribute('data-link', 'live');
 
     await openRoom(physician, 'E4');
@@ -186,11 +181,7 @@ test.describe('procedure room', () => {
   });
 
   test('an administrator adds a procedure to the catalog and physicians can order it', async ({ browser }) => {
-    const adminContext = await browser.newContext();
-    await signIn(adminContext, 'n.faure');
-    const admin = await adminContext.newPage();
-    await admin.goto('/admin/catalog');
-    await waitForHydration(admin);
+    const { context: adminContext, page: admin } = await signedInPage(browser, 'n.faure', '/admin/catalog');
     const form = admin.locator('.kind-form').first();
     await form.getByLabel('Code (minuscules, par ex. lavage_oreille)').fill('holter');
     await form.getByLabel('Nom en français').fill('Pose de holter');
