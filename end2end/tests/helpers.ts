@@ -44,3 +44,16 @@ export async function signedInPage(browser: Browser, username: string, path: str
   await waitForHydration(page);
   return { context, page };
 }
+
+/**
+ * Collects the page's console errors and uncaught exceptions from now on; a journey
+ * expects the list to stay empty.
+ */
+export function collectConsoleErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  return errors;
+}

@@ -2,7 +2,7 @@ import { test, expect, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { signIn, waitForHydration, signedInPage } from './helpers';
+import { signIn, waitForHydration, signedInPage, collectConsoleErrors } from './helpers';
 
 /** Opens a room's page from the rooms screen. */
 async function openRoom(page: Page, code: string) {
@@ -172,7 +172,9 @@ test.describe('lab', () => {
 
   test('results a reference lab sent for an order nobody placed are held, and a technician discards them', async ({ browser, request }) => {
     // The reference lab's interface posts its message with its token and no session.
-    const message = readFileSync(path.resolve(__dirname, '../../app/src/lab/fixtures/ORU-R01-01.hl7'), 'utf8');
+    // Another system's message, sent as the demo reference lab names itself (MSH-4).
+    const message = readFileSync(path.resolve(__dirname, '../../app/src/lab/fixtures/ORU-R01-01.hl7'), 'utf8')
+      .replace('|IA Public Health Lab^2.16.840.1.114222.4.1.10411^ISO|', '|REFLAB|');
     const answer = await request.post('/hl7/oru', {
       headers: { authorization: 'Bearer demo-reflab-token', 'content-type': 'application/hl7-v2' },
       data: message,
@@ -194,5 +196,67 @@ test.describe('lab', () => {
     await expect(held).toHaveCount(before - 1);
     await expect(lab.getByText('Traité : enregistré à votre nom.')).toBeVisible();
     await labContext.close();
+  });
+
+  test('a technician compares a held result with the order, both identities side by side, and a second person confirms', async ({ browser, request }) => {
+    // The reference lab answers Élise Durand's hemogram, sent out this morning, but names
+    // "Elisa", born on another day.
+    const message = [
+      'MSH|^~\\&|LIS|REFLAB|PLATEAU|TILLEULS|20261202091000+0100||ORU^R01^ORU_R01|E2E-HELD-1|P|2.5.1',
+      'PID|1||LAB-5512^^^REFLAB^PI||DURAND^ELISA||19580413|F',
+      'OBR|1|PL-DEMO-0001||24317-0^Hemogram and platelet count^LN',
+      'OBX|1|NM|718-7^Hemoglobin^LN||13.1|g/dL|12.0-16.0|N|||F',
+      'NTE|1||Échantillon légèrement hémolysé',
+    ].join('\r');
+    const answer = await request.post('/hl7/oru', {
+      headers: { authorization: 'Bearer demo-reflab-token', 'content-type': 'application/hl7-v2' },
+      data: message,
+    });
+    expect(await answer.text()).toContain('patient_mismatch');
+
+    const { context: first, page: lab } = await signedInPage(browser, 'i.chevalier', '/lab');
+    const errors = collectConsoleErrors(lab);
+    const held = lab.locator('.quarantine .held', { hasText: 'ELISA' });
+    await expect(held).toHaveCount(1);
+    await expect(held).toContainText("Le patient du message n'est pas celui de la prescription");
+    await held.getByLabel('Rattacher à la prescription (numéro)').fill('PL-DEMO-0001');
+    await held.getByRole('button', { name: 'Comparer' }).tap();
+    await waitForHydration(lab);
+    const comparison = lab.locator('.held-comparison');
+    await expect(comparison.locator('.message-identity')).toContainText('DURAND ELISA');
+    await expect(comparison.locator('.message-identity')).toContainText('13/04/1958');
+    await expect(comparison.locator('.order-identity')).toContainText('DURAND Élise');
+    await expect(comparison.locator('.order-identity')).toContainText('14/03/1958');
+    await expect(comparison.getByText("Pas le même patient, d'après Plateau.")).toBeVisible();
+    // Another patient than the message names: a reason, and someone else confirms.
+    await comparison.getByLabel('Pourquoi ces résultats sont ceux de cette prescription').fill('Date de naissance inversée par le laboratoire, confirmé par téléphone');
+    await comparison.getByLabel("J'ai vérifié que le patient est celui de la prescription").check();
+    await comparison.getByRole('button', { name: "Demander la confirmation d'une deuxième personne" }).tap();
+    await expect(lab.locator('.attach-request[data-mine="true"]')).toContainText('Inès Chevalier a demandé');
+    await expect(lab.locator('.held-comparison button', { hasText: 'Confirmer et rattacher' })).toHaveCount(0);
+    expect(errors).toEqual([]);
+    await first.close();
+
+    const { context: second, page: colleague } = await signedInPage(browser, 'm.perrin', '/lab');
+    const request_ = colleague.locator('.attach-request', { hasText: 'Inès Chevalier' });
+    await expect(request_).toContainText('Date de naissance inversée');
+    await request_.getByRole('link', { name: 'Comparer' }).tap();
+    await waitForHydration(colleague);
+    const seen = colleague.locator('.held-comparison');
+    await expect(seen.locator('.message-identity')).toContainText('DURAND ELISA');
+    await expect(seen.locator('.order-identity')).toContainText('DURAND Élise');
+    await seen.getByRole('button', { name: 'Confirmer et rattacher' }).tap();
+    await expect(colleague.getByText('Traité : enregistré à votre nom.')).toBeVisible();
+    await expect(colleague.locator('.quarantine .held', { hasText: 'ELISA' })).toHaveCount(0);
+    await second.close();
+
+    // In the exam room, the result shows with the lab's note and who reported it.
+    const { context: doctor, page: room } = await signedInPage(browser, 'c.lefevre', '/');
+    await openRoom(room, 'E1');
+    const result = room.locator('.lab-order[data-loinc="24317-0"] .result', { hasText: 'Hémoglobine' });
+    await expect(result).toContainText('13.1 g/dL');
+    await expect(result).toContainText('rendu par Laboratoire de référence (démo)');
+    await expect(result).toContainText('Échantillon légèrement hémolysé');
+    await doctor.close();
   });
 });

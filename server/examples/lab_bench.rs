@@ -4,7 +4,8 @@
 //!    called directly, no HTTP, on a fresh SQLite or PostgreSQL database with the demo
 //!    clinic. Every message is the reference lab's fixture (`LAB-ORU-1.hl7`, Donald Duck,
 //!    two order groups, ten observations) with its own control id (MSH-10) and placer
-//!    numbers (OBR-2), answering two orders made for it, so that every message files (AA).
+//!    numbers (OBR-2), sent as the demo reference lab (MSH-4 `REFLAB`), answering two
+//!    orders made for it and shipped to that lab, so that every message files (AA).
 //!    Run one at a time, then with K importers at once, then each message sent twice (the
 //!    resend must be acknowledged AA and store nothing).
 //! 2. Verification-to-tablet latency: one real `plateau serve --demo` process (release
@@ -182,6 +183,9 @@ impl Database {
 /// `{prefix}{i}`.
 fn message(prefix: &str, i: usize) -> String {
     let rewritten = FIXTURE
+        .replacen("|SomeSystem||", "|SomeSystem|REFLAB|", 1)
+        // The second group answers the order's own test (the fixture names a differential).
+        .replace("|26464-8^", "|57021-8^")
         .replace("|88502218|", &format!("|{prefix}{i}A|"))
         .replace("|855238581|", &format!("|{prefix}{i}B|"))
         .replace("|182|", &format!("|{prefix}{i}|"));
@@ -217,21 +221,45 @@ async fn donald_duck(store: &Store) -> i64 {
     visit
 }
 
-/// The two send-out orders each message of a run answers, collected and awaiting results.
+/// The two send-out orders each message of a run answers, collected and shipped to the
+/// demo reference lab, awaiting results.
 async fn send_out_orders(store: &Store, visit: i64, prefix: &str, messages: usize) {
     let mut tx = store.begin().await.unwrap();
+    let now = chrono::Utc::now();
+    let shipment = plateau_app::fetch_scalar!(
+        tx.exec(),
+        i64,
+        "INSERT INTO shipment (reference_lab_id, state, packed_by, packed_at, shipped_at) \
+         SELECT r.id, 'shipped', a.staff_member_id, $1, $1 FROM reference_lab r, account a \
+         WHERE r.code = 'REFLAB' AND a.username = 'i.chevalier' RETURNING id",
+        now
+    )
+    .unwrap();
     for i in 0..messages {
         for (suffix, loinc) in [("A", "24317-0"), ("B", "57021-8")] {
             let placer = format!("{prefix}{i}{suffix}");
+            let specimen = plateau_app::fetch_scalar!(
+                tx.exec(),
+                i64,
+                "INSERT INTO specimen (accession, visit_id, specimen_type, body_site, identity_checks, collected_by, \
+                 collected_at, state, shipment_id) SELECT $1, $2, 'BLD', '', 'name_birth_date', a.staff_member_id, $3, \
+                 'shipped', $4 FROM account a WHERE a.username = 'c.lefevre' RETURNING id",
+                format!("S-{placer}"),
+                visit,
+                now,
+                shipment
+            )
+            .unwrap();
             let made = plateau_app::execute!(
                 tx.exec(),
-                "INSERT INTO lab_order (visit_id, lab_test_id, placer_number, priority, note, ordered_by, ordered_at, state) \
-                 SELECT $1, t.id, $2, 'routine', '', a.staff_member_id, $3, 'collected' FROM lab_test t, account a \
-                 WHERE t.loinc = $4 AND a.username = 'c.lefevre'",
+                "INSERT INTO lab_order (visit_id, lab_test_id, placer_number, priority, note, ordered_by, ordered_at, \
+                 state, specimen_id) SELECT $1, t.id, $2, 'routine', '', a.staff_member_id, $3, 'collected', $5 \
+                 FROM lab_test t, account a WHERE t.loinc = $4 AND a.username = 'c.lefevre'",
                 visit,
                 &placer,
-                chrono::Utc::now(),
-                loinc
+                now,
+                loinc,
+                specimen
             )
             .unwrap();
             assert_eq!(made, 1, "order {placer}");
@@ -260,8 +288,16 @@ async fn import_run(
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
+    let token = import::token_digest(plateau_app::demo::DEMO_INTERFACE_TOKEN);
+    let lab: Arc<Vec<import::Sender>> = Arc::new(
+        plateau_app::lab::store::sender_by_token(store, &token)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect(),
+    );
     for _ in 0..importers {
-        let (store, texts, next) = (store.clone(), texts.clone(), next.clone());
+        let (store, texts, next, lab) = (store.clone(), texts.clone(), next.clone(), lab.clone());
         tasks.push(tokio::spawn(async move {
             let (mut first, mut resent) = (Vec::new(), Vec::new());
             loop {
@@ -270,7 +306,8 @@ async fn import_run(
                 let sends = if twice { 2 } else { 1 };
                 for send in 0..sends {
                     let at = Instant::now();
-                    let answer = import::import(&store, text, Transport::Http, chrono::Utc::now()).await;
+                    let answer =
+                        import::import(&store, text, &lab, Transport::Http, chrono::Utc::now()).await;
                     let took = at.elapsed().as_micros() as i64;
                     let expected_text = send == 1;
                     if answer.code != AckCode::Accept

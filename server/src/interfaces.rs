@@ -1,7 +1,7 @@
 //! Machine interfaces: HL7 v2 results from reference labs over HTTP (POST, authenticated
-//! by the lab's bearer token) and over MLLP (a TCP port, for networks where the lab's
-//! interface engine is trusted), and the timer that escalates unacknowledged critical
-//! values.
+//! by the lab's bearer token) and over MLLP (a TCP port, open only to the addresses
+//! configured for a reference lab, whose messages must name that lab in MSH-4), and the
+//! timer that escalates unacknowledged critical values.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -29,8 +29,8 @@ pub async fn receive_over_http(State(store): State<Store>, headers: HeaderMap, b
     let Some(token) = token else {
         return unauthorised();
     };
-    match plateau_app::lab::store::reference_lab_by_token(&store, &import::token_digest(token)).await {
-        Ok(Some((_, code))) => tracing::debug!(reference_lab = %code, "HL7 message received"),
+    let sender = match plateau_app::lab::store::sender_by_token(&store, &import::token_digest(token)).await {
+        Ok(Some(sender)) => sender,
         Ok(None) => return unauthorised(),
         Err(error) => {
             tracing::warn!(%error, "HL7 over HTTP: database unavailable");
@@ -40,8 +40,9 @@ pub async fn receive_over_http(State(store): State<Store>, headers: HeaderMap, b
             )
                 .into_response();
         }
-    }
-    let answer = import::import(&store, &body, Transport::Http, chrono::Utc::now()).await;
+    };
+    tracing::debug!(reference_lab = %sender.code, "HL7 message received");
+    let answer = import::import(&store, &body, &[sender], Transport::Http, chrono::Utc::now()).await;
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/hl7-v2; charset=utf-8")],
@@ -61,13 +62,16 @@ fn unauthorised() -> Response {
 
 /// Frames larger than this are refused: no lab report comes near it.
 const MAX_FRAME: usize = hl7::MAX_MESSAGE_BYTES;
-/// Connections at once; more wait for a free slot.
+/// Connections at once from the configured labs; one more is closed at once rather than
+/// queued, so idle connections cannot hold back a delivery for long.
 const MAX_CONNECTIONS: usize = 32;
 /// A connection silent this long is closed.
 const IDLE: Duration = Duration::from_secs(300);
 
-/// Accepts MLLP connections until the process stops: each framed message is imported and
-/// answered with a framed ACK, in order, on the same connection.
+/// Accepts MLLP connections until the process stops: a connection from an address no
+/// reference lab is configured for is closed before a byte is read; from a lab's, each
+/// framed message is imported as that lab's and answered with a framed ACK, in order, on
+/// the same connection.
 pub async fn serve_mllp(listener: TcpListener, store: Store) {
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
@@ -79,12 +83,25 @@ pub async fn serve_mllp(listener: TcpListener, store: Store) {
                 continue;
             }
         };
-        let Ok(slot) = slots.clone().acquire_owned().await else {
-            return;
+        let address = peer.ip().to_canonical().to_string();
+        let labs = match plateau_app::lab::store::senders_at(&store, &address).await {
+            Ok(labs) => labs,
+            Err(error) => {
+                tracing::warn!(%error, %peer, "MLLP: database unavailable, connection closed");
+                continue;
+            }
+        };
+        if labs.is_empty() {
+            tracing::warn!(%peer, "MLLP connection from an address no reference lab is configured for: refused");
+            continue;
+        }
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, "MLLP: every connection slot is taken, connection closed");
+            continue;
         };
         let store = store.clone();
         tokio::spawn(async move {
-            if let Err(error) = mllp_connection(stream, &store).await {
+            if let Err(error) = mllp_connection(stream, &store, &labs).await {
                 tracing::debug!(%error, %peer, "MLLP connection ended");
             }
             drop(slot);
@@ -92,7 +109,11 @@ pub async fn serve_mllp(listener: TcpListener, store: Store) {
     }
 }
 
-async fn mllp_connection(mut stream: TcpStream, store: &Store) -> std::io::Result<()> {
+async fn mllp_connection(
+    mut stream: TcpStream,
+    store: &Store,
+    labs: &[import::Sender],
+) -> std::io::Result<()> {
     let mut decoder = MllpDecoder::new(MAX_FRAME);
     let mut buffer = vec![0_u8; 16 * 1024];
     loop {
@@ -106,7 +127,7 @@ async fn mllp_connection(mut stream: TcpStream, store: &Store) -> std::io::Resul
         for frame in decoder.push(&buffer[..read]) {
             let ack = match frame {
                 Ok(message) => {
-                    import::import(store, &message, Transport::Mllp, chrono::Utc::now())
+                    import::import(store, &message, labs, Transport::Mllp, chrono::Utc::now())
                         .await
                         .ack
                 }
@@ -119,6 +140,7 @@ async fn mllp_connection(mut stream: TcpStream, store: &Store) -> std::io::Resul
                         "",
                         hl7::AckCode::Reject,
                         &error.to_string(),
+                        &[],
                         now.naive_utc(),
                         &own,
                     )

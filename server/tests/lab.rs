@@ -145,7 +145,7 @@ on_both_databases!(a_critical_potassium_from_order_to_read_back, |db| {
     assert_eq!(field(&wrong.json().await.unwrap()), "stated_birth_date");
     let unconfirmed = collect("1958-03-14", "false").await;
     assert_eq!(unconfirmed.status(), 400);
-    assert_eq!(count(store, "SELECT COUNT(*) FROM specimen WHERE visit_id IN (SELECT id FROM visit WHERE reason LIKE 'Bouchon%')").await, 0);
+    assert_eq!(count(store, "SELECT COUNT(*) FROM specimen WHERE shipment_id IS NULL AND visit_id IN (SELECT id FROM visit WHERE reason LIKE 'Bouchon%')").await, 0);
     let labelled = collect("1958-03-14", "true").await;
     assert_eq!(labelled.status(), 200);
     let accession: String = labelled.json().await.unwrap();
@@ -520,12 +520,19 @@ fn msa(ack: &str) -> (String, String) {
     )
 }
 
-const FIXTURE: &str = include_str!("../../app/src/lab/fixtures/LAB-ORU-1.hl7");
+/// The fixture as the demo reference lab sends it: naming itself in MSH-4, and its second
+/// group reporting the test ordered (the fixture names a differential).
+static FIXTURE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    include_str!("../../app/src/lab/fixtures/LAB-ORU-1.hl7")
+        .replacen("|SomeSystem||", "|SomeSystem|REFLAB|", 1)
+        .replace("|26464-8^", "|57021-8^")
+});
 const STRESS: &str = include_str!("../../app/src/lab/fixtures/ORU-R01-01.hl7");
 const TOKEN: &str = plateau_app::demo::DEMO_INTERFACE_TOKEN;
 
 on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| {
     let server = demo_server(&db).await;
+    let fixture: &str = &FIXTURE;
     let store = &db.store;
     // Donald Duck of the fixture is a patient here, with both send-outs ordered.
     let mut tx = store.begin().await.unwrap();
@@ -550,26 +557,27 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
         chrono::Utc::now()
     )
     .unwrap();
+    let _ = visit;
+    tx.commit().await.unwrap();
+    // Sent out to the demo reference lab, under the fixture's order numbers.
     for (placer, loinc) in [("88502218", "24317-0"), ("855238581", "57021-8")] {
+        let ours = shipped(store, "Duck", loinc, "c.lefevre", "REFLAB").await;
+        let mut tx = store.begin().await.unwrap();
         plateau_app::execute!(
             tx.exec(),
-            "INSERT INTO lab_order (visit_id, lab_test_id, placer_number, priority, note, ordered_by, ordered_at, state) \
-             SELECT $1, t.id, $2, 'routine', '', a.staff_member_id, $3, 'collected' FROM lab_test t, account a \
-             WHERE t.loinc = $4 AND a.username = 'c.lefevre'",
-            visit,
+            "UPDATE lab_order SET placer_number = $1 WHERE placer_number = $2",
             placer,
-            chrono::Utc::now(),
-            loinc
+            ours
         )
         .unwrap();
+        tx.commit().await.unwrap();
     }
-    tx.commit().await.unwrap();
 
     // Without the lab's token, nothing is read.
-    assert_eq!(post_hl7(&server, None, FIXTURE).await.status(), 401);
-    assert_eq!(post_hl7(&server, Some("guess"), FIXTURE).await.status(), 401);
+    assert_eq!(post_hl7(&server, None, fixture).await.status(), 401);
+    assert_eq!(post_hl7(&server, Some("guess"), fixture).await.status(), 401);
 
-    let response = post_hl7(&server, Some(TOKEN), FIXTURE).await;
+    let response = post_hl7(&server, Some(TOKEN), fixture).await;
     assert_eq!(response.status(), 200);
     let ack = response.text().await.unwrap();
     assert_eq!(msa(&ack), ("AA".to_owned(), "182".to_owned()), "{ack}");
@@ -584,7 +592,7 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
     .unwrap();
     assert_eq!(hematocrit, "40.1 % preliminary");
     // A resend is acknowledged, not stored twice.
-    let again = post_hl7(&server, Some(TOKEN), FIXTURE)
+    let again = post_hl7(&server, Some(TOKEN), fixture)
         .await
         .text()
         .await
@@ -594,7 +602,7 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
     assert_eq!(count(store, "SELECT COUNT(*) FROM hl7_message").await, 1);
 
     // The same results claimed for someone else go to quarantine, not to Donald Duck.
-    let impostor = FIXTURE
+    let impostor = fixture
         .replace("DUCK^DONALD^D||19241010", "DUCK^DAISY^||19300101")
         .replace("|182|", "|183|");
     let impostor = impostor.replace("10006579^^^1^MR^1", "999^^^1^MR^1");
@@ -657,6 +665,18 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
     )
     .await;
     assert_eq!(unchecked.status(), 400);
+    // Daisy's results onto Donald's order: a reason, and a second person.
+    let without_reason = resolve(
+        &server,
+        &held[1],
+        &[
+            ("resolution", "attach"),
+            ("placer_number", "855238581"),
+            ("identity_checked", "true"),
+        ],
+    )
+    .await;
+    assert_eq!(unchecked.status(), 400);
     let nowhere = resolve(
         &server,
         &held[1],
@@ -668,6 +688,7 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
     )
     .await;
     assert_eq!(nowhere.status(), 400);
+    assert_eq!(without_reason.status(), 400);
     ok(resolve(
         &server,
         &held[1],
@@ -675,10 +696,13 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
             ("resolution", "attach"),
             ("placer_number", "855238581"),
             ("identity_checked", "true"),
+            ("reason", "Prénom saisi par erreur au laboratoire"),
         ],
     )
     .await)
     .await;
+    server.sign_in_demo("m.perrin").await;
+    ok(resolve(&server, &held[1], &[("resolution", "confirm")]).await).await;
     assert_eq!(
         count(store, filed).await,
         13,
@@ -695,14 +719,23 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
     assert_eq!(
         count(
             store,
-            "SELECT COUNT(*) FROM audit_event WHERE action = 'lab.hl7.resolve'"
+            "SELECT COUNT(*) FROM audit_event WHERE action IN ('lab.hl7.discard', 'lab.hl7.attach.confirm')"
         )
         .await,
         2
     );
 
     // Orders nobody placed here: held, with every observation kept.
-    let unknown = post_hl7(&server, Some(TOKEN), STRESS).await.text().await.unwrap();
+    // Another system's message, sent as the demo reference lab names itself.
+    let stress = STRESS.replace(
+        "|IA Public Health Lab^2.16.840.1.114222.4.1.10411^ISO|",
+        "|REFLAB|",
+    );
+    let unknown = post_hl7(&server, Some(TOKEN), &stress)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert_eq!(msa(&unknown).0, "AE", "{unknown}");
     assert!(
         count(
@@ -721,14 +754,14 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
         .await
         .unwrap();
     assert_eq!(msa(&garbage).0, "AR");
-    let truncated = &FIXTURE[..40];
+    let truncated = &fixture[..40];
     let cut = post_hl7(&server, Some(TOKEN), truncated)
         .await
         .text()
         .await
         .unwrap();
     assert_eq!(msa(&cut).0, "AR");
-    let adt = FIXTURE.replace("ORU^R01", "ADT^A01").replace("|182|", "|184|");
+    let adt = fixture.replace("ORU^R01", "ADT^A01").replace("|182|", "|184|");
     assert_eq!(
         msa(&post_hl7(&server, Some(TOKEN), &adt).await.text().await.unwrap()).0,
         "AR"
@@ -740,7 +773,7 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
     let addr = listener.local_addr().unwrap();
     tokio::spawn(plateau_server::interfaces::serve_mllp(listener, store.clone()));
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let crlf = FIXTURE.replace('\n', "\r\n").replace("|182|", "|185|");
+    let crlf = fixture.replace('\n', "\r\n").replace("|182|", "|185|");
     let framed = plateau_app::lab::hl7::frame(&crlf);
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     // Sent in three pieces, as a slow network would deliver it.
@@ -905,4 +938,813 @@ on_both_databases!(administrators_edit_the_lab_catalog, |db| {
         .unwrap()
         .iter()
         .any(|t| t["loinc"] == "17861-6"));
+});
+
+// ---------------------------------------------------------------------------------------------
+// Results from reference labs held to the clinic's own rules
+// ---------------------------------------------------------------------------------------------
+
+/// The ERR-3 condition codes of an ACK, in order.
+fn err_codes(ack: &str) -> Vec<String> {
+    ack.split('\r')
+        .filter(|s| s.starts_with("ERR|"))
+        .map(|line| {
+            line.split('|')
+                .nth(3)
+                .and_then(|f| f.split('^').next())
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// A send-out test of the catalog that reports potassium among other electrolytes.
+async fn electrolytes_send_out(store: &Store) {
+    let mut tx = store.begin().await.unwrap();
+    plateau_app::execute!(
+        tx.exec(),
+        "INSERT INTO lab_test (facility_id, loinc, name_fr, name_en, specimen_type, value_kind, unit, decimals, \
+         allowed_codes, normal_codes, performed, turnaround_minutes, second_verifier) \
+         SELECT id, '24326-1', 'Ionogramme (laboratoire de référence)', 'Electrolytes (reference lab)', 'SER', \
+         'panel', '', 0, '', '', 'send_out', 1440, $1 FROM facility",
+        false
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// An order of `loinc` for the patient of `family_name`'s visit, ordered by `physician`,
+/// collected and shipped to the reference lab `lab_code`: its placer number.
+async fn shipped(store: &Store, family_name: &str, loinc: &str, physician: &str, lab_code: &str) -> String {
+    use plateau_app::lab::store as lab;
+    let visit = visit_of(store, family_name).await;
+    let test = test_id(store, loinc).await.parse::<i64>().unwrap();
+    let physician = common::staff(store, physician).await;
+    let technician = common::staff(store, "i.chevalier").await;
+    let reference_lab = id_of(store, "SELECT id FROM reference_lab WHERE code = $1", lab_code).await;
+    let now = chrono::Utc::now();
+    let mut tx = store.begin().await.unwrap();
+    let order = lab::NewLabOrder {
+        visit_id: visit,
+        test_id: test,
+        priority: plateau_app::procedures::Priority::Routine,
+        note: "",
+        ordered_by: physician,
+    };
+    let order_id = lab::order(&mut tx, &order, now).await.unwrap();
+    let specimen = lab::NewSpecimen {
+        visit_id: visit,
+        specimen_type: plateau_app::lab::SpecimenType::Serum,
+        body_site: "",
+        identity_check: plateau_app::lab::IdentityCheck::NameAndBirthDate,
+        collected_by: technician,
+    };
+    let (specimen_id, _) = lab::collect(&mut tx, &specimen, now.date_naive(), now)
+        .await
+        .unwrap();
+    assert!(lab::attach_to_specimen(&mut tx, order_id, 1, specimen_id)
+        .await
+        .unwrap());
+    let shipment = lab::pack(&mut tx, reference_lab, &[specimen_id], technician, now)
+        .await
+        .unwrap();
+    assert!(lab::advance_shipment(&mut tx, shipment, "packed", "shipped", now)
+        .await
+        .unwrap());
+    let placer = plateau_app::fetch_scalar!(
+        tx.exec(),
+        String,
+        "SELECT placer_number FROM lab_order WHERE id = $1",
+        order_id
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    placer
+}
+
+/// Élise Durand as a reference lab names her.
+const DURAND: &str = "PID|1||DEMO-0001^^^TILLEULS^MR||DURAND^ELISE||19580314|F";
+
+/// An ORU^R01 from `facility` with one order group.
+fn oru(control_id: &str, facility: &str, pid: &str, obr: &str, rest: &[&str]) -> String {
+    let mut message = format!(
+        "MSH|^~\\&|LIS|{facility}|PLATEAU|TILLEULS|20261202091000+0100||ORU^R01^ORU_R01|{control_id}|P|2.5.1\r{pid}\r{obr}\r"
+    );
+    for segment in rest {
+        message.push_str(segment);
+        message.push('\r');
+    }
+    message
+}
+
+async fn post_text(server: &TestServer, token: &str, body: &str) -> String {
+    let response = post_hl7(server, Some(token), body).await;
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+/// The one result of `loinc` on the order with this placer number, as the tablet loads it.
+fn result_of(lab: &Value, placer: &str, loinc: &str) -> Value {
+    lab["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["placer_number"] == placer)
+        .and_then(|o| {
+            o["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["loinc"] == loinc)
+                .cloned()
+        })
+        .unwrap_or(Value::Null)
+}
+
+on_both_databases!(
+    critical_values_follow_the_clinics_limits_not_the_senders_flag,
+    |db| {
+        let server = demo_server(&db).await;
+        let store = &db.store;
+        electrolytes_send_out(store).await;
+        // Dr Benali ordered it; Élise Durand is in Dr Lefèvre's care.
+        let placers = [
+            shipped(store, "Durand", "24326-1", "y.benali", "REFLAB").await,
+            shipped(store, "Durand", "24326-1", "y.benali", "REFLAB").await,
+            shipped(store, "Durand", "24326-1", "y.benali", "REFLAB").await,
+            shipped(store, "Durand", "24326-1", "y.benali", "REFLAB").await,
+        ];
+        let obr = |placer: &str| format!("OBR|1|{placer}||24326-1^Electrolytes^LN|||20261202081500+0100");
+        let alerts = "SELECT COUNT(*) FROM critical_alert";
+        // 6.9 mmol/L with the sender's H: the catalog says critical above 6.2.
+        let with_h = oru(
+            "K-1",
+            "REFLAB",
+            DURAND,
+            &obr(&placers[0]),
+            &["OBX|1|NM|2823-3^Potassium^LN||6.9|mmol/L|3.5-5.0|H|||F"],
+        );
+        let ack = post_text(&server, TOKEN, &with_h).await;
+        assert_eq!(msa(&ack).0, "AA", "{ack}");
+        assert_eq!(count(store, alerts).await, 1);
+        // With no flag at all: the same.
+        let no_flag = oru(
+            "K-2",
+            "REFLAB",
+            DURAND,
+            &obr(&placers[1]),
+            &["OBX|1|NM|2823-3^Potassium^LN||6.9|mmol/L|||||F"],
+        );
+        assert_eq!(msa(&post_text(&server, TOKEN, &no_flag).await).0, "AA");
+        assert_eq!(count(store, alerts).await, 2);
+        // The same raise as the bench's, audited, from the lab that sent it.
+        assert_eq!(
+        count(store, "SELECT COUNT(*) FROM audit_event WHERE action = 'lab.critical.raise' AND username = 'hl7:REFLAB' AND patient_id IS NOT NULL").await,
+        2
+    );
+        // In another unit than the catalog's, or past what is plausible: held for a person,
+        // never filed silently.
+        let other_unit = oru(
+            "K-3",
+            "REFLAB",
+            DURAND,
+            &obr(&placers[2]),
+            &["OBX|1|NM|2823-3^Potassium^LN||6.9|mEq/L||HH|||F"],
+        );
+        let ack = post_text(&server, TOKEN, &other_unit).await;
+        assert_eq!(msa(&ack).0, "AE", "{ack}");
+        assert!(ack.contains("unit_mismatch"), "{ack}");
+        assert_eq!(err_codes(&ack), ["102"]);
+        let implausible = oru(
+            "K-4",
+            "REFLAB",
+            DURAND,
+            &obr(&placers[3]),
+            &["OBX|1|NM|2823-3^Potassium^LN||69|mmol/L||HH|||F"],
+        );
+        assert!(post_text(&server, TOKEN, &implausible)
+            .await
+            .contains("implausible"));
+        assert_eq!(count(store, alerts).await, 2);
+        assert_eq!(
+            count(
+                store,
+                "SELECT COUNT(*) FROM lab_quarantine WHERE reason IN ('unit_mismatch', 'implausible')"
+            )
+            .await,
+            2
+        );
+
+        // Plateau's flag beside the sender's, the disagreement kept.
+        server.sign_in_demo("c.lefevre").await;
+        let lab = visit_lab(&server, visit_of(store, "Durand").await).await;
+        let potassium = result_of(&lab, &placers[0], "2823-3");
+        assert_eq!(potassium["flag"], "HH");
+        assert_eq!(potassium["sender_flag"], "H");
+        assert_eq!(potassium["clinic_rules"], "applied");
+        assert_eq!(potassium["reference_range"], "3.5–5.1", "the clinic's range");
+        assert_eq!(potassium["sender_range"], "3.5-5.0");
+        assert_eq!(potassium["reported_by_lab"], "Laboratoire de référence (démo)");
+
+        // The ordering physician is told although the patient is not in her care.
+        server.sign_in_demo("y.benali").await;
+        let mine: Value = server.call("critical_alerts", &[]).await.json().await.unwrap();
+        assert_eq!(mine["alerts"].as_array().unwrap().len(), 2, "{mine}");
+        // A physician who neither ordered it nor cares for the patient is not.
+        server.sign_in_demo("a.girard").await;
+        let theirs: Value = server.call("critical_alerts", &[]).await.json().await.unwrap();
+        assert_eq!(theirs["alerts"].as_array().unwrap().len(), 0);
+
+        // The escalation timer covers alerts raised from HL7.
+        let later = chrono::Utc::now() + chrono::Duration::minutes(16);
+        assert_eq!(
+            plateau_app::lab::act::escalate_overdue(store, later)
+                .await
+                .unwrap(),
+            2
+        );
+    }
+);
+
+on_both_databases!(
+    a_control_id_sent_again_with_other_content_is_kept_and_flagged,
+    |db| {
+        let server = demo_server(&db).await;
+        let store = &db.store;
+        let first = shipped(store, "Durand", "24317-0", "c.lefevre", "REFLAB").await;
+        let second = shipped(store, "Durand", "24317-0", "c.lefevre", "REFLAB").await;
+        let obr = |placer: &str| format!("OBR|1|{placer}||24317-0^Hemogram^LN");
+        let a = oru(
+            "77",
+            "REFLAB",
+            DURAND,
+            &obr(&first),
+            &["OBX|1|NM|718-7^Hemoglobin^LN||13.2|g/dL||N|||F"],
+        );
+        let b = oru(
+            "77",
+            "REFLAB",
+            DURAND,
+            &obr(&second),
+            &["OBX|1|NM|718-7^Hemoglobin^LN||9.8|g/dL||L|||F"],
+        );
+        let filed = "SELECT COUNT(*) FROM lab_result WHERE hl7_message_id IS NOT NULL";
+        assert_eq!(msa(&post_text(&server, TOKEN, &a).await).0, "AA");
+        // Same lab, same control id, other content (the lab's counter was reset): stored.
+        let ack = post_text(&server, TOKEN, &b).await;
+        assert_eq!(msa(&ack).0, "AA", "{ack}");
+        assert_eq!(err_codes(&ack), ["205"], "with a warning: {ack}");
+        assert_eq!(count(store, filed).await, 2);
+        // The very same message again: acknowledged, not stored twice (CRLF or not).
+        let again = post_text(&server, TOKEN, &a.replace('\r', "\r\n")).await;
+        assert_eq!(msa(&again).0, "AA");
+        assert!(again.contains("already received"), "{again}");
+        assert_eq!(count(store, filed).await, 2);
+        assert_eq!(count(store, "SELECT COUNT(*) FROM hl7_message").await, 2);
+
+        // Another lab with its own token: it cannot pass for the demo lab, and its own control
+        // ids are its own.
+        let mut tx = store.begin().await.unwrap();
+        let facility = plateau_app::facility::store::first_id(&mut tx)
+            .await
+            .unwrap()
+            .unwrap();
+        let cerba = plateau_app::lab::store::add_reference_lab(&mut tx, facility, "CERBA", "Cerba")
+            .await
+            .unwrap();
+        plateau_app::lab::store::set_interface_token(
+            &mut tx,
+            cerba,
+            &plateau_app::lab::import::token_digest("cerba-token"),
+        )
+        .await
+        .unwrap();
+        plateau_app::lab::store::set_interface_identity(&mut tx, cerba, "CERBA", &[])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let posing = oru(
+            "78",
+            "REFLAB",
+            DURAND,
+            &obr(&first),
+            &["OBX|1|NM|718-7^Hemoglobin^LN||13.0|g/dL|||||F"],
+        );
+        let refused = post_text(&server, "cerba-token", &posing).await;
+        assert_eq!(msa(&refused).0, "AR", "{refused}");
+        assert_eq!(err_codes(&refused), ["204"]);
+        let cerba_third = shipped(store, "Durand", "24317-0", "c.lefevre", "CERBA").await;
+        let own = oru(
+            "78",
+            "CERBA",
+            DURAND,
+            &obr(&cerba_third),
+            &["OBX|1|NM|718-7^Hemoglobin^LN||13.0|g/dL|||||F"],
+        );
+        assert_eq!(msa(&post_text(&server, "cerba-token", &own).await).0, "AA");
+        // The demo lab's genuine 78 is not "already received" because Cerba sent a 78.
+        let third = shipped(store, "Durand", "24317-0", "c.lefevre", "REFLAB").await;
+        let genuine = oru(
+            "78",
+            "REFLAB",
+            DURAND,
+            &obr(&third),
+            &["OBX|1|NM|718-7^Hemoglobin^LN||12.9|g/dL|||||F"],
+        );
+        let ack = post_text(&server, TOKEN, &genuine).await;
+        assert_eq!(msa(&ack).0, "AA");
+        assert!(err_codes(&ack).is_empty(), "{ack}");
+        assert_eq!(count(store, filed).await, 4);
+
+        // The lab sees the reused id, and a person marks it reviewed, once.
+        server.sign_in_demo("i.chevalier").await;
+        let worklist: Value = server.call("lab_worklist", &[]).await.json().await.unwrap();
+        let reused = worklist["reused"].as_array().unwrap();
+        assert_eq!(reused.len(), 1);
+        assert_eq!(reused[0]["control_id"], "77");
+        assert_eq!(reused[0]["earlier"], 1);
+        let id = reused[0]["hl7_message_id"].to_string();
+        assert_eq!(
+            server
+                .call("review_reused_control_id", &[("hl7_message_id", "0")])
+                .await
+                .status(),
+            400
+        );
+        assert_eq!(
+            server
+                .call("review_reused_control_id", &[("hl7_message_id", "x")])
+                .await
+                .status(),
+            400
+        );
+        ok(server
+            .call("review_reused_control_id", &[("hl7_message_id", &id)])
+            .await)
+        .await;
+        assert_eq!(
+            server
+                .call("review_reused_control_id", &[("hl7_message_id", &id)])
+                .await
+                .status(),
+            409
+        );
+        let worklist: Value = server.call("lab_worklist", &[]).await.json().await.unwrap();
+        assert_eq!(worklist["reused"].as_array().unwrap().len(), 0);
+        assert_eq!(
+            count(
+                store,
+                "SELECT COUNT(*) FROM audit_event WHERE action = 'lab.hl7.review'"
+            )
+            .await,
+            1
+        );
+        server.sign_in_demo("c.lefevre").await;
+        assert_eq!(
+            server
+                .call("review_reused_control_id", &[("hl7_message_id", &id)])
+                .await
+                .status(),
+            403
+        );
+    }
+);
+
+on_both_databases!(a_lab_files_only_on_orders_sent_to_it, |db| {
+    let server = demo_server(&db).await;
+    let store = &db.store;
+    let filed = "SELECT COUNT(*) FROM lab_result WHERE hl7_message_id IS NOT NULL";
+    // Paul Garnier's potassium is on the clinic's own bench: no reference lab files on it.
+    let garnier = plateau_app::fetch_scalar!(
+        store.read(),
+        String,
+        "SELECT o.placer_number FROM lab_order o JOIN lab_test t ON t.id = o.lab_test_id WHERE t.loinc = '2823-3'"
+    )
+    .unwrap();
+    let pid = "PID|1||DEMO-0004^^^TILLEULS^MR||GARNIER^PAUL||19720109|M";
+    let forged = oru(
+        "F-1",
+        "REFLAB",
+        pid,
+        &format!("OBR|1|{garnier}||2823-3^Potassium^LN"),
+        &["OBX|1|NM|2823-3^Potassium^LN||7.4|mmol/L||HH|||F"],
+    );
+    let ack = post_text(&server, TOKEN, &forged).await;
+    assert_eq!(msa(&ack).0, "AE");
+    assert!(ack.contains("not_sent_to_this_lab"), "{ack}");
+    assert_eq!(err_codes(&ack), ["204"]);
+    assert_eq!(count(store, "SELECT COUNT(*) FROM critical_alert").await, 0);
+    assert_eq!(count(store, filed).await, 0);
+
+    // The hemogram sent out this morning: final, then a correction; a plain resend of
+    // finals on a verified order is held.
+    let placer = plateau_app::demo::DEMO_SHIPPED_PLACER;
+    let obr = format!("OBR|1|{placer}||24317-0^Hemogram^LN|||20261202081500+0100");
+    let final_ = oru(
+        "H-1",
+        "REFLAB",
+        DURAND,
+        &obr,
+        &["OBX|1|NM|718-7^Hemoglobin^LN||13.1|g/dL||N|||F|||20261202090500+0100"],
+    );
+    assert_eq!(msa(&post_text(&server, TOKEN, &final_).await).0, "AA");
+    let resend = oru(
+        "H-2",
+        "REFLAB",
+        DURAND,
+        &obr,
+        &["OBX|1|NM|718-7^Hemoglobin^LN||13.4|g/dL||N|||F"],
+    );
+    let held = post_text(&server, TOKEN, &resend).await;
+    assert!(held.contains("already_verified"), "{held}");
+    assert_eq!(err_codes(&held), ["206"]);
+    let correction = oru(
+        "H-3",
+        "REFLAB",
+        DURAND,
+        &obr,
+        &["OBX|1|NM|718-7^Hemoglobin^LN||11.6|g/dL||L|||C"],
+    );
+    assert_eq!(msa(&post_text(&server, TOKEN, &correction).await).0, "AA");
+    server.sign_in_demo("c.lefevre").await;
+    let lab = visit_lab(&server, visit_of(store, "Durand").await).await;
+    let hemoglobin = result_of(&lab, placer, "718-7");
+    assert_eq!(hemoglobin["status"], "corrected");
+    assert_eq!(hemoglobin["value"], "11.6");
+    assert_eq!(hemoglobin["flag"], "L", "below the clinic's 12.0 for a woman");
+    assert_eq!(hemoglobin["replaces"]["value"], "13.1");
+    assert_eq!(hemoglobin["replaces"]["status"], "final");
+    // Observation and collection times as the lab said (+01:00), not the receipt's.
+    let at = |text: &str| {
+        chrono::DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .timestamp_millis()
+    };
+    let order = lab["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["placer_number"] == placer)
+        .unwrap()
+        .clone();
+    let results = order["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "the corrected value replaces the final one");
+    assert_eq!(hemoglobin["collected_at"], at("2026-12-02T08:15:00+01:00"));
+    assert_eq!(order["state"], "verified");
+
+    // The test in OBR-4 must be the order's.
+    let other = shipped(store, "Durand", "24317-0", "c.lefevre", "REFLAB").await;
+    let wrong_test = oru(
+        "H-4",
+        "REFLAB",
+        DURAND,
+        &format!("OBR|1|{other}||57021-8^CBC^LN"),
+        &["OBX|1|NM|718-7^Hemoglobin^LN||13.1|g/dL|||||F"],
+    );
+    assert!(post_text(&server, TOKEN, &wrong_test)
+        .await
+        .contains("test_mismatch"));
+    // An unknown order, said with 204 rather than "internal error".
+    let unknown = oru(
+        "H-5",
+        "REFLAB",
+        DURAND,
+        "OBR|1|PL99999999||24317-0^Hemogram^LN",
+        &["OBX|1|NM|718-7^Hemoglobin^LN||13.1|g/dL|||||F"],
+    );
+    let ack = post_text(&server, TOKEN, &unknown).await;
+    assert!(ack.contains("unknown_order"));
+    assert_eq!(err_codes(&ack), ["204"]);
+    // A resend of a held message is not answered AA.
+    let again = post_text(&server, TOKEN, &unknown).await;
+    assert_eq!(msa(&again).0, "AE", "{again}");
+    assert_eq!(err_codes(&again), ["205"]);
+    // A NUL byte is refused outright, not "database unavailable, send again" forever.
+    let nul = final_.replace("13.1", "13\01");
+    let ack = post_text(&server, TOKEN, &nul).await;
+    assert_eq!(msa(&ack).0, "AR", "{ack}");
+});
+
+on_both_databases!(what_the_lab_said_is_kept_and_shown, |db| {
+    let server = demo_server(&db).await;
+    let store = &db.store;
+    let placer = shipped(store, "Durand", "24317-0", "c.lefevre", "REFLAB").await;
+    let message = oru(
+        "N-1",
+        "REFLAB",
+        &format!("{DURAND}\rNTE|1||Patient à jeun depuis 12 h"),
+        &format!("OBR|1|{placer}||24317-0^Hemogram^LN|||20261202081500+0100||||||||||||||||||F"),
+        &[
+            "NTE|1||Prélèvement reçu à 09:00",
+            "OBX|1|NM|718-7^Hemoglobin^LN||13.1|g/dL||N|||F|||20261202090500+0100",
+            "NTE|1||Échantillon hémolysé : interpréter avec prudence",
+            "OBX|2|CWE|ZZ-ATYP^Atypical cells^99LAB||260348001^Present^SCT^^^^^^Présence de cellules atypiques||||||F",
+            // No status: the order's (OBR-25 F) stands for it.
+            "OBX|3|NM|777-3^Platelets^LN||182|10*9/L|150-400|N",
+        ],
+    );
+    let ack = post_text(&server, TOKEN, &message).await;
+    assert_eq!(msa(&ack).0, "AA", "{ack}");
+    server.sign_in_demo("c.lefevre").await;
+    let lab = visit_lab(&server, visit_of(store, "Durand").await).await;
+    let order = lab["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["placer_number"] == placer.as_str())
+        .unwrap()
+        .clone();
+    let notes: Vec<&str> = order["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert_eq!(notes, ["Patient à jeun depuis 12 h", "Prélèvement reçu à 09:00"]);
+    let results = order["results"].as_array().unwrap();
+    let hemoglobin = &results[0];
+    assert_eq!(
+        hemoglobin["notes"][0],
+        "Échantillon hémolysé : interpréter avec prudence"
+    );
+    assert_eq!(
+        hemoglobin["observed_at"],
+        chrono::DateTime::parse_from_rfc3339("2026-12-02T09:05:00+01:00")
+            .unwrap()
+            .timestamp_millis()
+    );
+    // A coded result keeps its code, system and original text; a local code is not LOINC.
+    let atypical = &results[1];
+    assert_eq!(atypical["loinc"], "");
+    assert_eq!(
+        (
+            atypical["observation_code"].as_str(),
+            atypical["observation_system"].as_str()
+        ),
+        (Some("ZZ-ATYP"), Some("99LAB"))
+    );
+    assert_eq!(
+        (atypical["value_code"].as_str(), atypical["value_system"].as_str()),
+        (Some("260348001"), Some("SCT"))
+    );
+    assert_eq!(atypical["value_text"], "Présence de cellules atypiques");
+    assert_eq!(atypical["value"], "Present");
+    assert_eq!(atypical["clinic_rules"], "not_applicable");
+    let platelets = &results[2];
+    assert_eq!(platelets["status"], "final");
+    assert_eq!(platelets["status_as_sent"], "");
+    assert_eq!(hemoglobin["reported_by_lab"], "Laboratoire de référence (démo)");
+    assert_eq!(order["state"], "verified");
+    // Reading it is audited as a read of her record.
+    assert!(
+        count(
+            store,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'patient.read' AND record LIKE 'visit/%/lab'"
+        )
+        .await
+            >= 1
+    );
+});
+
+on_both_databases!(
+    held_results_go_to_another_patient_only_with_a_second_person,
+    |db| {
+        let server = demo_server(&db).await;
+        let store = &db.store;
+        let placer = plateau_app::demo::DEMO_SHIPPED_PLACER;
+        // The message names someone else than Élise Durand.
+        let message = oru(
+            "Q-1",
+            "REFLAB",
+            "PID|1||LAB-5512^^^REFLAB^PI||DURAND^ELISA||19580413|F",
+            &format!("OBR|1|{placer}||24317-0^Hemogram^LN"),
+            &["OBX|1|NM|718-7^Hemoglobin^LN||13.1|g/dL|||||F"],
+        );
+        assert!(post_text(&server, TOKEN, &message)
+            .await
+            .contains("patient_mismatch"));
+        server.sign_in_demo("i.chevalier").await;
+        let worklist: Value = server.call("lab_worklist", &[]).await.json().await.unwrap();
+        let held = worklist["quarantine"][0]["id"].to_string();
+        assert_eq!(worklist["quarantine"][0]["reason"], "patient_mismatch");
+        // Both identities side by side.
+        let compared = server
+            .call(
+                "compare_held",
+                &[("quarantine_id", &held), ("placer_number", placer)],
+            )
+            .await;
+        assert_eq!(compared.status(), 200);
+        let compared: Value = compared.json().await.unwrap();
+        assert_eq!(compared["message_given_name"], "ELISA");
+        assert_eq!(compared["order_patient"]["given_name"], "Élise");
+        assert_eq!(compared["same_patient"], false);
+        assert_eq!(compared["same_test"], true);
+        assert_eq!(
+            server
+                .call(
+                    "compare_held",
+                    &[("quarantine_id", &held), ("placer_number", "nope")]
+                )
+                .await
+                .status(),
+            400
+        );
+        assert_eq!(
+            server
+                .call(
+                    "compare_held",
+                    &[("quarantine_id", "-1"), ("placer_number", placer)]
+                )
+                .await
+                .status(),
+            400
+        );
+        assert_eq!(
+            server
+                .call(
+                    "compare_held",
+                    &[("quarantine_id", "999999"), ("placer_number", placer)]
+                )
+                .await
+                .status(),
+            404
+        );
+        // A ticked box is not enough: without a reason it is refused, with one it waits for a
+        // second person.
+        let attach = |reason: &'static str| {
+            let held = held.clone();
+            let server = &server;
+            async move {
+                server
+                    .call(
+                        "resolve_quarantine",
+                        &[
+                            ("quarantine_id", held.as_str()),
+                            ("resolution", "attach"),
+                            ("placer_number", placer),
+                            ("identity_checked", "true"),
+                            ("reason", reason),
+                        ],
+                    )
+                    .await
+            }
+        };
+        let no_reason = attach("").await;
+        assert_eq!(no_reason.status(), 400);
+        assert_eq!(field(&no_reason.json().await.unwrap()), "reason");
+        assert_eq!(attach("   \t ").await.status(), 400, "blank is no reason");
+        ok(attach("Prénom mal orthographié par le laboratoire, date de naissance inversée").await).await;
+        let filed = "SELECT COUNT(*) FROM lab_result WHERE hl7_message_id IS NOT NULL";
+        assert_eq!(count(store, filed).await, 0, "nothing attached yet");
+        assert_eq!(attach("encore").await.status(), 409, "already asked");
+        let answer = |resolution: &'static str| {
+            let held = held.clone();
+            let server = &server;
+            async move {
+                server
+                    .call(
+                        "resolve_quarantine",
+                        &[("quarantine_id", held.as_str()), ("resolution", resolution)],
+                    )
+                    .await
+            }
+        };
+        assert_eq!(refusal(answer("confirm").await).await, "second_person_required");
+        // A second technician declines: it stays held, and may be asked again.
+        server.sign_in_demo("m.perrin").await;
+        ok(answer("decline").await).await;
+        server.sign_in_demo("i.chevalier").await;
+        ok(attach("Erreur de saisie au laboratoire, confirmée par téléphone").await).await;
+        server.sign_in_demo("m.perrin").await;
+        let worklist: Value = server.call("lab_worklist", &[]).await.json().await.unwrap();
+        assert_eq!(
+            worklist["quarantine"][0]["attach_request"]["requested_by"],
+            "Inès Chevalier"
+        );
+        assert_eq!(
+            worklist["quarantine"][0]["attach_request"]["requested_by_me"],
+            false
+        );
+        ok(answer("confirm").await).await;
+        assert_eq!(count(store, filed).await, 1);
+        assert_eq!(answer("confirm").await.status(), 409);
+        for action in [
+            "lab.hl7.attach.request",
+            "lab.hl7.attach.decline",
+            "lab.hl7.attach.confirm",
+        ] {
+            let sql = format!("SELECT COUNT(*) FROM audit_event WHERE action = '{action}'");
+            assert!(count(store, &sql).await >= 1, "{action}");
+        }
+        // Bad input.
+        assert_eq!(answer("maybe").await.status(), 400);
+        // The same patient under another order number: attached at once by one person.
+        let second = shipped(store, "Durand", "24317-0", "c.lefevre", "REFLAB").await;
+        let unknown = oru(
+            "Q-2",
+            "REFLAB",
+            DURAND,
+            "OBR|1|PL-LOST||24317-0^Hemogram^LN",
+            &["OBX|1|NM|718-7^Hemoglobin^LN||13.3|g/dL|||||F"],
+        );
+        assert!(post_text(&server, TOKEN, &unknown)
+            .await
+            .contains("unknown_order"));
+        server.sign_in_demo("i.chevalier").await;
+        let worklist: Value = server.call("lab_worklist", &[]).await.json().await.unwrap();
+        let held = worklist["quarantine"][0]["id"].to_string();
+        let compared: Value = server
+            .call(
+                "compare_held",
+                &[("quarantine_id", &held), ("placer_number", &second)],
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(compared["same_patient"], true);
+        ok(server
+            .call(
+                "resolve_quarantine",
+                &[
+                    ("quarantine_id", &held),
+                    ("resolution", "attach"),
+                    ("placer_number", &second),
+                    ("identity_checked", "true"),
+                ],
+            )
+            .await)
+        .await;
+        assert_eq!(count(store, filed).await, 2);
+    }
+);
+
+on_both_databases!(mllp_takes_only_the_configured_labs_peers, |db| {
+    let server = demo_server(&db).await;
+    let store = &db.store;
+    let placer = plateau_app::demo::DEMO_SHIPPED_PLACER;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(plateau_server::interfaces::serve_mllp(listener, store.clone()));
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = |message: String| async move {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let _ = stream.write_all(&plateau_app::lab::hl7::frame(&message)).await;
+        let mut decoder = plateau_app::lab::hl7::MllpDecoder::new(1 << 20);
+        let mut buffer = vec![0_u8; 4096];
+        loop {
+            let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut buffer))
+                .await
+                .unwrap()
+                .unwrap_or(0);
+            if read == 0 {
+                return None;
+            }
+            if let Some(frame) = decoder.push(&buffer[..read]).pop() {
+                return Some(frame.unwrap());
+            }
+        }
+    };
+    let obr = format!("OBR|1|{placer}||24317-0^Hemogram^LN");
+    let obx = ["OBX|1|NM|718-7^Hemoglobin^LN||13.1|g/dL|||||F"];
+    // From the demo lab's address, naming another facility: refused.
+    let other = exchange(oru("M-1", "ELSEWHERE", DURAND, &obr, &obx))
+        .await
+        .unwrap();
+    assert_eq!(msa(&other).0, "AR", "{other}");
+    // Naming the lab: filed as the lab's.
+    let ack = exchange(oru("M-2", "REFLAB", DURAND, &obr, &obx)).await.unwrap();
+    assert_eq!(msa(&ack).0, "AA", "{ack}");
+    assert_eq!(
+        count(store, "SELECT COUNT(*) FROM hl7_message m JOIN reference_lab r ON r.id = m.reference_lab_id WHERE m.transport = 'mllp' AND r.code = 'REFLAB'").await,
+        1
+    );
+    // An address no lab is configured for: closed before anything is read.
+    let mut tx = store.begin().await.unwrap();
+    plateau_app::execute!(
+        tx.exec(),
+        "DELETE FROM reference_lab_peer WHERE address = $1",
+        "127.0.0.1"
+    )
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(exchange(oru("M-3", "REFLAB", DURAND, &obr, &obx)).await, None);
+    assert_eq!(count(store, "SELECT COUNT(*) FROM hl7_message").await, 2 - 1);
+    drop(server);
+});
+
+on_both_databases!(the_readmes_example_message_is_filed, |db| {
+    let server = demo_server(&db).await;
+    let example = include_str!("../../app/src/demo/reference-lab-result.hl7");
+    let ack = post_text(&server, TOKEN, example).await;
+    assert_eq!(msa(&ack), ("AA".to_owned(), "DEMO-MSG-0001".to_owned()), "{ack}");
+    server.sign_in_demo("c.lefevre").await;
+    let lab = visit_lab(&server, visit_of(&db.store, "Durand").await).await;
+    let hemoglobin = result_of(&lab, plateau_app::demo::DEMO_SHIPPED_PLACER, "718-7");
+    assert_eq!(hemoglobin["flag"], "N");
+    assert_eq!(
+        hemoglobin["notes"][0],
+        "Échantillon légèrement hémolysé : hémoglobine à interpréter avec prudence."
+    );
 });

@@ -197,6 +197,8 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
     ("/api/critical_alerts", Access::SignedIn),
     ("/api/acknowledge_critical", Access::SignedIn),
     ("/api/resolve_quarantine", Access::Needs(Capability::UseLab)),
+    ("/api/compare_held", Access::Needs(Capability::UseLab)),
+    ("/api/review_reused_control_id", Access::Needs(Capability::UseLab)),
     ("/api/send_outs", Access::Needs(Capability::UseLab)),
     ("/api/pack_shipment", Access::Needs(Capability::UseLab)),
     ("/api/advance_shipment", Access::Needs(Capability::UseLab)),

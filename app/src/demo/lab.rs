@@ -2,7 +2,7 @@
 //! against loinc.org; limits are sensible demo values that the facility configures), a
 //! reference lab, and the morning's specimens.
 
-use crate::lab::store::{self as lab, NewLabOrder, NewResult, NewSpecimen};
+use crate::lab::store::{self as lab, AsReported, NewLabOrder, NewResult, NewSpecimen};
 use crate::lab::{
     IdentityCheck, LabOrderState, LabTest, Performed, ReferenceRange, ResultStatus, SpecimenType, ValueKind,
 };
@@ -14,6 +14,14 @@ use chrono::{DateTime, Duration, Utc};
 
 /// The demo reference lab's interface token, printed in the README. Demo data only.
 pub const DEMO_INTERFACE_TOKEN: &str = "demo-reflab-token";
+
+/// How the demo reference lab names itself in MSH-4, and where its MLLP engine connects from.
+pub const DEMO_SENDING_FACILITY: &str = "REFLAB";
+const DEMO_MLLP_PEERS: &[&str] = &["127.0.0.1", "::1"];
+
+/// The order number of Élise Durand's hemogram, shipped to the demo reference lab: the
+/// README's example message (`app/src/demo/reference-lab-result.hl7`) answers it.
+pub const DEMO_SHIPPED_PLACER: &str = "PL-DEMO-0001";
 
 /// (sex, min age, max age, low, high)
 type Band = (Option<Sex>, i64, i64, Option<f64>, Option<f64>);
@@ -262,6 +270,7 @@ pub async fn seed(
         lab::add_reference_lab(tx, facility_id, "REFLAB", "Laboratoire de référence (démo)").await?;
     let token = crate::lab::import::token_digest(DEMO_INTERFACE_TOKEN);
     lab::set_interface_token(tx, reference_lab, &token).await?;
+    lab::set_interface_identity(tx, reference_lab, DEMO_SENDING_FACILITY, DEMO_MLLP_PEERS).await?;
     let physician = staff_of("c.lefevre")?;
     let collector = staff_of("c.fontaine")?;
     let technician = staff_of("i.chevalier")?;
@@ -349,16 +358,17 @@ pub async fn seed(
     lab::receive(tx, specimen, technician, at + Duration::minutes(10)).await?;
     let result = NewResult {
         order_id: id,
-        loinc: "2345-7",
-        name: "Glucose (plasma)",
-        value: "1.32",
+        loinc: "2345-7".to_owned(),
+        name: "Glucose (plasma)".to_owned(),
+        value: "1.32".to_owned(),
         numeric_value: Some(1.32),
-        unit: "g/L",
-        reference_range: "0.70–1.10",
+        unit: "g/L".to_owned(),
+        reference_range: "0.70–1.10".to_owned(),
         flag: Some(crate::lab::Flag::High),
         status: ResultStatus::Final,
         entered_by: Some(technician),
         hl7_message_id: None,
+        reported: AsReported::bench("2345-7", "Glucose (plasma)"),
     };
     lab::add_result(tx, &result, at + Duration::minutes(20)).await?;
     lab::set_order_state(tx, id, 3, LabOrderState::Resulted).await?;
@@ -377,6 +387,36 @@ pub async fn seed(
     )
     .await?;
     attach(tx, id, specimen).await?;
+
+    // Élise Durand's hemogram left for the reference lab this morning.
+    let durand = visit_of("Durand")?;
+    let at = now - Duration::minutes(30);
+    let id = lab::order(tx, &order(durand, test("24317-0")?, Priority::Routine), at).await?;
+    crate::execute!(
+        tx.exec(),
+        "UPDATE lab_order SET placer_number = $1 WHERE id = $2",
+        DEMO_SHIPPED_PLACER,
+        id
+    )?;
+    let specimen = collect(
+        tx,
+        durand,
+        SpecimenType::Blood,
+        collector,
+        today,
+        at + Duration::minutes(4),
+    )
+    .await?;
+    attach(tx, id, specimen).await?;
+    let shipment = lab::pack(
+        tx,
+        reference_lab,
+        &[specimen],
+        technician,
+        at + Duration::minutes(10),
+    )
+    .await?;
+    lab::advance_shipment(tx, shipment, "packed", "shipped", at + Duration::minutes(12)).await?;
     Ok(())
 }
 
@@ -440,18 +480,20 @@ impl Step<'_> {
         .await?;
         attach(self.tx, id, specimen).await?;
         lab::receive(self.tx, specimen, self.technician, self.at).await?;
+        let name = "Hémoglobine glyquée (HbA1c)";
         let result = NewResult {
             order_id: id,
-            loinc: "4548-4",
-            name: "Hémoglobine glyquée (HbA1c)",
-            value,
+            loinc: "4548-4".to_owned(),
+            name: name.to_owned(),
+            value: value.to_owned(),
             numeric_value: value.parse().ok(),
-            unit: "%",
-            reference_range: "4.0–5.6",
+            unit: "%".to_owned(),
+            reference_range: "4.0–5.6".to_owned(),
             flag: Some(crate::lab::Flag::High),
             status: ResultStatus::Final,
             entered_by: Some(self.technician),
             hl7_message_id: None,
+            reported: AsReported::bench("4548-4", name),
         };
         lab::add_result(self.tx, &result, self.at).await?;
         lab::verify(

@@ -3,7 +3,7 @@
 
 mod lab;
 
-pub use lab::DEMO_INTERFACE_TOKEN;
+pub use lab::{DEMO_INTERFACE_TOKEN, DEMO_SENDING_FACILITY, DEMO_SHIPPED_PLACER};
 
 use crate::accounts::store::NewAccount;
 use crate::accounts::{Certification, CertificationKind};

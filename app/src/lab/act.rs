@@ -154,6 +154,53 @@ pub async fn announce(tx: &mut Tx, change: &Change, now: DateTime<Utc>) -> Resul
     Ok(())
 }
 
+/// Who acts on lab records: a signed-in person, or a machine interface (a reference lab's,
+/// the escalation timer) named in the audit trail.
+#[derive(Debug, Clone, Copy)]
+pub enum Who<'a> {
+    Person(&'a Principal),
+    Interface(&'a str),
+}
+
+impl Who<'_> {
+    pub fn entry(&self, action: &str, outcome: Outcome) -> Entry {
+        match self {
+            Who::Person(principal) => Entry::by(principal, action, outcome),
+            Who::Interface(name) => Entry::anonymous(name, action, outcome),
+        }
+    }
+}
+
+/// A verified result that is critical.
+pub struct CriticalFinding {
+    pub facility_id: i64,
+    pub result_id: i64,
+    pub visit_id: i64,
+    pub patient_id: i64,
+    pub detail: String,
+}
+
+/// Raises the alert of a critical result, whoever found it (a technician verifying at the
+/// bench, a reference lab's message): due after the facility's delay, which the escalation
+/// timer watches, and audited as `lab.critical.raise`. The caller announces the change.
+pub async fn raise_critical(
+    tx: &mut Tx,
+    who: &Who<'_>,
+    finding: &CriticalFinding,
+    now: DateTime<Utc>,
+) -> Result<Change, StoreError> {
+    let settings = crate::facility::store::settings_in(tx, finding.facility_id).await?;
+    let due = now + chrono::Duration::minutes(settings.critical_escalation_minutes);
+    let alert_id = lab::raise_alert(tx, finding.result_id, finding.visit_id, now, due).await?;
+    let entry = who
+        .entry("lab.critical.raise", Outcome::Allowed)
+        .patient(finding.patient_id)
+        .record(format!("critical_alert/{alert_id}"))
+        .detail(format!("result/{} {}", finding.result_id, finding.detail));
+    crate::audit::store::record_in(tx, entry).await?;
+    Ok(Change::alert(alert_id, finding.visit_id, "raised"))
+}
+
 /// The audit entry and the live events of a change.
 pub async fn record(
     tx: &mut Tx,
@@ -320,12 +367,13 @@ impl Bench {
         let name = self.test.name(crate::i18n::Locale::Fr).to_owned();
         let result = lab::NewResult {
             order_id: self.order.id,
-            loinc: &self.test.loinc,
-            name: &name,
-            value: &measured.text,
+            loinc: self.test.loinc.clone(),
+            reported: lab::AsReported::bench(&self.test.loinc, &name),
+            name,
+            value: measured.text.clone(),
             numeric_value: measured.number,
-            unit: &self.test.unit,
-            reference_range: &range_text,
+            unit: self.test.unit.clone(),
+            reference_range: range_text,
             flag: Some(flag),
             status: ResultStatus::Final,
             entered_by: Some(self.principal.staff_member_id),
@@ -353,24 +401,18 @@ impl Bench {
         }
         let now = self.desk.clock.now;
         lab::verify(&mut self.tx, self.order.id, Some(me), now).await?;
-        let settings = crate::facility::store::settings_in(&mut self.tx, self.desk.facility_id).await?;
-        let due = now + chrono::Duration::minutes(settings.critical_escalation_minutes);
         for (result_id, _, flag) in &pending {
             if Flag::from_code(flag).is_some_and(Flag::is_critical) {
-                let alert_id =
-                    lab::raise_alert(&mut self.tx, *result_id, self.order.visit_id, now, due).await?;
-                let change = Change::alert(alert_id, self.order.visit_id, "raised");
-                let detail = format!("result/{result_id} {flag}");
-                record(
-                    &mut self.tx,
-                    &self.principal,
-                    "lab.critical.raise",
-                    self.patient.patient_id,
-                    change,
-                    detail,
-                    now,
-                )
-                .await?;
+                let finding = CriticalFinding {
+                    facility_id: self.desk.facility_id,
+                    result_id: *result_id,
+                    visit_id: self.order.visit_id,
+                    patient_id: self.patient.patient_id,
+                    detail: format!("{} {flag}", self.test.loinc),
+                };
+                let change =
+                    raise_critical(&mut self.tx, &Who::Person(&self.principal), &finding, now).await?;
+                announce(&mut self.tx, &change, now).await?;
             }
         }
         self.detail = self.test.loinc.clone();
@@ -400,7 +442,9 @@ impl Bench {
 }
 
 /// Whether a person should be shown an open alert: the lab sees all; clinicians those of
-/// patients in their care and the tests they ordered; supervisors those escalated.
+/// patients in their care and the tests they ordered (wherever the patient is now: a
+/// send-out's result may come back after they left the care team); supervisors those
+/// escalated.
 pub async fn may_see_alert(
     desk: &Desk,
     principal: &Principal,
@@ -408,6 +452,7 @@ pub async fn may_see_alert(
 ) -> Result<bool, AppError> {
     if principal.can(Capability::UseLab)
         || (alert.escalated_at.is_some() && principal.can(Capability::SuperviseStaff))
+        || alert.ordered_by_id == principal.staff_member_id
     {
         return Ok(true);
     }
@@ -492,51 +537,246 @@ pub async fn acknowledge(
     Ok(())
 }
 
-/// Attaches held results to the order a person names, or discards them; audited.
+/// How a person resolves held results.
+pub enum Resolution<'a> {
+    /// Attach to the order with this placer number. When the order's patient is not the
+    /// one the message names, `reason` asks a second person to confirm.
+    Attach {
+        placer_number: &'a str,
+        reason: &'a str,
+    },
+    /// A second person confirms (true) or declines another's request to attach.
+    Answer {
+        confirm: bool,
+    },
+    Discard {
+        reason: &'a str,
+    },
+}
+
+/// The patient a held message names beside the patient and test of the order a person
+/// proposes; reading the order's patient is audited.
+pub async fn compare_held(
+    desk: &Desk,
+    principal: &Principal,
+    id: i64,
+    placer_number: &str,
+) -> Result<super::HeldComparison, AppError> {
+    let Some(held) = lab::held(desk.store.read(), id).await? else {
+        return Err(AppError::not_found());
+    };
+    let order = lab::order_by_placer(desk.store.read(), desk.facility_id, placer_number).await?;
+    let Some(order) = order else {
+        return Err(AppError::invalid("placer_number", Problem::NotAllowed));
+    };
+    let comparison = comparison(desk, id, &held, &order, placer_number).await?;
+    let entry = Entry::by(principal, "patient.read", Outcome::Allowed)
+        .patient(comparison.order_patient.id)
+        .record(format!("lab_quarantine/{id}"))
+        .detail(format!("compared with order {placer_number}"));
+    crate::audit::record(&desk.store, entry).await?;
+    Ok(comparison)
+}
+
+async fn comparison(
+    desk: &Desk,
+    id: i64,
+    held: &lab::Held,
+    order: &OrderState,
+    placer_number: &str,
+) -> Result<super::HeldComparison, AppError> {
+    let report = super::hl7::parse(&held.raw)
+        .and_then(|m| super::hl7::observation_report(&m))
+        .map_err(|_| AppError::invalid("quarantine_id", Problem::Malformed))?;
+    let group = usize::try_from(held.group_index)
+        .ok()
+        .and_then(|i| report.orders.get(i))
+        .ok_or_else(|| AppError::invalid("quarantine_id", Problem::Malformed))?;
+    let patient = lab::patient_of_visit(desk.store.read(), desk.facility_id, order.visit_id).await?;
+    let test = lab::tests(&desk.store, desk.facility_id)
+        .await?
+        .into_iter()
+        .find(|t| t.id == order.lab_test_id)
+        .ok_or_else(AppError::not_found)?;
+    let named = &report.patient;
+    let reported_test = super::hl7::loinc_of(&group.service, &group.service_alternate);
+    Ok(super::HeldComparison {
+        quarantine_id: id,
+        placer_number: placer_number.to_owned(),
+        message_family_name: named.family_name.clone(),
+        message_given_name: named.given_name.clone(),
+        message_birth_date: named
+            .birth_date
+            .map(|d| d.format("%d/%m/%Y").to_string())
+            .unwrap_or_default(),
+        message_sex: named.sex.clone(),
+        message_identifiers: named
+            .identifiers
+            .iter()
+            .map(|i| format!("{} {}", i.type_code, i.id).trim().to_owned())
+            .collect(),
+        message_test: format!("{} {}", group.service.code, group.service.text)
+            .trim()
+            .to_owned(),
+        same_patient: super::import::identities_agree(
+            named,
+            &patient.family_name,
+            patient.birth_date,
+            &patient.record_number,
+        ),
+        same_test: reported_test.is_none_or(|code| code == test.loinc),
+        order_patient: patient.summary(),
+        order_sex: patient.sex,
+        order_test: format!("{} {}", test.loinc, test.name_fr),
+    })
+}
+
+/// Attaches held results to the order a person names, or discards them; audited. Results
+/// go onto an order of another patient than the message names only when a second person
+/// confirms the first one's request, with its reason.
 pub async fn resolve_quarantine(
     desk: &Desk,
     principal: &Principal,
     id: i64,
-    resolution: &str,
-    placer_number: &str,
-    reason: &str,
+    resolution: Resolution<'_>,
 ) -> Result<(), AppError> {
     let now = desk.clock.now;
-    let mut tx = desk.store.begin().await?;
-    let Some((message_id, group_index, raw, resolved)) = lab::held(&mut tx, id).await? else {
+    let Some(held) = lab::held(desk.store.read(), id).await? else {
         return Err(AppError::not_found());
     };
-    if resolved {
+    if held.resolved {
         return Err(AppError::conflict());
     }
-    let order = if resolution == "attach" {
-        let Some(order) = lab::order_by_placer(&mut tx, desk.facility_id, placer_number).await? else {
-            return Err(AppError::invalid("placer_number", Problem::NotAllowed));
-        };
-        let actor = principal.username.clone();
-        if !super::import::attach_held(&mut tx, &actor, message_id, &raw, group_index, &order, now).await? {
+    let me = principal.staff_member_id;
+    let mut tx = desk.store.begin().await?;
+    let (action, detail, attach_to) = match resolution {
+        Resolution::Discard { reason } => ("lab.hl7.discard", format!("discarded: {reason}"), None),
+        Resolution::Attach {
+            placer_number,
+            reason,
+        } => {
+            let Some(order) = lab::order_by_placer(tx.exec(), desk.facility_id, placer_number).await? else {
+                return Err(AppError::invalid("placer_number", Problem::NotAllowed));
+            };
+            let compared = comparison(desk, id, &held, &order, placer_number).await?;
+            if compared.same_patient {
+                (
+                    "lab.hl7.attach",
+                    format!("attached to {placer_number}"),
+                    Some(order),
+                )
+            } else if reason.is_empty() {
+                return Err(AppError::invalid("reason", Problem::Mismatch));
+            } else {
+                if !lab::request_attach(&mut tx, id, order.id, me, reason, now).await? {
+                    return Err(AppError::conflict());
+                }
+                let entry = Entry::by(principal, "lab.hl7.attach.request", Outcome::Allowed)
+                    .patient(compared.order_patient.id)
+                    .record(format!("lab_quarantine/{id}"))
+                    .detail(format!("to {placer_number}, patient differs: {reason}"));
+                crate::audit::store::record_in(&mut tx, entry).await?;
+                announce_quarantine(&mut tx, held.hl7_message_id, "attach_requested", now).await?;
+                tx.commit().await?;
+                return Ok(());
+            }
+        }
+        Resolution::Answer { confirm } => {
+            let (Some(order_id), Some(requested_by)) = (held.attach_order_id, held.attach_requested_by)
+            else {
+                return Err(AppError::conflict());
+            };
+            if requested_by == me {
+                return Err(AppError::refused(Refusal::SecondPersonRequired));
+            }
+            if !lab::answer_attach(&mut tx, id, confirm.then_some(me)).await? {
+                return Err(AppError::conflict());
+            }
+            let order = lab::order_state(&mut tx, desk.facility_id, order_id).await?;
+            let reason = held.attach_reason.clone().unwrap_or_default();
+            if !confirm {
+                let entry = Entry::by(principal, "lab.hl7.attach.decline", Outcome::Allowed)
+                    .record(format!("lab_quarantine/{id}"))
+                    .detail(format!("declined attaching to lab_order/{order_id}: {reason}"));
+                crate::audit::store::record_in(&mut tx, entry).await?;
+                announce_quarantine(&mut tx, held.hl7_message_id, "attach_declined", now).await?;
+                tx.commit().await?;
+                return Ok(());
+            }
+            (
+                "lab.hl7.attach.confirm",
+                format!("attached to lab_order/{order_id}, patient differs, requested by staff/{requested_by}: {reason}"),
+                Some(order),
+            )
+        }
+    };
+    let order_id = attach_to.as_ref().map(|o| o.id);
+    if let Some(order) = &attach_to {
+        let who = Who::Person(principal);
+        if !super::import::attach_held(
+            &desk.store,
+            &mut tx,
+            who,
+            held.hl7_message_id,
+            held.group_index,
+            order,
+            now,
+        )
+        .await?
+        {
             return Err(AppError::invalid("quarantine_id", Problem::Malformed));
         }
-        Some(order.id)
+    }
+    let outcome = if order_id.is_some() {
+        "attached"
     } else {
-        None
+        "discarded"
     };
-    let outcome = if order.is_some() { "attached" } else { "discarded" };
-    if !lab::resolve(&mut tx, id, principal.staff_member_id, outcome, order, now).await? {
+    if !lab::resolve(&mut tx, id, me, outcome, order_id, now).await? {
         return Err(AppError::conflict());
     }
-    let entry = Entry::by(principal, "lab.hl7.resolve", Outcome::Allowed)
+    let mut entry = Entry::by(principal, action, Outcome::Allowed)
         .record(format!("lab_quarantine/{id}"))
-        .detail(format!("{resolution} {placer_number} {reason}"));
+        .detail(detail);
+    if let Some(order) = &attach_to {
+        let patient = lab::patient_of_visit(tx.exec(), desk.facility_id, order.visit_id).await?;
+        entry = entry.patient(patient.patient_id);
+    }
     crate::audit::store::record_in(&mut tx, entry).await?;
+    announce_quarantine(&mut tx, held.hl7_message_id, "resolved", now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A person has looked at a message whose control id its lab had used before.
+pub async fn review_reused(desk: &Desk, principal: &Principal, message_id: i64) -> Result<(), AppError> {
+    let now = desk.clock.now;
+    let mut tx = desk.store.begin().await?;
+    if !lab::review_reused(&mut tx, message_id, principal.staff_member_id, now).await? {
+        return Err(AppError::conflict());
+    }
+    let entry = Entry::by(principal, "lab.hl7.review", Outcome::Allowed)
+        .record(format!("hl7_message/{message_id}"))
+        .detail("control id reused: reviewed");
+    crate::audit::store::record_in(&mut tx, entry).await?;
+    announce_quarantine(&mut tx, message_id, "reviewed", now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn announce_quarantine(
+    tx: &mut Tx,
+    message_id: i64,
+    what: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let event = NewEvent {
         topic: Topic::Lab,
         kind: EventKind::LabOrder,
         subject: Some(message_id),
-        code: Some("resolved".to_owned()),
+        code: Some(what.to_owned()),
     };
-    crate::live::store::record(&mut tx, &event, now).await?;
-    tx.commit().await?;
+    crate::live::store::record(tx, &event, now).await?;
     Ok(())
 }
 

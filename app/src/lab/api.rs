@@ -48,6 +48,8 @@ pub struct Worklist {
     pub items: Vec<WorkItem>,
     pub alerts: Vec<CriticalAlert>,
     pub quarantine: Vec<super::QuarantineItem>,
+    /// Messages whose control id their lab had used before, for a person to look at.
+    pub reused: Vec<super::ReusedControlId>,
 }
 
 /// The open critical values a person should see now.
@@ -328,11 +330,15 @@ pub async fn lab_worklist() -> Result<Worklist, AppError> {
     let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
     let desk = server::Desk::open().await?;
     let since = desk.clock.now - chrono::Duration::hours(12);
-    let (orders, alerts, quarantine) = tokio::try_join!(
+    let (orders, alerts, mut quarantine, reused) = tokio::try_join!(
         super::store::worklist(&desk.store, desk.facility_id, since),
         super::store::recent_alerts(&desk.store, desk.facility_id, desk.clock.now),
         super::store::quarantine(&desk.store),
+        super::store::reused_control_ids(&desk.store),
     )?;
+    for request in quarantine.iter_mut().filter_map(|q| q.attach_request.as_mut()) {
+        request.requested_by_me = request.requested_by_id == principal.staff_member_id;
+    }
     let patients = server::patients_of(&desk.store, desk.facility_id, &orders).await?;
     let items = with_patients(orders, &patients);
     let entry = crate::audit::Entry::by(&principal, "lab.worklist.read", crate::audit::Outcome::Allowed);
@@ -342,6 +348,7 @@ pub async fn lab_worklist() -> Result<Worklist, AppError> {
         items,
         alerts,
         quarantine,
+        reused,
     })
 }
 
@@ -515,7 +522,9 @@ pub async fn acknowledge_critical(
 }
 
 /// A person resolves results held in quarantine: attaches them to the order they name,
-/// having checked the patient is that order's, or discards them with a reason.
+/// having compared the patient the message names with the order's (for another patient,
+/// `reason` asks a second person, who confirms or declines), or discards them with a
+/// reason.
 #[server(prefix = "/api", endpoint = "resolve_quarantine")]
 pub async fn resolve_quarantine(
     quarantine_id: i64,
@@ -530,6 +539,7 @@ pub async fn resolve_quarantine(
         checks.fail("quarantine_id", Problem::Malformed);
     }
     let placer_number = placer_number.trim().to_owned();
+    let reason = checks.optional_text("reason", &reason, 300);
     match resolution.as_str() {
         "attach" => {
             checks.text("placer_number", &placer_number, 40);
@@ -540,20 +550,56 @@ pub async fn resolve_quarantine(
         "discard" => {
             checks.text("reason", &reason, 300);
         }
+        "confirm" | "decline" => {}
         _ => checks.fail("resolution", Problem::Malformed),
     }
     checks.finish()?;
     let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
     let desk = server::Desk::open().await?;
-    server::resolve_quarantine(
-        &desk,
-        &principal,
-        quarantine_id,
-        &resolution,
-        &placer_number,
-        reason.trim(),
-    )
-    .await
+    let resolution = match resolution.as_str() {
+        "attach" => server::Resolution::Attach {
+            placer_number: &placer_number,
+            reason: &reason,
+        },
+        "discard" => server::Resolution::Discard { reason: &reason },
+        other => server::Resolution::Answer {
+            confirm: other == "confirm",
+        },
+    };
+    server::resolve_quarantine(&desk, &principal, quarantine_id, resolution).await
+}
+
+/// The patient a held message names beside the patient of the order a person proposes to
+/// attach it to.
+#[server(prefix = "/api", endpoint = "compare_held")]
+pub async fn compare_held(
+    quarantine_id: i64,
+    placer_number: String,
+) -> Result<super::HeldComparison, AppError> {
+    use crate::error::{validate::Checks, Problem};
+    let mut checks = Checks::new();
+    if quarantine_id <= 0 {
+        checks.fail("quarantine_id", Problem::Malformed);
+    }
+    let placer_number = checks.text("placer_number", &placer_number, 40);
+    checks.finish()?;
+    let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
+    let desk = server::Desk::open().await?;
+    server::compare_held(&desk, &principal, quarantine_id, &placer_number).await
+}
+
+/// A person has looked at a message whose control id its lab had used for another one.
+#[server(prefix = "/api", endpoint = "review_reused_control_id")]
+pub async fn review_reused_control_id(hl7_message_id: i64) -> Result<(), AppError> {
+    use crate::error::{validate::Checks, Problem};
+    let mut checks = Checks::new();
+    if hl7_message_id <= 0 {
+        checks.fail("hl7_message_id", Problem::Malformed);
+    }
+    checks.finish()?;
+    let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
+    let desk = server::Desk::open().await?;
+    server::review_reused(&desk, &principal, hl7_message_id).await
 }
 
 /// Send-outs: what waits to be packed, the reference labs, and the shipments on their way.

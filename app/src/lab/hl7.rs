@@ -23,6 +23,11 @@ pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 /// millions of tiny segments even within the byte limit.
 pub const MAX_SEGMENTS: usize = 10_000;
 
+/// Most result lines one order group may carry, and most order groups in one message: a
+/// panel has tens of lines; thousands would only flood a patient's record and its alerts.
+pub const MAX_OBSERVATIONS_PER_ORDER: usize = 200;
+pub const MAX_ORDERS: usize = 50;
+
 /// Versions of HL7 v2 whose ORU^R01 layout we understand (2.3 up to 2.8.x).
 const MIN_MINOR_VERSION: u32 = 3;
 const MAX_MINOR_VERSION: u32 = 8;
@@ -76,6 +81,9 @@ pub enum Hl7Error {
     TooLarge { size: usize, limit: usize },
     /// The message has more than [`MAX_SEGMENTS`] segments.
     TooManySegments { limit: usize },
+    /// More result lines or orders than one report of one patient can hold
+    /// ([`MAX_OBSERVATIONS_PER_ORDER`], [`MAX_ORDERS`]): refused whole, never filed in part.
+    TooManyResults { limit: usize },
     /// There is HL7-looking text, but it does not begin with the MSH header.
     MshNotFirst,
     /// MSH-1/MSH-2 do not define a usable set of delimiters.
@@ -108,7 +116,63 @@ pub enum Hl7Error {
     BadTimestamp { field: String, value: String },
 }
 
+/// Why a message or part of it was not accepted, as HL7 table 0357 codes it (ERR-3), so
+/// the lab's interface engine can route the error without reading its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCondition {
+    SegmentSequenceError,
+    RequiredFieldMissing,
+    DataTypeError,
+    UnsupportedMessageType,
+    UnsupportedVersionId,
+    /// A key the message names (an order, a patient identifier, a sender) is not known here
+    /// or does not match what is known.
+    UnknownKeyIdentifier,
+    /// The same key (control id) for a different message.
+    DuplicateKeyIdentifier,
+    /// The record the message would change is closed to it (an order already verified).
+    ApplicationRecordLocked,
+    ApplicationInternalError,
+}
+
+impl ErrorCondition {
+    /// ERR-3 as a CWE: code, text, and the table.
+    pub fn coded(self) -> &'static str {
+        match self {
+            ErrorCondition::SegmentSequenceError => "100^Segment sequence error^HL70357",
+            ErrorCondition::RequiredFieldMissing => "101^Required field missing^HL70357",
+            ErrorCondition::DataTypeError => "102^Data type error^HL70357",
+            ErrorCondition::UnsupportedMessageType => "200^Unsupported message type^HL70357",
+            ErrorCondition::UnsupportedVersionId => "203^Unsupported version id^HL70357",
+            ErrorCondition::UnknownKeyIdentifier => "204^Unknown key identifier^HL70357",
+            ErrorCondition::DuplicateKeyIdentifier => "205^Duplicate key identifier^HL70357",
+            ErrorCondition::ApplicationRecordLocked => "206^Application record locked^HL70357",
+            ErrorCondition::ApplicationInternalError => "207^Application internal error^HL70357",
+        }
+    }
+}
+
 impl Hl7Error {
+    /// The error condition written in the ACK's ERR segment.
+    pub fn condition(&self) -> ErrorCondition {
+        match self {
+            Hl7Error::NotHl7(_)
+            | Hl7Error::TooLarge { .. }
+            | Hl7Error::TooManySegments { .. }
+            | Hl7Error::TooManyResults { .. }
+            | Hl7Error::BadDelimiters(_)
+            | Hl7Error::Truncated(_)
+            | Hl7Error::BadSegment { .. } => ErrorCondition::DataTypeError,
+            Hl7Error::MshNotFirst | Hl7Error::MultiplePatients => ErrorCondition::SegmentSequenceError,
+            Hl7Error::UnsupportedMessageType(_) => ErrorCondition::UnsupportedMessageType,
+            Hl7Error::UnsupportedVersion(_) => ErrorCondition::UnsupportedVersionId,
+            Hl7Error::MissingSegment { .. }
+            | Hl7Error::MissingField { .. }
+            | Hl7Error::OrderWithoutObservations { .. } => ErrorCondition::RequiredFieldMissing,
+            Hl7Error::BadTimestamp { .. } => ErrorCondition::DataTypeError,
+        }
+    }
+
     /// The ACK code to answer with: AR for framing/structure problems the lab cannot fix by
     /// correcting data, AE for content problems in an otherwise well-formed message.
     pub fn ack_code(&self) -> AckCode {
@@ -116,6 +180,7 @@ impl Hl7Error {
             Hl7Error::NotHl7(_)
             | Hl7Error::TooLarge { .. }
             | Hl7Error::TooManySegments { .. }
+            | Hl7Error::TooManyResults { .. }
             | Hl7Error::MshNotFirst
             | Hl7Error::BadDelimiters(_)
             | Hl7Error::Truncated(_)
@@ -146,6 +211,10 @@ impl fmt::Display for Hl7Error {
             Hl7Error::TooManySegments { limit } => {
                 write!(f, "The message has more than {limit} segments.")
             }
+            Hl7Error::TooManyResults { limit } => write!(
+                f,
+                "The message has more than {limit} orders or results in one order; send them in several messages."
+            ),
             Hl7Error::MshNotFirst => {
                 write!(f, "The message does not start with an MSH header segment.")
             }
@@ -553,6 +622,10 @@ pub fn parse(text: &str) -> Result<Message, Hl7Error> {
     if text.trim().is_empty() {
         return Err(Hl7Error::NotHl7("the text is empty".into()));
     }
+    // No HL7 delimiter or text is a NUL; a database would refuse to store it anyway.
+    if text.contains('\0') {
+        return Err(Hl7Error::NotHl7("it contains a NUL byte".into()));
+    }
 
     // One more than the limit is enough to know the limit is exceeded.
     let lines: Vec<&str> = text
@@ -811,7 +884,9 @@ pub struct ObservationReport {
     /// MSH-10, the lab's id for this message (used for the ACK and to spot resends).
     pub control_id: String,
     pub sending_application: String,
+    /// MSH-4: the namespace id, and the universal id (an OID, for instance) when sent.
     pub sending_facility: String,
+    pub sending_facility_id: String,
     pub sent_at: Option<Hl7Timestamp>,
     pub version: String,
     pub patient: PatientIdentity,
@@ -852,8 +927,9 @@ pub struct OrderResults {
     pub placer_order_number: String,
     /// The lab's accession number (OBR-3, else ORC-3).
     pub filler_order_number: String,
-    /// OBR-4, what was ordered.
+    /// OBR-4, what was ordered, and its alternate coding (components 4-6).
     pub service: CodedValue,
+    pub service_alternate: CodedValue,
     /// OBR-7, when the specimen was collected/observed.
     pub observed_at: Option<Hl7Timestamp>,
     /// OBR-25: F final, P preliminary, C corrected, X cancelled...
@@ -873,17 +949,47 @@ pub struct CodedValue {
     pub system: String,
 }
 
+/// A coded result value as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CodedResult {
+    pub code: String,
+    pub text: String,
+    pub system: String,
+    pub original_text: String,
+}
+
+impl CodedValue {
+    /// The LOINC code of a coding, if it is one: its system says LN, or it names no system
+    /// and the code carries a valid LOINC check digit.
+    pub fn loinc(&self) -> Option<&str> {
+        let system = self.system.trim();
+        let code = self.code.trim();
+        let is_loinc = system.eq_ignore_ascii_case("LN") || (system.is_empty() && crate::lab::is_loinc(code));
+        (is_loinc && !code.is_empty()).then_some(code)
+    }
+}
+
+/// The LOINC code of a coded element: its own coding's, else its alternate's.
+pub fn loinc_of<'a>(primary: &'a CodedValue, alternate: &'a CodedValue) -> Option<&'a str> {
+    primary.loinc().or_else(|| alternate.loinc())
+}
+
 /// One result line (OBX).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObservationResult {
     pub set_id: String,
     /// OBX-2: NM numeric, ST string, CWE coded, RP reference pointer, ED document...
     pub value_type: String,
-    /// OBX-3, the test (often LOINC); kept whatever the code system.
+    /// OBX-3, the test (often LOINC); kept whatever the code system, with its alternate
+    /// coding (components 4-6), where a lab's local code is often paired with LOINC.
     pub code: CodedValue,
+    pub code_alternate: CodedValue,
     /// OBX-5 as readable text; repetitions joined with "; ". Coded values give their text (or
     /// code), structured numerics their joined parts (e.g. "<5"), reference pointers the pointer.
     pub value: String,
+    /// A coded value (CWE/CE/CNE OBX-5, first repetition): code, text, system (SCT for
+    /// SNOMED CT...) and the original text (CWE-9).
+    pub coded: Option<CodedResult>,
     /// OBX-6, first component (e.g. "%", "tera.l-1").
     pub units: String,
     /// OBX-7, e.g. "3.5-5.0".
@@ -1045,10 +1151,23 @@ pub fn observation_report(msg: &Message) -> Result<ObservationReport, Hl7Error> 
         return Err(Hl7Error::OrderWithoutObservations { order: echo(&name) });
     }
 
+    if orders.len() > MAX_ORDERS {
+        return Err(Hl7Error::TooManyResults { limit: MAX_ORDERS });
+    }
+    if orders
+        .iter()
+        .any(|o| o.observations.len() > MAX_OBSERVATIONS_PER_ORDER)
+    {
+        return Err(Hl7Error::TooManyResults {
+            limit: MAX_OBSERVATIONS_PER_ORDER,
+        });
+    }
+
     Ok(ObservationReport {
         control_id: msg.control_id(),
         sending_application: header.text(3, 1),
         sending_facility: header.text(4, 1),
+        sending_facility_id: header.text(4, 2),
         sent_at,
         version,
         patient,
@@ -1066,6 +1185,15 @@ fn supported_version(version: &str) -> bool {
             .and_then(|minor| minor.parse::<u32>().ok())
             .is_some_and(|minor| (MIN_MINOR_VERSION..=MAX_MINOR_VERSION).contains(&minor))
         && parts.all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The alternate coding of a CWE (components 4-6), empty when not sent.
+fn alternate_coding(segment: &Segment, field: usize) -> CodedValue {
+    CodedValue {
+        code: segment.text(field, 4),
+        text: segment.text(field, 5),
+        system: segment.text(field, 6),
+    }
 }
 
 fn coded_value(segment: &Segment, field: usize) -> CodedValue {
@@ -1128,6 +1256,7 @@ fn order_results(obr: &Segment, orc_numbers: Option<(String, String)>) -> Result
         placer_order_number: or_else(obr.text(2, 1), orc_placer),
         filler_order_number: or_else(obr.text(3, 1), orc_filler),
         service,
+        service_alternate: alternate_coding(obr, 4),
         observed_at: timestamp_at(obr, 7, 1, "OBR-7")?,
         result_status: obr.text(25, 1),
         observations: Vec::new(),
@@ -1141,6 +1270,7 @@ fn unattached_group() -> OrderResults {
         placer_order_number: String::new(),
         filler_order_number: String::new(),
         service: CodedValue::default(),
+        service_alternate: CodedValue::default(),
         observed_at: None,
         result_status: String::new(),
         observations: Vec::new(),
@@ -1160,6 +1290,23 @@ fn observation_result(obx: &Segment) -> Result<ObservationResult, Hl7Error> {
         units if units.is_empty() => obx.text(6, 2),
         units => units,
     };
+    let coded = matches!(value_type.as_str(), "CE" | "CWE" | "CNE" | "CF")
+        .then(|| {
+            let comp = |c: usize| obx.get(5, 1, c, 1).unwrap_or_default();
+            let (primary, alternate) = ((comp(1), comp(2), comp(3)), (comp(4), comp(5), comp(6)));
+            let (code, text, system) = if primary.0.is_empty() && primary.1.is_empty() {
+                alternate
+            } else {
+                primary
+            };
+            CodedResult {
+                code,
+                text,
+                system,
+                original_text: comp(9),
+            }
+        })
+        .filter(|c| !c.code.is_empty() || !c.text.is_empty() || !c.original_text.is_empty());
     let flags = (1..=obx.repetition_count(8))
         .filter_map(|rep| obx.get(8, rep, 1, 1))
         .filter(|f| !f.is_empty())
@@ -1168,7 +1315,9 @@ fn observation_result(obx: &Segment) -> Result<ObservationResult, Hl7Error> {
         set_id: obx.text(1, 1),
         value_type,
         code: coded_value(obx, 3),
+        code_alternate: alternate_coding(obx, 3),
         value,
+        coded,
         units,
         reference_range: obx.repetition_text(7, 1),
         flags,
@@ -1274,13 +1423,15 @@ fn hl7_datetime(t: NaiveDateTime) -> String {
 /// Sender and receiver are swapped from the original so the lab's engine routes the ACK back to
 /// the right interface; when the original could not be parsed we name ourselves "PLATEAU".
 /// `control_id_of_original` goes into MSA-2 (use [`control_id_hint`] when parsing failed);
-/// `text` is escaped into MSA-3 and, for AE/AR, an ERR segment (ERR-3 HL7 table 0357 code 207,
-/// severity E, ERR-8 user message). `now` is written as MSH-7 as given.
+/// `text` is escaped into MSA-3; each of `errors` becomes an ERR segment (ERR-3 its HL7 table
+/// 0357 condition, ERR-4 severity: E with AE/AR, W with AA, ERR-8 its text), and an AE/AR
+/// without any says 207 with `text`. `now` is written as MSH-7 as given.
 pub fn acknowledgement(
     original: Option<&Message>,
     control_id_of_original: &str,
     code: AckCode,
     text: &str,
+    errors: &[(ErrorCondition, String)],
     now: NaiveDateTime,
     own_control_id: &str,
 ) -> String {
@@ -1326,15 +1477,24 @@ pub fn acknowledgement(
         now = hl7_datetime(now),
         id = escape(own_control_id, &d),
     );
-    let text = escape(text, &d);
     out.push_str(&format!(
         "MSA|{code}|{original}|{text}\r",
         code = code.as_str(),
         original = escape(control_id_of_original, &d),
+        text = escape(text, &d),
     ));
-    if code != AckCode::Accept {
+    let severity = if code == AckCode::Accept { "W" } else { "E" };
+    let fallback = [(ErrorCondition::ApplicationInternalError, text.to_owned())];
+    let errors = if errors.is_empty() && code != AckCode::Accept {
+        &fallback[..]
+    } else {
+        errors
+    };
+    for (condition, detail) in errors {
         out.push_str(&format!(
-            "ERR|||207^Application internal error^HL70357|E||||{text}\r"
+            "ERR|||{}|{severity}||||{}\r",
+            condition.coded(),
+            escape(detail, &d)
         ));
     }
     out
@@ -2197,6 +2357,7 @@ mod tests {
             &original.control_id(),
             AckCode::Error,
             text,
+            &[],
             now,
             "ACK0001",
         );
@@ -2232,7 +2393,7 @@ mod tests {
     fn ack_accept_and_without_original() {
         let original = parse(LAB_ORU_1).unwrap();
         let now = dt(2024, 1, 2, 3, 4, 5);
-        let ack = acknowledgement(Some(&original), "182", AckCode::Accept, "", now, "A1");
+        let ack = acknowledgement(Some(&original), "182", AckCode::Accept, "", &[], now, "A1");
         let parsed = parse(&ack).unwrap();
         assert_eq!(parsed.header().text(3, 1), "TransformationAgent");
         assert_eq!(parsed.header().text(5, 1), "SomeSystem");
@@ -2243,7 +2404,7 @@ mod tests {
 
         let raw = "MSH|^~\\&|LAB|X|||2024||ORU^R01|CTRL-9|P|2.5\rPID|bro";
         let err = parse("garbage that is not hl7").unwrap_err();
-        let ack = acknowledgement(None, "", AckCode::Reject, &err.to_string(), now, "A2");
+        let ack = acknowledgement(None, "", AckCode::Reject, &err.to_string(), &[], now, "A2");
         let parsed = parse(&ack).unwrap();
         assert_eq!(parsed.header().text(3, 1), "PLATEAU");
         assert_eq!(parsed.header().text(5, 1), "");
@@ -2264,10 +2425,125 @@ mod tests {
             "MSG1",
             AckCode::Accept,
             "",
+            &[],
             dt(2024, 1, 1, 0, 0, 0),
             "A3",
         );
         assert!(ack.contains("|LAB^1.2.3^ISO|"), "{ack}");
+    }
+
+    #[test]
+    fn ack_errors_carry_their_table_0357_condition() {
+        let original = parse(LAB_ORU_1).unwrap();
+        let now = dt(2024, 1, 2, 3, 4, 5);
+        let errors = [
+            (
+                ErrorCondition::UnknownKeyIdentifier,
+                "order \"X1\": unknown_order".to_owned(),
+            ),
+            (
+                ErrorCondition::ApplicationRecordLocked,
+                "order \"X2\": already_verified".to_owned(),
+            ),
+        ];
+        let ack = acknowledgement(Some(&original), "182", AckCode::Error, "held", &errors, now, "A4");
+        let parsed = parse(&ack).unwrap();
+        let conditions: Vec<String> = parsed.segments_named("ERR").map(|e| e.text(3, 1)).collect();
+        assert_eq!(conditions, ["204", "206"]);
+        assert_eq!(
+            parsed
+                .segments_named("ERR")
+                .next()
+                .map(|e| e.text(4, 1))
+                .as_deref(),
+            Some("E")
+        );
+        // An accepted message may carry a warning.
+        let warning = [(
+            ErrorCondition::DuplicateKeyIdentifier,
+            "control id used before".to_owned(),
+        )];
+        let ack = acknowledgement(Some(&original), "182", AckCode::Accept, "", &warning, now, "A5");
+        let parsed = parse(&ack).unwrap();
+        let err = parsed.segment("ERR").unwrap();
+        assert_eq!(
+            (err.text(3, 1), err.text(4, 1)),
+            ("205".to_owned(), "W".to_owned())
+        );
+        // Parse errors say what kind they are.
+        assert_eq!(
+            parse("MSH|^~\\&|A|B|C|D|2024||ADT^A01|1|P|2.5\rPID|1")
+                .and_then(|m| observation_report(&m))
+                .unwrap_err()
+                .condition(),
+            ErrorCondition::UnsupportedMessageType
+        );
+        assert_eq!(
+            parse("MSH|^~\\&|A|B|C|D|2024||ORU^R01|1|P|2.5\rPID\0|1")
+                .unwrap_err()
+                .condition(),
+            ErrorCondition::DataTypeError
+        );
+    }
+
+    #[test]
+    fn codes_values_and_limits_are_kept() {
+        let message = "MSH|^~\\&|LAB|BIO^1.2.250.1^ISO|PLT|CLI|20241001||ORU^R01|9|P|2.5.1\r\
+PID|1||42^^^H^MR||Martin^Ana||19800101|F\r\
+OBR|1|PL1||ZZ1^Culture^99LAB^600-7^Bacteria identified^LN|||20241001083000+0200\r\
+OBX|1|CWE|ZZ1A^Germ^99LAB||260348001^Present^SCT^^^^^^Présent (culture)||||||F|||20241001101500+0200\r";
+        let report = observation_report(&parse(message).unwrap()).unwrap();
+        assert_eq!(
+            (
+                report.sending_facility.as_str(),
+                report.sending_facility_id.as_str()
+            ),
+            ("BIO", "1.2.250.1")
+        );
+        let group = &report.orders[0];
+        assert_eq!(loinc_of(&group.service, &group.service_alternate), Some("600-7"));
+        let obx = &group.observations[0];
+        assert_eq!(
+            loinc_of(&obx.code, &obx.code_alternate),
+            None,
+            "a local code is not LOINC"
+        );
+        assert_eq!(
+            (obx.code.code.as_str(), obx.code.system.as_str()),
+            ("ZZ1A", "99LAB")
+        );
+        let coded = obx.coded.clone().unwrap_or_default();
+        assert_eq!(
+            (
+                coded.code.as_str(),
+                coded.system.as_str(),
+                coded.text.as_str(),
+                coded.original_text.as_str()
+            ),
+            ("260348001", "SCT", "Present", "Présent (culture)")
+        );
+        assert!(obx.observed_at.is_some() && group.observed_at.is_some());
+        // No system but a valid check digit: LOINC; an invalid one: not.
+        let bare = CodedValue {
+            code: "2823-3".into(),
+            text: String::new(),
+            system: String::new(),
+        };
+        assert_eq!(bare.loinc(), Some("2823-3"));
+        let wrong = CodedValue {
+            code: "2823-4".into(),
+            ..bare.clone()
+        };
+        assert_eq!(wrong.loinc(), None);
+
+        let mut flood = String::from("MSH|^~\\&|LAB|BIO|PLT|CLI|20241001||ORU^R01|9|P|2.5.1\rPID|1||42^^^H^MR||Martin^Ana||19800101|F\rOBR|1|PL1||2823-3^K^LN\r");
+        for i in 0..=MAX_OBSERVATIONS_PER_ORDER {
+            flood.push_str(&format!("OBX|{i}|NM|2823-3^K^LN||4.1|mmol/L|||||F\r"));
+        }
+        assert!(matches!(
+            observation_report(&parse(&flood).unwrap()),
+            Err(Hl7Error::TooManyResults { .. })
+        ));
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! alerts, HL7 messages and the quarantine.
 
 use super::{
-    AlertOutcome, CriticalAlert, EarlierValue, Flag, IdentityCheck, LabOrder, LabOrderState, LabResult,
-    LabTest, Performed, ReferenceRange, RejectionReason, ResultStatus, Specimen, SpecimenState, SpecimenType,
-    ValueKind,
+    AlertOutcome, ClinicRules, CriticalAlert, EarlierValue, Flag, IdentityCheck, LabOrder, LabOrderState,
+    LabResult, LabTest, Performed, ReferenceRange, RejectionReason, ReplacedResult, ResultStatus, Specimen,
+    SpecimenState, SpecimenType, ValueKind,
 };
 use crate::patients::{PatientSummary, Sex};
 use crate::procedures::Priority;
@@ -173,6 +173,79 @@ pub async fn add_reference_lab(
     )
 }
 
+/// Every reference lab as it identifies itself to Plateau.
+pub async fn senders(store: &Store) -> Result<Vec<super::import::Sender>, StoreError> {
+    senders_where(store, "code <> $1", "").await
+}
+
+/// The reference lab whose interface presents this token (compared by its SHA-256).
+pub async fn sender_by_token(
+    store: &Store,
+    token_sha256: &str,
+) -> Result<Option<super::import::Sender>, StoreError> {
+    Ok(senders_where(store, "interface_token_sha256 = $1", token_sha256)
+        .await?
+        .pop())
+}
+
+/// The reference labs whose interface engines connect from this address over MLLP.
+pub async fn senders_at(store: &Store, address: &str) -> Result<Vec<super::import::Sender>, StoreError> {
+    senders_where(
+        store,
+        "id IN (SELECT reference_lab_id FROM reference_lab_peer WHERE address = $1)",
+        address,
+    )
+    .await
+}
+
+async fn senders_where(
+    store: &Store,
+    filter: &str,
+    value: &str,
+) -> Result<Vec<super::import::Sender>, StoreError> {
+    let sql =
+        format!("SELECT id, code, name, sending_facility FROM reference_lab WHERE {filter} ORDER BY id");
+    let rows = crate::fetch_all!(store.read(), (i64, String, String, String), &sql, value)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, code, name, sending_facility)| super::import::Sender {
+            reference_lab_id: id,
+            code,
+            name,
+            sending_facility,
+        })
+        .collect())
+}
+
+/// How a reference lab names itself in MSH-4, and the addresses it connects from over MLLP.
+pub async fn set_interface_identity(
+    tx: &mut Tx,
+    reference_lab_id: i64,
+    sending_facility: &str,
+    peers: &[&str],
+) -> Result<(), StoreError> {
+    crate::execute!(
+        tx.exec(),
+        "UPDATE reference_lab SET sending_facility = $1 WHERE id = $2",
+        sending_facility,
+        reference_lab_id
+    )?;
+    crate::execute!(
+        tx.exec(),
+        "DELETE FROM reference_lab_peer WHERE reference_lab_id = $1",
+        reference_lab_id
+    )?;
+    for address in peers {
+        crate::execute!(
+            tx.exec(),
+            "INSERT INTO reference_lab_peer (reference_lab_id, address) VALUES ($1, $2)",
+            reference_lab_id,
+            *address
+        )?;
+    }
+    Ok(())
+}
+
 /// An order as the room tablet places it.
 pub struct NewLabOrder<'a> {
     pub visit_id: i64,
@@ -264,6 +337,27 @@ struct ResultRow {
     verified_given: Option<String>,
     verified_family: Option<String>,
     verified_at: Option<DateTime<Utc>>,
+    observation_code: String,
+    observation_system: String,
+    value_code: String,
+    value_system: String,
+    value_text: String,
+    sender_flag: String,
+    sender_range: String,
+    status_as_sent: String,
+    #[sqlx(try_from = "String")]
+    clinic_rules: ClinicRules,
+    observed_at: Option<DateTime<Utc>>,
+    collected_at: Option<DateTime<Utc>>,
+    reported_by_lab: Option<String>,
+    replaces_result_id: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct NoteRow {
+    lab_order_id: i64,
+    lab_result_id: Option<i64>,
+    text: String,
 }
 
 fn name_of(given: Option<String>, family: Option<String>) -> Option<String> {
@@ -300,15 +394,24 @@ async fn orders_where(
     let result_sql = format!(
         "SELECT r.id, r.lab_order_id, r.loinc, r.name, r.value, r.numeric_value, r.unit, r.reference_range, \
          r.flag, r.status, e.given_name AS entered_given, e.family_name AS entered_family, r.entered_at, \
-         v.given_name AS verified_given, v.family_name AS verified_family, r.verified_at \
+         v.given_name AS verified_given, v.family_name AS verified_family, r.verified_at, \
+         r.observation_code, r.observation_system, r.value_code, r.value_system, r.value_text, r.sender_flag, \
+         r.sender_range, r.status_as_sent, r.clinic_rules, r.observed_at, r.collected_at, \
+         rl.name AS reported_by_lab, r.replaces_result_id \
          FROM lab_result r LEFT JOIN staff_member e ON e.id = r.entered_by \
          LEFT JOIN staff_member v ON v.id = r.verified_by \
+         LEFT JOIN hl7_message m ON m.id = r.hl7_message_id LEFT JOIN reference_lab rl ON rl.id = m.reference_lab_id \
          WHERE r.lab_order_id IN (SELECT o.id {scope}) ORDER BY r.id"
     );
-    let (catalog, specimens, results) = tokio::try_join!(
+    let note_sql = format!(
+        "SELECT n.lab_order_id, n.lab_result_id, n.text FROM lab_note n \
+         WHERE n.lab_order_id IN (SELECT o.id {scope}) ORDER BY n.id"
+    );
+    let (catalog, specimens, results, notes) = tokio::try_join!(
         tests(store, facility_id),
         async { crate::fetch_all!(store.read(), SpecimenRow, &specimen_sql, facility_id, value) },
         async { crate::fetch_all!(store.read(), ResultRow, &result_sql, facility_id, value) },
+        async { crate::fetch_all!(store.read(), NoteRow, &note_sql, facility_id, value) },
     )?;
     rows.into_iter()
         .map(|row| {
@@ -330,9 +433,11 @@ async fn orders_where(
                     state: s.state,
                     rejected_reason: s.rejected_reason.as_deref().and_then(RejectionReason::from_code),
                 });
+            // A result another one replaced shows only as what the newer one replaces.
+            let replaced = |id: i64| results.iter().any(|n| n.replaces_result_id == Some(id));
             let results = results
                 .iter()
-                .filter(|r| r.lab_order_id == row.id)
+                .filter(|r| r.lab_order_id == row.id && !replaced(r.id))
                 .map(|r| LabResult {
                     id: r.id,
                     loinc: r.loinc.clone(),
@@ -347,8 +452,45 @@ async fn orders_where(
                     entered_at: r.entered_at,
                     verified_by: name_of(r.verified_given.clone(), r.verified_family.clone()),
                     verified_at: r.verified_at,
+                    observation_code: r.observation_code.clone(),
+                    observation_system: r.observation_system.clone(),
+                    value_code: r.value_code.clone(),
+                    value_system: r.value_system.clone(),
+                    value_text: r.value_text.clone(),
+                    sender_flag: r.sender_flag.clone(),
+                    sender_range: r.sender_range.clone(),
+                    status_as_sent: r.status_as_sent.clone(),
+                    clinic_rules: r.clinic_rules,
+                    observed_at: r.observed_at,
+                    collected_at: r.collected_at,
+                    reported_by_lab: r.reported_by_lab.clone(),
+                    replaces: r
+                        .replaces_result_id
+                        .and_then(|id| results.iter().find(|old| old.id == id))
+                        .map(|old| ReplacedResult {
+                            value: old.value.clone(),
+                            unit: old.unit.clone(),
+                            status: old.status,
+                            entered_at: old.entered_at,
+                        }),
+                    notes: notes
+                        .iter()
+                        .filter(|n| n.lab_result_id == Some(r.id))
+                        .map(|n| n.text.clone())
+                        .collect(),
                 })
                 .collect();
+            let order_notes = notes
+                .iter()
+                .filter(|n| n.lab_order_id == row.id && n.lab_result_id.is_none())
+                .map(|n| n.text.clone())
+                .fold(Vec::new(), |mut unique, text| {
+                    // A report's comment is filed with each of its orders once.
+                    if !unique.contains(&text) {
+                        unique.push(text);
+                    }
+                    unique
+                });
             Ok(LabOrder {
                 id: row.id,
                 visit_id: row.visit_id,
@@ -362,6 +504,7 @@ async fn orders_where(
                 version: row.version,
                 specimen,
                 results,
+                notes: order_notes,
             })
         })
         .collect()
@@ -661,41 +804,213 @@ pub async fn order_ids_of_specimen(tx: &mut Tx, specimen_id: i64) -> Result<Vec<
 }
 
 /// One observation to store.
-pub struct NewResult<'a> {
+pub struct NewResult {
     pub order_id: i64,
-    pub loinc: &'a str,
-    pub name: &'a str,
-    pub value: &'a str,
+    /// The LOINC code, empty when the observation is not coded in LOINC.
+    pub loinc: String,
+    pub name: String,
+    pub value: String,
     pub numeric_value: Option<f64>,
-    pub unit: &'a str,
-    pub reference_range: &'a str,
+    pub unit: String,
+    pub reference_range: String,
     pub flag: Option<Flag>,
     pub status: ResultStatus,
     pub entered_by: Option<i64>,
     pub hl7_message_id: Option<i64>,
+    pub reported: AsReported,
 }
 
-pub async fn add_result(tx: &mut Tx, result: &NewResult<'_>, now: DateTime<Utc>) -> Result<i64, StoreError> {
+/// What a reference lab said of a result beside what Plateau makes of it; for the bench,
+/// [`AsReported::bench`].
+#[derive(Debug, Clone)]
+pub struct AsReported {
+    pub observation_code: String,
+    pub observation_system: String,
+    pub observation_text: String,
+    pub value_code: String,
+    pub value_system: String,
+    pub value_text: String,
+    pub sender_flag: String,
+    pub sender_range: String,
+    pub status_as_sent: String,
+    pub clinic_rules: ClinicRules,
+    pub observed_at: Option<DateTime<Utc>>,
+    pub collected_at: Option<DateTime<Utc>>,
+    pub replaces_result_id: Option<i64>,
+}
+
+impl AsReported {
+    /// A result typed at the bench: coded in LOINC, the clinic's rules applied.
+    pub fn bench(loinc: &str, name: &str) -> AsReported {
+        AsReported {
+            observation_code: loinc.to_owned(),
+            observation_system: "LN".to_owned(),
+            observation_text: name.to_owned(),
+            value_code: String::new(),
+            value_system: String::new(),
+            value_text: String::new(),
+            sender_flag: String::new(),
+            sender_range: String::new(),
+            status_as_sent: String::new(),
+            clinic_rules: ClinicRules::Applied,
+            observed_at: None,
+            collected_at: None,
+            replaces_result_id: None,
+        }
+    }
+}
+
+pub async fn add_result(tx: &mut Tx, result: &NewResult, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    let r = &result.reported;
     crate::fetch_scalar!(
         tx.exec(),
         i64,
         "INSERT INTO lab_result (lab_order_id, loinc, name, value, numeric_value, unit, reference_range, flag, \
-         status, source, entered_by, entered_at, hl7_message_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+         status, source, entered_by, entered_at, hl7_message_id, observation_code, observation_system, \
+         observation_text, value_code, value_system, value_text, sender_flag, sender_range, status_as_sent, \
+         clinic_rules, observed_at, collected_at, replaces_result_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, \
+         $22, $23, $24, $25, $26) RETURNING id",
         result.order_id,
-        result.loinc,
-        result.name,
-        result.value,
+        &result.loinc,
+        &result.name,
+        &result.value,
         result.numeric_value,
-        result.unit,
-        result.reference_range,
+        &result.unit,
+        &result.reference_range,
         result.flag.map_or("", Flag::code),
         result.status.code(),
         if result.hl7_message_id.is_some() { "hl7" } else { "bench" },
         result.entered_by,
         now,
-        result.hl7_message_id
+        result.hl7_message_id,
+        &r.observation_code,
+        &r.observation_system,
+        &r.observation_text,
+        &r.value_code,
+        &r.value_system,
+        &r.value_text,
+        &r.sender_flag,
+        &r.sender_range,
+        &r.status_as_sent,
+        r.clinic_rules.code(),
+        r.observed_at,
+        r.collected_at,
+        r.replaces_result_id
     )
+}
+
+/// The latest result of an order for the same observation (its LOINC code, else its code
+/// and system as sent) that nothing replaced yet, and whether it raised an alert.
+pub struct CurrentResult {
+    pub id: i64,
+    pub value: String,
+    pub alerted: bool,
+}
+
+pub async fn current_result_of(
+    tx: &mut Tx,
+    order_id: i64,
+    loinc: &str,
+    code: &super::hl7::CodedValue,
+) -> Result<Option<CurrentResult>, StoreError> {
+    let row = crate::fetch_optional!(
+        tx.exec(),
+        (i64, String, bool),
+        "SELECT r.id, r.value, EXISTS (SELECT 1 FROM critical_alert a WHERE a.lab_result_id = r.id) \
+         FROM lab_result r WHERE r.lab_order_id = $1 \
+         AND ((r.loinc = $2 AND r.loinc <> '') OR (r.loinc = '' AND r.observation_code = $3 AND r.observation_system = $4)) \
+         AND NOT EXISTS (SELECT 1 FROM lab_result n WHERE n.replaces_result_id = r.id) ORDER BY r.id DESC LIMIT 1",
+        order_id,
+        loinc,
+        &code.code,
+        &code.system
+    )?;
+    Ok(row.map(|(id, value, alerted)| CurrentResult { id, value, alerted }))
+}
+
+/// Whether an order still has a preliminary result that nothing replaced.
+pub async fn has_preliminary(tx: &mut Tx, order_id: i64) -> Result<bool, StoreError> {
+    crate::fetch_scalar!(
+        tx.exec(),
+        bool,
+        "SELECT EXISTS (SELECT 1 FROM lab_result r WHERE r.lab_order_id = $1 AND r.status = 'preliminary' \
+         AND NOT EXISTS (SELECT 1 FROM lab_result n WHERE n.replaces_result_id = r.id))",
+        order_id
+    )
+}
+
+/// A result verified where it was measured (a reference lab's final result).
+pub async fn verify_result(tx: &mut Tx, result_id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+    crate::execute!(
+        tx.exec(),
+        "UPDATE lab_result SET verified_at = $1 WHERE id = $2",
+        now,
+        result_id
+    )?;
+    Ok(())
+}
+
+/// A comment a reference lab sent, with the order (and result) it is about.
+pub async fn add_note(
+    tx: &mut Tx,
+    message_id: i64,
+    order_id: i64,
+    result_id: Option<i64>,
+    level: &str,
+    text: &str,
+) -> Result<(), StoreError> {
+    crate::execute!(
+        tx.exec(),
+        "INSERT INTO lab_note (hl7_message_id, lab_order_id, lab_result_id, level, text) VALUES ($1, $2, $3, $4, $5)",
+        message_id,
+        order_id,
+        result_id,
+        level,
+        text
+    )?;
+    Ok(())
+}
+
+/// The reference lab an order's specimen was packed for, if any.
+pub async fn shipped_to(tx: &mut Tx, order: &OrderState) -> Result<Option<i64>, StoreError> {
+    let Some(specimen_id) = order.specimen_id else {
+        return Ok(None);
+    };
+    Ok(crate::fetch_optional!(
+        tx.exec(),
+        (i64,),
+        "SELECT sh.reference_lab_id FROM specimen sp JOIN shipment sh ON sh.id = sp.shipment_id \
+         JOIN lab_test t ON t.id = $2 WHERE sp.id = $1 AND t.performed = 'send_out'",
+        specimen_id,
+        order.lab_test_id
+    )?
+    .map(|(id,)| id))
+}
+
+/// A message as received and the lab that sent it.
+pub async fn message_and_sender(
+    tx: &mut Tx,
+    message_id: i64,
+) -> Result<Option<(String, super::import::Sender)>, StoreError> {
+    let row = crate::fetch_optional!(
+        tx.exec(),
+        (String, i64, String, String, String),
+        "SELECT m.raw, r.id, r.code, r.name, r.sending_facility FROM hl7_message m \
+         JOIN reference_lab r ON r.id = m.reference_lab_id WHERE m.id = $1",
+        message_id
+    )?;
+    Ok(row.map(|(raw, id, code, name, sending_facility)| {
+        (
+            raw,
+            super::import::Sender {
+                reference_lab_id: id,
+                code,
+                name,
+                sending_facility,
+            },
+        )
+    }))
 }
 
 /// Removes results entered at the bench and not yet verified: a new entry replaces them.
@@ -797,6 +1112,7 @@ struct AlertRow {
     flag: String,
     ordered_by_given: String,
     ordered_by_family: String,
+    ordered_by_id: i64,
     raised_at: DateTime<Utc>,
     due_at: DateTime<Utc>,
     escalated_at: Option<DateTime<Utc>>,
@@ -818,7 +1134,7 @@ async fn alerts_where(
     let sql = format!(
         "SELECT a.id, a.visit_id, p.id AS patient_id, p.record_number, p.family_name, p.given_name, p.birth_date, \
          rm.code AS room_code, r.name AS test_name, r.value, r.unit, r.flag, s.given_name AS ordered_by_given, \
-         s.family_name AS ordered_by_family, a.raised_at, a.due_at, a.escalated_at, k.given_name AS ack_given, \
+         s.family_name AS ordered_by_family, o.ordered_by AS ordered_by_id, a.raised_at, a.due_at, a.escalated_at, k.given_name AS ack_given, \
          k.family_name AS ack_family, a.acknowledged_at, a.outcome, a.notified_person, a.read_back_value \
          FROM critical_alert a JOIN lab_result r ON r.id = a.lab_result_id JOIN lab_order o ON o.id = r.lab_order_id \
          JOIN staff_member s ON s.id = o.ordered_by JOIN visit v ON v.id = a.visit_id \
@@ -845,6 +1161,7 @@ async fn alerts_where(
             unit: row.unit,
             flag: row.flag,
             ordered_by: crate::staff::display_name(&row.ordered_by_given, &row.ordered_by_family),
+            ordered_by_id: row.ordered_by_id,
             raised_at: row.raised_at,
             due_at: row.due_at,
             escalated_at: row.escalated_at,
@@ -943,7 +1260,7 @@ pub async fn escalate_now(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> Result<()
 
 /// The order with this placer number (HL7 OBR-2), as a write transaction sees it.
 pub async fn order_by_placer(
-    tx: &mut Tx,
+    exec: Exec<'_>,
     facility_id: i64,
     placer: &str,
 ) -> Result<Option<OrderState>, StoreError> {
@@ -951,7 +1268,7 @@ pub async fn order_by_placer(
         "SELECT o.id, o.visit_id, o.lab_test_id, o.state, o.version, o.specimen_id, o.ordered_by \
          {ORDER_FROM} WHERE o.placer_number = $1 AND t.facility_id = $2"
     );
-    crate::fetch_optional!(tx.exec(), OrderState, &sql, placer, facility_id)
+    crate::fetch_optional!(exec, OrderState, &sql, placer, facility_id)
 }
 
 /// The order on the specimen with this accession number: the one for `loinc` when the
@@ -969,19 +1286,6 @@ pub async fn order_by_accession(
     );
     let orders = crate::fetch_all!(tx.exec(), OrderState, &sql, accession, facility_id, loinc)?;
     Ok(orders.into_iter().next())
-}
-
-/// The reference lab whose interface presents this token (compared by its SHA-256).
-pub async fn reference_lab_by_token(
-    store: &Store,
-    token_sha256: &str,
-) -> Result<Option<(i64, String)>, StoreError> {
-    crate::fetch_optional!(
-        store.read(),
-        (i64, String),
-        "SELECT id, code FROM reference_lab WHERE interface_token_sha256 = $1",
-        token_sha256
-    )
 }
 
 /// Sets the token a reference lab's interface presents.
@@ -1006,11 +1310,19 @@ struct QuarantineRow {
     sending_facility: String,
     control_id: String,
     received_at: DateTime<Utc>,
+    reference_lab: Option<String>,
     placer_number: String,
     group_index: i64,
-    reason: String,
+    #[sqlx(try_from = "String")]
+    reason: super::HoldReason,
     patient_text: String,
     observations: String,
+    attach_placer: Option<String>,
+    requested_given: Option<String>,
+    requested_family: Option<String>,
+    attach_requested_by: Option<i64>,
+    attach_requested_at: Option<DateTime<Utc>>,
+    attach_reason: Option<String>,
 }
 
 /// Results held for a person to resolve, oldest first.
@@ -1018,33 +1330,70 @@ pub async fn quarantine(store: &Store) -> Result<Vec<super::QuarantineItem>, Sto
     let rows = crate::fetch_all!(
         store.read(),
         QuarantineRow,
-        "SELECT q.id, q.hl7_message_id, m.sending_facility, m.control_id, m.received_at, q.placer_number, \
-         q.group_index, q.reason, q.patient_text, q.observations FROM lab_quarantine q \
-         JOIN hl7_message m ON m.id = q.hl7_message_id WHERE q.resolved_at IS NULL ORDER BY q.id"
+        "SELECT q.id, q.hl7_message_id, m.sending_facility, m.control_id, m.received_at, rl.name AS reference_lab, \
+         q.placer_number, q.group_index, q.reason, q.patient_text, q.observations, o.placer_number AS attach_placer, \
+         s.given_name AS requested_given, s.family_name AS requested_family, q.attach_requested_by, \
+         q.attach_requested_at, q.attach_reason FROM lab_quarantine q \
+         JOIN hl7_message m ON m.id = q.hl7_message_id LEFT JOIN reference_lab rl ON rl.id = m.reference_lab_id \
+         LEFT JOIN lab_order o ON o.id = q.attach_order_id LEFT JOIN staff_member s ON s.id = q.attach_requested_by \
+         WHERE q.resolved_at IS NULL ORDER BY q.id"
     )?;
     Ok(rows
         .into_iter()
-        .map(|row| super::QuarantineItem {
-            id: row.id,
-            hl7_message_id: row.hl7_message_id,
-            sending_facility: row.sending_facility,
-            control_id: row.control_id,
-            received_at: row.received_at,
-            placer_number: row.placer_number,
-            group_index: row.group_index,
-            reason: row.reason,
-            patient_text: row.patient_text,
-            observations: row.observations.lines().map(str::to_owned).collect(),
+        .map(|row| {
+            let attach_request = match (
+                row.attach_placer,
+                row.attach_requested_by,
+                row.attach_requested_at,
+            ) {
+                (Some(placer_number), Some(requested_by_id), Some(requested_at)) => {
+                    Some(super::AttachRequest {
+                        placer_number,
+                        requested_by: name_of(row.requested_given, row.requested_family).unwrap_or_default(),
+                        requested_by_id,
+                        requested_by_me: false,
+                        requested_at,
+                        reason: row.attach_reason.unwrap_or_default(),
+                    })
+                }
+                _ => None,
+            };
+            super::QuarantineItem {
+                id: row.id,
+                hl7_message_id: row.hl7_message_id,
+                sending_facility: row.sending_facility,
+                control_id: row.control_id,
+                received_at: row.received_at,
+                reference_lab: row.reference_lab.unwrap_or_default(),
+                placer_number: row.placer_number,
+                group_index: row.group_index,
+                reason: row.reason,
+                patient_text: row.patient_text,
+                observations: row.observations.lines().map(str::to_owned).collect(),
+                attach_request,
+            }
         })
         .collect())
 }
 
-/// A held group and the raw message it came in, for a write transaction.
-pub async fn held(tx: &mut Tx, id: i64) -> Result<Option<(i64, i64, String, bool)>, StoreError> {
+/// A held group as a write transaction sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Held {
+    pub hl7_message_id: i64,
+    pub group_index: i64,
+    pub raw: String,
+    pub resolved: bool,
+    pub attach_order_id: Option<i64>,
+    pub attach_requested_by: Option<i64>,
+    pub attach_reason: Option<String>,
+}
+
+pub async fn held(exec: Exec<'_>, id: i64) -> Result<Option<Held>, StoreError> {
     crate::fetch_optional!(
-        tx.exec(),
-        (i64, i64, String, bool),
-        "SELECT q.hl7_message_id, q.group_index, m.raw, q.resolved_at IS NOT NULL FROM lab_quarantine q \
+        exec,
+        Held,
+        "SELECT q.hl7_message_id, q.group_index, m.raw, q.resolved_at IS NOT NULL AS resolved, q.attach_order_id, \
+         q.attach_requested_by, q.attach_reason FROM lab_quarantine q \
          JOIN hl7_message m ON m.id = q.hl7_message_id WHERE q.id = $1",
         id
     )
@@ -1068,6 +1417,95 @@ pub async fn resolve(
         resolution,
         order_id,
         id
+    )?;
+    Ok(changed == 1)
+}
+
+/// Someone asks a second person to confirm attaching held results to an order of another
+/// patient; false when resolved or asked already.
+pub async fn request_attach(
+    tx: &mut Tx,
+    id: i64,
+    order_id: i64,
+    by: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let changed = crate::execute!(
+        tx.exec(),
+        "UPDATE lab_quarantine SET attach_order_id = $1, attach_requested_by = $2, attach_requested_at = $3, \
+         attach_reason = $4 WHERE id = $5 AND resolved_at IS NULL AND attach_requested_by IS NULL",
+        order_id,
+        by,
+        now,
+        reason,
+        id
+    )?;
+    Ok(changed == 1)
+}
+
+/// The second person's answer: confirmed (the caller attaches and resolves) or declined
+/// (the request is withdrawn and the results stay held).
+pub async fn answer_attach(tx: &mut Tx, id: i64, confirmed_by: Option<i64>) -> Result<bool, StoreError> {
+    let changed = match confirmed_by {
+        Some(by) => crate::execute!(
+            tx.exec(),
+            "UPDATE lab_quarantine SET confirmed_by = $1 WHERE id = $2 AND resolved_at IS NULL \
+             AND attach_requested_by IS NOT NULL AND attach_requested_by <> $1",
+            by,
+            id
+        )?,
+        None => crate::execute!(
+            tx.exec(),
+            "UPDATE lab_quarantine SET attach_order_id = NULL, attach_requested_by = NULL, attach_requested_at = NULL, \
+             attach_reason = NULL WHERE id = $1 AND resolved_at IS NULL AND attach_requested_by IS NOT NULL",
+            id
+        )?,
+    };
+    Ok(changed == 1)
+}
+
+/// Messages whose control id their lab had used for another message, not yet reviewed.
+pub async fn reused_control_ids(store: &Store) -> Result<Vec<super::ReusedControlId>, StoreError> {
+    let rows = crate::fetch_all!(
+        store.read(),
+        (i64, String, String, DateTime<Utc>, i64),
+        "SELECT m.id, COALESCE(rl.name, m.sending_facility), m.control_id, m.received_at, \
+         (SELECT COUNT(*) FROM hl7_message e WHERE e.reference_lab_id = m.reference_lab_id \
+          AND e.control_id = m.control_id AND e.id < m.id) \
+         FROM hl7_message m LEFT JOIN reference_lab rl ON rl.id = m.reference_lab_id \
+         WHERE m.control_id_reused = $1 AND m.reviewed_at IS NULL ORDER BY m.id",
+        true
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, lab, control_id, received_at, earlier)| super::ReusedControlId {
+                hl7_message_id: id,
+                reference_lab: lab,
+                control_id,
+                received_at,
+                earlier,
+            },
+        )
+        .collect())
+}
+
+/// A person has looked at a message whose control id was reused; false when someone had.
+pub async fn review_reused(
+    tx: &mut Tx,
+    message_id: i64,
+    by: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let changed = crate::execute!(
+        tx.exec(),
+        "UPDATE hl7_message SET reviewed_by = $1, reviewed_at = $2 WHERE id = $3 AND control_id_reused = $4 \
+         AND reviewed_at IS NULL",
+        by,
+        now,
+        message_id,
+        true
     )?;
     Ok(changed == 1)
 }

@@ -104,6 +104,33 @@ coded_enum! {
 }
 
 coded_enum! {
+    /// Whether the clinic's own rules (the catalog's reference range, plausible and
+    /// critical limits, unit) were applied to a result. Not applicable: the catalog has no
+    /// such test, or the value is one its rules cannot read (text, "<5"): the flag and range
+    /// shown are the sender's. Unit differs: a person attached it in another unit than the
+    /// catalog's, so no flag was computed.
+    pub enum ClinicRules {
+        Applied = "applied",
+        NotApplicable = "not_applicable",
+        UnitDiffers = "unit_differs",
+    }
+}
+
+coded_enum! {
+    /// Why results from a reference lab were held for a person rather than filed.
+    pub enum HoldReason {
+        UnknownOrder = "unknown_order",
+        PatientMismatch = "patient_mismatch",
+        OrderClosed = "order_closed",
+        NotSentToThisLab = "not_sent_to_this_lab",
+        AlreadyVerified = "already_verified",
+        TestMismatch = "test_mismatch",
+        Implausible = "implausible",
+        UnitMismatch = "unit_mismatch",
+    }
+}
+
+coded_enum! {
     /// How telling someone about a critical value went (The Joint Commission expects a
     /// read-back).
     pub enum AlertOutcome {
@@ -315,6 +342,102 @@ impl LabTest {
     }
 }
 
+/// What the clinic's rules make of a value a reference lab reported.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reading {
+    /// Read and flagged by the catalog's rules, with the patient's range as shown.
+    Flagged {
+        number: Option<f64>,
+        flag: Flag,
+        range: String,
+    },
+    /// The rules cannot read it (a text, a comparison such as "<5", a panel): shown as sent.
+    NotApplicable,
+    /// A person must look first: outside the plausible limits, in another unit, or a code
+    /// the test does not allow.
+    Hold(HoldReason),
+}
+
+impl LabTest {
+    /// Reads a value a reference lab reported with the same rules as the bench: the unit
+    /// must be the catalog's, the value plausible; then the patient's range and the
+    /// critical limits give the flag.
+    pub fn read_reported(&self, value: &str, unit: &str, sex: Sex, age: i64) -> Reading {
+        let value = value.trim();
+        match self.value_kind {
+            ValueKind::Panel => Reading::NotApplicable,
+            ValueKind::Coded => {
+                let code = value.to_lowercase();
+                if !self.allowed_codes.contains(&code) {
+                    return Reading::Hold(HoldReason::Implausible);
+                }
+                let measured = Measured {
+                    text: code,
+                    number: None,
+                };
+                Reading::Flagged {
+                    number: None,
+                    flag: self.flag(&measured, None),
+                    range: self.range_text(sex, age),
+                }
+            }
+            ValueKind::Numeric => {
+                if !same_unit(unit, &self.unit) {
+                    return Reading::Hold(HoldReason::UnitMismatch);
+                }
+                let Some(number) = reported_number(value) else {
+                    return Reading::NotApplicable;
+                };
+                let below = self.plausible_low.is_some_and(|low| number < low);
+                let above = self.plausible_high.is_some_and(|high| number > high);
+                if below || above {
+                    return Reading::Hold(HoldReason::Implausible);
+                }
+                let measured = Measured {
+                    text: value.to_owned(),
+                    number: Some(number),
+                };
+                Reading::Flagged {
+                    number: Some(number),
+                    flag: self.flag(&measured, self.range_for(sex, age)),
+                    range: self.range_text(sex, age),
+                }
+            }
+        }
+    }
+}
+
+/// A reported value as a number: digits with at most one decimal point or comma and an
+/// optional sign; anything else (a comparison, a text) is not one.
+pub fn reported_number(value: &str) -> Option<f64> {
+    let value = value.trim().replace(',', ".");
+    let digits = value.strip_prefix(['-', '+']).unwrap_or(&value);
+    let well_formed = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && digits.matches('.').count() <= 1
+        && digits.bytes().any(|b| b.is_ascii_digit());
+    well_formed
+        .then(|| value.parse::<f64>().ok())
+        .flatten()
+        .filter(|n| n.is_finite())
+}
+
+/// Two UCUM units are the same: equal, or equal but for the litre written `l` rather
+/// than `L` ("mmol/l", "g/dl"), which labs use interchangeably.
+pub fn same_unit(a: &str, b: &str) -> bool {
+    fn litre_as_capital(unit: &str) -> String {
+        unit.trim()
+            .split('/')
+            .map(|part| match part.strip_suffix('l') {
+                Some(prefix) if prefix.len() <= 1 => format!("{prefix}L"),
+                _ => part.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+    litre_as_capital(a) == litre_as_capital(b)
+}
+
 /// A test ordered for a visit, with its specimen and results, as the tablet and the
 /// lab see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -332,6 +455,8 @@ pub struct LabOrder {
     pub version: i64,
     pub specimen: Option<Specimen>,
     pub results: Vec<LabResult>,
+    /// Comments a reference lab sent about the order or the whole report.
+    pub notes: Vec<String>,
 }
 
 /// A labelled specimen.
@@ -367,6 +492,49 @@ pub struct LabResult {
     pub verified_by: Option<String>,
     #[serde(with = "crate::time::millis_opt")]
     pub verified_at: Option<DateTime<Utc>>,
+    /// The observation's own code and system as sent (LOINC `LN`, or a lab's local code).
+    pub observation_code: String,
+    pub observation_system: String,
+    /// A coded value's code, system (SCT for SNOMED CT) and original text.
+    pub value_code: String,
+    pub value_system: String,
+    pub value_text: String,
+    /// What the sender said beside Plateau's flag and range (empty for the bench).
+    pub sender_flag: String,
+    pub sender_range: String,
+    /// OBX-11 as sent: empty when the lab did not say.
+    pub status_as_sent: String,
+    pub clinic_rules: ClinicRules,
+    /// When it was observed (OBX-14, else OBR-7) and the specimen collected, as the lab says.
+    #[serde(with = "crate::time::millis_opt")]
+    pub observed_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::time::millis_opt")]
+    pub collected_at: Option<DateTime<Utc>>,
+    /// The reference lab that reported it (its results are verified there).
+    pub reported_by_lab: Option<String>,
+    /// The earlier result this one replaces (a correction, or a final after a preliminary).
+    pub replaces: Option<ReplacedResult>,
+    /// Comments the lab sent with it.
+    pub notes: Vec<String>,
+}
+
+/// The value a later result replaced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplacedResult {
+    pub value: String,
+    pub unit: String,
+    pub status: ResultStatus,
+    #[serde(with = "crate::time::millis")]
+    pub entered_at: DateTime<Utc>,
+}
+
+impl LabResult {
+    /// The sender's flag, when it says something else than Plateau's.
+    pub fn sender_disagrees(&self) -> Option<&str> {
+        let sender = self.sender_flag.trim();
+        let ours = self.flag.map_or("", Flag::code);
+        (self.clinic_rules == ClinicRules::Applied && !sender.is_empty() && sender != ours).then_some(sender)
+    }
 }
 
 /// An earlier verified value of the same test for the same patient.
@@ -389,6 +557,8 @@ pub struct CriticalAlert {
     pub unit: String,
     pub flag: String,
     pub ordered_by: String,
+    /// The staff member who ordered the test: told of its critical values wherever they are.
+    pub ordered_by_id: i64,
     #[serde(with = "crate::time::millis")]
     pub raised_at: DateTime<Utc>,
     #[serde(with = "crate::time::millis")]
@@ -477,14 +647,67 @@ pub struct QuarantineItem {
     pub control_id: String,
     #[serde(with = "crate::time::millis")]
     pub received_at: DateTime<Utc>,
+    pub reference_lab: String,
     pub placer_number: String,
     pub group_index: i64,
-    /// unknown_order, patient_mismatch, order_closed.
-    pub reason: String,
+    pub reason: HoldReason,
     /// The patient as the message names them.
     pub patient_text: String,
     /// One line per observation, as received.
     pub observations: Vec<String>,
+    /// A request to attach it to an order of another patient, waiting for a second person.
+    pub attach_request: Option<AttachRequest>,
+}
+
+/// Someone asked to attach held results to an order whose patient is not the one the
+/// message names; another person confirms or declines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachRequest {
+    pub placer_number: String,
+    pub requested_by: String,
+    pub requested_by_id: i64,
+    /// The viewer asked: someone else must answer.
+    pub requested_by_me: bool,
+    #[serde(with = "crate::time::millis")]
+    pub requested_at: DateTime<Utc>,
+    pub reason: String,
+}
+
+/// The patient a held message names, beside the patient of the order a person would attach
+/// it to: both shown before anything is attached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldComparison {
+    pub quarantine_id: i64,
+    pub placer_number: String,
+    /// As the message says: family and given names, birth date, sex, identifiers.
+    pub message_family_name: String,
+    pub message_given_name: String,
+    /// As the message gives it (day/month/year), empty when it gives none to the day.
+    pub message_birth_date: String,
+    pub message_sex: String,
+    pub message_identifiers: Vec<String>,
+    pub message_test: String,
+    /// The order's patient and test.
+    pub order_patient: PatientSummary,
+    pub order_sex: Sex,
+    pub order_test: String,
+    /// The two identifiers Plateau checks (family name, and birth date or record number)
+    /// agree; the tests agree.
+    pub same_patient: bool,
+    pub same_test: bool,
+}
+
+/// A message whose control id the same lab had used for another message: stored, filed
+/// as usual, and listed until a person has looked at both.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReusedControlId {
+    pub hl7_message_id: i64,
+    pub reference_lab: String,
+    pub control_id: String,
+    #[serde(with = "crate::time::millis")]
+    pub received_at: DateTime<Utc>,
+    /// How many earlier messages of that lab carried the same id.
+    pub earlier: i64,
 }
 
 /// Whether `code` is a LOINC code: digits, a dash, and the right mod-10 check digit.
@@ -675,6 +898,67 @@ mod tests {
         assert_eq!(k.flag(&value(&k, "4.9"), child), Flag::High);
         // No range: only critical limits flag.
         assert_eq!(k.flag(&value(&k, "5.9"), None), Flag::Normal);
+    }
+
+    #[test]
+    fn reported_values_meet_the_same_rules_as_the_bench() {
+        let k = potassium();
+        let read = |value: &str, unit: &str| k.read_reported(value, unit, Sex::Male, 60);
+        let flag = |reading: Reading| match reading {
+            Reading::Flagged { flag, .. } => Some(flag),
+            _ => None,
+        };
+        // The sender's flag does not matter: the catalog's critical limit does.
+        assert_eq!(flag(read("6.9", "mmol/L")), Some(Flag::CriticalHigh));
+        assert_eq!(flag(read("6,9", "mmol/l")), Some(Flag::CriticalHigh));
+        assert_eq!(flag(read("5.3", "mmol/L")), Some(Flag::High));
+        assert_eq!(
+            flag(read("4.25", "mmol/L")),
+            Some(Flag::Normal),
+            "more decimals than ours is fine"
+        );
+        assert_eq!(read("6.9", "mEq/L"), Reading::Hold(HoldReason::UnitMismatch));
+        assert_eq!(read("6.9", ""), Reading::Hold(HoldReason::UnitMismatch));
+        assert_eq!(read("69", "mmol/L"), Reading::Hold(HoldReason::Implausible));
+        assert_eq!(read("<1.5", "mmol/L"), Reading::NotApplicable);
+        assert_eq!(read("haemolysed", "mmol/L"), Reading::NotApplicable);
+        match read("4.0", "mmol/L") {
+            Reading::Flagged { range, .. } => assert_eq!(range, "3.5–5.1"),
+            other => panic!("{other:?}"),
+        }
+        let mut strip = potassium();
+        strip.value_kind = ValueKind::Coded;
+        strip.allowed_codes = vec!["neg".into(), "pos".into()];
+        strip.normal_codes = vec!["neg".into()];
+        assert_eq!(
+            flag(strip.read_reported("POS", "", Sex::Female, 30)),
+            Some(Flag::Abnormal)
+        );
+        assert_eq!(
+            strip.read_reported("2+", "", Sex::Female, 30),
+            Reading::Hold(HoldReason::Implausible)
+        );
+        let mut panel = potassium();
+        panel.value_kind = ValueKind::Panel;
+        assert_eq!(
+            panel.read_reported("1", "x", Sex::Female, 30),
+            Reading::NotApplicable
+        );
+    }
+
+    #[test]
+    fn units_and_reported_numbers() {
+        assert!(same_unit("mmol/L", "mmol/l"));
+        assert!(same_unit(" g/dl", "g/dL"));
+        assert!(same_unit("10*9/L", "10*9/l"));
+        assert!(!same_unit("mmol/L", "mEq/L"));
+        assert!(!same_unit("g/L", "g/dL"));
+        assert!(!same_unit("mmol/L", ""));
+        assert_eq!(reported_number("6.9"), Some(6.9));
+        assert_eq!(reported_number("-1,5"), Some(-1.5));
+        for text in ["", ".", "<5", "5-6", "1e3", "NaN", "inf", "6.9.1", "+"] {
+            assert_eq!(reported_number(text), None, "{text}");
+        }
     }
 
     #[test]

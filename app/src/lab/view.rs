@@ -5,9 +5,9 @@
 
 use super::{
     AcknowledgeCritical, AlertOutcome, CollectSpecimen, CriticalAlert, EarlierValue, EnterResult, Flag,
-    IdentityCheck, LabOrder, LabOrderState, LabResult, OrderLabTest, QuarantineItem, ReceiveSpecimen,
-    RejectSpecimen, RejectionReason, ResolveQuarantine, SpecimenDesk, SpecimenLabel, VerifyResult, VisitLab,
-    Worklist,
+    HeldComparison, IdentityCheck, LabOrder, LabOrderState, LabResult, OrderLabTest, QuarantineItem,
+    ReceiveSpecimen, RejectSpecimen, RejectionReason, ResolveQuarantine, ReviewReusedControlId, SpecimenDesk,
+    SpecimenLabel, VerifyResult, VisitLab, Worklist,
 };
 use crate::auth::Capability;
 use crate::facility::FacilityClock;
@@ -165,6 +165,7 @@ fn LabOrderList(
                         {specimen}
                     </div>
                     <ul class="plain-list results">{results}</ul>
+                    <LabNotes notes=order.notes.clone()/>
                 </li>
             }
         })
@@ -172,8 +173,23 @@ fn LabOrderList(
     view! { <ul class="plain-list lab-orders">{items}</ul> }
 }
 
-/// One result: value, unit, flag, range, when verified, the previous value and a small
-/// chart of earlier ones.
+/// Comments a reference lab sent with a result or an order.
+#[component]
+fn LabNotes(notes: Vec<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    (!notes.is_empty()).then(|| {
+        let lines = notes
+            .into_iter()
+            .map(|note| view! { <li class="lab-note"><strong>{move || i18n.t().lab.lab_note} ": "</strong>{note}</li> })
+            .collect_view();
+        view! { <ul class="plain-list lab-notes">{lines}</ul> }
+    })
+}
+
+/// One result: value, unit, flag, range, its status, who verified it (or which reference
+/// lab reported it) and when it was observed, what the sender said where it differs, the
+/// value a correction replaces, the lab's comments, the previous value and a small chart
+/// of earlier ones.
 #[component]
 fn ResultLine(result: LabResult, earlier: Vec<EarlierValue>, clock: FacilityClock) -> impl IntoView {
     let i18n = use_i18n();
@@ -181,11 +197,60 @@ fn ResultLine(result: LabResult, earlier: Vec<EarlierValue>, clock: FacilityCloc
     let flag_code = flag.map_or("", Flag::code);
     let verified = result.verified_at.map(|at| {
         let at = clock.time_of_day(at);
-        let by = result.verified_by.clone().unwrap_or_default();
-        view! { <span class="hint">{move || (i18n.t().lab.verified_by)(&by, &at)}</span> }
+        match result.reported_by_lab.clone() {
+            Some(lab) => {
+                view! { <span class="hint">{move || (i18n.t().lab.reported_by_lab)(&lab, &at)}</span> }
+                    .into_any()
+            }
+            None => {
+                let by = result.verified_by.clone().unwrap_or_default();
+                view! { <span class="hint">{move || (i18n.t().lab.verified_by)(&by, &at)}</span> }.into_any()
+            }
+        }
     });
-    let pending = result.verified_at.is_none().then(|| {
+    let pending = (result.verified_at.is_none() && result.reported_by_lab.is_none()).then(|| {
         view! { <span class="badge warning">{move || i18n.t().lab.awaiting_verification}</span> }
+    });
+    let status = match result.status {
+        super::ResultStatus::Final => None,
+        super::ResultStatus::Preliminary => Some(view! {
+            <span class="badge warning result-status" data-status="preliminary">{move || i18n.t().lab.status_preliminary}</span>
+        }.into_any()),
+        super::ResultStatus::Corrected => Some(view! {
+            <span class="badge danger result-status" data-status="corrected">{move || i18n.t().lab.status_corrected}</span>
+        }.into_any()),
+    };
+    let status_not_sent = (result.reported_by_lab.is_some() && result.status_as_sent.is_empty())
+        .then(|| view! { <span class="hint status-not-sent">{move || i18n.t().lab.status_not_sent}</span> });
+    let replaces = result.replaces.clone().map(|old| {
+        let text = format!("{} {}", old.value, old.unit);
+        let at = clock.time_of_day(old.entered_at);
+        view! { <span class="hint replaces">{move || (i18n.t().lab.replaces)(&text, &at)}</span> }
+    });
+    let sender = match (result.sender_disagrees().map(str::to_owned), result.clinic_rules) {
+        (Some(theirs), _) => Some(
+            view! { <span class="badge sender-flag">{move || (i18n.t().lab.sender_flag)(&theirs)}</span> }
+                .into_any(),
+        ),
+        (None, super::ClinicRules::NotApplicable) if result.reported_by_lab.is_some() => {
+            Some(view! { <span class="hint">{move || i18n.t().lab.flag_as_sent}</span> }.into_any())
+        }
+        (None, super::ClinicRules::UnitDiffers) => {
+            Some(view! { <span class="badge warning">{move || i18n.t().lab.unit_differs}</span> }.into_any())
+        }
+        _ => None,
+    };
+    let coded = (!result.value_code.is_empty()).then(|| {
+        let text = (i18n.t().lab.coded_as)(&result.value_system, &result.value_code);
+        view! { <span class="hint coded-value">{text}</span> }
+    });
+    let local_code = (result.loinc.is_empty() && !result.observation_code.is_empty()).then(|| {
+        let text = (i18n.t().lab.coded_as)(&result.observation_system, &result.observation_code);
+        view! { <span class="hint observation-code">{text}</span> }
+    });
+    let observed = result.observed_at.map(|at| {
+        let at = clock.time_of_day(at);
+        view! { <span class="hint observed-at">{move || (i18n.t().lab.observed_at)(&at)}</span> }
     });
     let previous = match (earlier.last(), result.numeric_value) {
         (Some(before), Some(now)) => {
@@ -202,15 +267,23 @@ fn ResultLine(result: LabResult, earlier: Vec<EarlierValue>, clock: FacilityCloc
         view! { <Sparkline values/> }
     });
     view! {
-        <li class="result" data-flag=flag_code>
+        <li class="result" data-flag=flag_code data-status=result.status.code() data-rules=result.clinic_rules.code()>
             <span class="result-name">{result.name.clone()}</span>
+            {local_code}
             <strong class="result-value">{result.value.clone()} " " {result.unit.clone()}</strong>
+            {coded}
             {flag.map(|flag| view! { <span class=format!("flag flag-{}", flag.code())>{move || (i18n.t().lab.flag)(flag)}</span> })}
+            {sender}
             <span class="result-range">{result.reference_range.clone()}</span>
+            {status}
+            {status_not_sent}
+            {replaces}
             {pending}
+            {observed}
             {verified}
             {previous}
             {chart}
+            <LabNotes notes=result.notes.clone()/>
         </li>
     }
 }
@@ -515,16 +588,39 @@ pub fn LabPage() -> impl IntoView {
     let live = use_live();
     let acknowledge = ServerAction::<AcknowledgeCritical>::new();
     let resolve = ServerAction::<ResolveQuarantine>::new();
+    let review = ServerAction::<ReviewReusedControlId>::new();
     let worklist = Resource::new(
         move || {
             (
                 live.changes(Topic::Lab),
                 acknowledge.version().get(),
                 resolve.version().get(),
+                review.version().get(),
             )
         },
         |_| super::lab_worklist(),
     );
+    // Held results compared with the order a person typed (`?held=ID&order=NUMBER`): both
+    // patients side by side before anything is attached.
+    let query = leptos_router::hooks::use_query_map();
+    let comparison = Resource::new(
+        move || {
+            let query = query.read();
+            let held = query.get("held").and_then(|id| id.parse::<i64>().ok());
+            (
+                held,
+                query.get("order").unwrap_or_default(),
+                resolve.version().get(),
+            )
+        },
+        |(held, order, _)| async move {
+            match held {
+                Some(id) if !order.trim().is_empty() => super::compare_held(id, order).await.map(Some),
+                _ => Ok(None),
+            }
+        },
+    );
+    let actions = HeldActions { resolve, review };
     view! {
         <section class="page lab-page" aria-labelledby="page-title">
             <h1 id="page-title">{move || i18n.t().lab_title}</h1>
@@ -535,7 +631,8 @@ pub fn LabPage() -> impl IntoView {
             <ScanForm/>
             <ActionFeedback action=acknowledge done=|t| t.lab.acknowledged/>
             <ActionFeedback action=resolve done=|t| t.lab.resolved/>
-            {loaded(worklist, move |worklist| view! { <WorklistView worklist acknowledge resolve/> })}
+            <ActionFeedback action=review done=|t| t.lab.resolved/>
+            {loaded(worklist, move |worklist| view! { <WorklistView worklist acknowledge actions comparison/> })}
         </section>
     }
 }
@@ -553,11 +650,19 @@ fn ScanForm() -> impl IntoView {
     }
 }
 
+/// The actions on held results and reused control ids.
+#[derive(Clone, Copy)]
+struct HeldActions {
+    resolve: ServerAction<ResolveQuarantine>,
+    review: ServerAction<ReviewReusedControlId>,
+}
+
 #[component]
 fn WorklistView(
     worklist: Worklist,
     acknowledge: ServerAction<AcknowledgeCritical>,
-    resolve: ServerAction<ResolveQuarantine>,
+    actions: HeldActions,
+    comparison: Resource<Result<Option<HeldComparison>, crate::error::AppError>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let Worklist {
@@ -565,17 +670,62 @@ fn WorklistView(
         items,
         alerts,
         quarantine,
+        reused,
     } = worklist;
+    let held_ids: Vec<i64> = quarantine.iter().map(|q| q.id).collect();
+    let requests: Vec<(i64, Option<super::AttachRequest>)> = quarantine
+        .iter()
+        .map(|q| (q.id, q.attach_request.clone()))
+        .collect();
     let held = (!quarantine.is_empty()).then(|| {
         let items = quarantine
             .into_iter()
-            .map(|item| view! { <HeldResults item clock=clock.clone() action=resolve/> })
+            .map(|item| view! { <HeldResults item clock=clock.clone() action=actions.resolve/> })
             .collect_view();
+        let compared = loaded(comparison, move |compared| {
+            // Only for results still held: once attached, the comparison has done its work.
+            compared
+                .filter(|c| held_ids.contains(&c.quarantine_id))
+                .map(|compared| {
+                    let request = requests
+                        .iter()
+                        .find(|(id, _)| *id == compared.quarantine_id)
+                        .and_then(|(_, request)| request.clone());
+                    view! { <HeldComparisonPanel compared request action=actions.resolve/> }
+                })
+        });
         view! {
             <section class="quarantine" aria-labelledby="quarantine-title">
                 <h2 id="quarantine-title">{move || i18n.t().lab.quarantine_title}</h2>
                 <p class="hint">{move || i18n.t().lab.quarantine_hint}</p>
+                {compared}
                 {items}
+            </section>
+        }
+    });
+    let reused = (!reused.is_empty()).then(|| {
+        let lines = reused
+            .into_iter()
+            .map(|message| {
+                let id = message.hl7_message_id;
+                let at = clock.time_of_day(message.received_at);
+                let text = (i18n.t().lab.reused_line)(&message.reference_lab, &message.control_id, &at, message.earlier);
+                let mark = submit_with(actions.review, move |_| ReviewReusedControlId { hl7_message_id: id });
+                view! {
+                    <li class="reused-control-id" data-message=id>
+                        <span>{text}</span>
+                        <form class="inline-form" method="post" action={action_url::<ReviewReusedControlId>()} on:submit=mark>
+                            <input type="hidden" name="hl7_message_id" value=id/>
+                            <button type="submit" class="button secondary">{move || i18n.t().lab.mark_reviewed}</button>
+                        </form>
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <section class="reused" aria-labelledby="reused-title">
+                <h2 id="reused-title">{move || i18n.t().lab.reused_title}</h2>
+                <ul class="plain-list">{lines}</ul>
             </section>
         }
     });
@@ -650,12 +800,14 @@ fn WorklistView(
             <ul class="plain-list">{closed_alerts}</ul>
         </section>
         {held}
+        {reused}
         <div class="worklist">{columns}</div>
     }
 }
 
 /// Results a reference lab sent that could not be filed safely: who the message names,
-/// what it says, and the two ways out.
+/// what it says, and the ways out: compare with an order (both patients side by side, then
+/// attach), answer another person's request to attach, or discard with a reason.
 #[component]
 fn HeldResults(
     item: QuarantineItem,
@@ -665,14 +817,7 @@ fn HeldResults(
     let i18n = use_i18n();
     let id = item.id;
     let received = clock.time_of_day(item.received_at);
-    let reason = item.reason.clone();
-    let attach = submit_with(action, move |fields| ResolveQuarantine {
-        quarantine_id: id,
-        resolution: "attach".to_owned(),
-        placer_number: fields.text("placer_number"),
-        identity_checked: fields.text("identity_checked") == "true",
-        reason: String::new(),
-    });
+    let reason = item.reason;
     let discard = submit_with(action, move |fields| ResolveQuarantine {
         quarantine_id: id,
         resolution: "discard".to_owned(),
@@ -680,36 +825,43 @@ fn HeldResults(
         identity_checked: false,
         reason: fields.text("reason"),
     });
-    let (placer_id, identity_id, reason_id) = (
-        format!("placer-{id}"),
-        format!("identity-{id}"),
-        format!("discard-{id}"),
-    );
-    let (placer_for, identity_for, reason_for) = (placer_id.clone(), identity_id.clone(), reason_id.clone());
+    let (placer_id, reason_id) = (format!("placer-{id}"), format!("discard-{id}"));
+    let (placer_for, reason_for) = (placer_id.clone(), reason_id.clone());
     let lines = item
         .observations
         .into_iter()
         .map(|line| view! { <li>{line}</li> })
         .collect_view();
+    let request = item.attach_request.map(|request| {
+        let at = clock.time_of_day(request.requested_at);
+        let text = (i18n.t().lab.awaiting_second)(&request.requested_by, &at, &request.placer_number);
+        let href = format!("/lab?held={id}&order={}#comparison", request.placer_number);
+        view! {
+            <div class="attach-request" data-mine=request.requested_by_me.to_string()>
+                <p><strong>{text}</strong></p>
+                <p class="hint">{request.reason.clone()}</p>
+                {(!request.requested_by_me).then(|| view! {
+                    <a class="button" href=href>{move || i18n.t().lab.compare}</a>
+                })}
+            </div>
+        }
+    });
     view! {
-        <article class="held" data-reason=item.reason.clone() data-held=id>
-            <h3>{move || (i18n.t().lab.held_reason)(&reason)} " · " {item.placer_number.clone()}</h3>
+        <article class="held" data-reason=reason.code() data-held=id id=format!("held-{id}")>
+            <h3>{move || (i18n.t().lab.held_reason)(reason)} " · " {item.placer_number.clone()}</h3>
             <p>{item.patient_text.clone()}</p>
-            <p class="hint">{item.sending_facility.clone()} " · " {item.control_id.clone()} " · " {received}</p>
+            <p class="hint">{item.reference_lab.clone()} " · " {item.sending_facility.clone()} " · " {item.control_id.clone()} " · " {received}</p>
             <ul class="plain-list observations">{lines}</ul>
-            <form class="inline-form" method="post" action={action_url::<ResolveQuarantine>()} on:submit=attach>
-                <input type="hidden" name="quarantine_id" value=id/>
-                <input type="hidden" name="resolution" value="attach"/>
+            {request}
+            <form class="inline-form" method="get" action="/lab">
+                <input type="hidden" name="held" value=id/>
                 <div class="field">
                     <label for=placer_for>{move || i18n.t().lab.attach_to}</label>
-                    <input id=placer_id name="placer_number" type="text" maxlength="40" autocomplete="off" required/>
+                    <input id=placer_id name="order" type="text" maxlength="40" autocomplete="off" required/>
                 </div>
-                <label class="choice" for=identity_for>
-                    <input type="checkbox" id=identity_id name="identity_checked" value="true"/>
-                    {move || i18n.t().lab.identity_checked}
-                </label>
-                <button type="submit" class="button">{move || i18n.t().lab.attach}</button>
+                <button type="submit" class="button secondary">{move || i18n.t().lab.compare}</button>
             </form>
+            <p class="hint">{move || i18n.t().lab.compare_hint}</p>
             <form class="inline-form" method="post" action={action_url::<ResolveQuarantine>()} on:submit=discard>
                 <input type="hidden" name="quarantine_id" value=id/>
                 <input type="hidden" name="resolution" value="discard"/>
@@ -719,6 +871,126 @@ fn HeldResults(
                 </div>
                 <button type="submit" class="button danger">{move || i18n.t().lab.discard}</button>
             </form>
+        </article>
+    }
+}
+
+/// A sex as HL7 v2 writes it (table 0001), so both sides of a comparison read alike.
+fn hl7_sex(sex: crate::patients::Sex) -> &'static str {
+    match sex {
+        crate::patients::Sex::Female => "F",
+        crate::patients::Sex::Male => "M",
+        crate::patients::Sex::Other => "O",
+        crate::patients::Sex::Unknown => "U",
+    }
+}
+
+/// The patient a held message names beside the order's, and what may follow: attach when
+/// they agree; when they differ, ask a second person with a reason, or (for that second
+/// person) confirm or decline.
+#[component]
+fn HeldComparisonPanel(
+    compared: HeldComparison,
+    request: Option<super::AttachRequest>,
+    action: ServerAction<ResolveQuarantine>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let id = compared.quarantine_id;
+    let placer = compared.placer_number.clone();
+    let attach = {
+        let placer = placer.clone();
+        submit_with(action, move |fields| ResolveQuarantine {
+            quarantine_id: id,
+            resolution: "attach".to_owned(),
+            placer_number: placer.clone(),
+            identity_checked: fields.text("identity_checked") == "true",
+            reason: fields.text("reason"),
+        })
+    };
+    let answer = |confirm: bool| {
+        submit_with(action, move |_| ResolveQuarantine {
+            quarantine_id: id,
+            resolution: if confirm { "confirm" } else { "decline" }.to_owned(),
+            placer_number: String::new(),
+            identity_checked: false,
+            reason: String::new(),
+        })
+    };
+    let same = compared.same_patient;
+    let verdict = if same {
+        view! { <p class="badge success" data-same="true">{move || i18n.t().lab.identities_agree}</p> }
+            .into_any()
+    } else {
+        view! { <p class="badge danger" data-same="false">{move || i18n.t().lab.identities_differ}</p> }
+            .into_any()
+    };
+    let tests = (!compared.same_test)
+        .then(|| view! { <p class="badge warning">{move || i18n.t().lab.tests_differ}</p> });
+    let order = compared.order_patient.clone();
+    let (checked_id, reason_id) = (format!("checked-{id}"), format!("attach-reason-{id}"));
+    let (checked_for, reason_for) = (checked_id.clone(), reason_id.clone());
+    let next = match request {
+        Some(request) if !request.requested_by_me => view! {
+            <p class="hint">{request.reason.clone()}</p>
+            <div class="button-row">
+                <form class="inline-form" method="post" action={action_url::<ResolveQuarantine>()} on:submit=answer(true)>
+                    <input type="hidden" name="quarantine_id" value=id/>
+                    <input type="hidden" name="resolution" value="confirm"/>
+                    <button type="submit" class="button">{move || i18n.t().lab.confirm_attach}</button>
+                </form>
+                <form class="inline-form" method="post" action={action_url::<ResolveQuarantine>()} on:submit=answer(false)>
+                    <input type="hidden" name="quarantine_id" value=id/>
+                    <input type="hidden" name="resolution" value="decline"/>
+                    <button type="submit" class="button secondary">{move || i18n.t().lab.decline_attach}</button>
+                </form>
+            </div>
+        }
+        .into_any(),
+        Some(_) => ().into_any(),
+        None => view! {
+            <form class="stacked-form" method="post" action={action_url::<ResolveQuarantine>()} on:submit=attach>
+                <input type="hidden" name="quarantine_id" value=id/>
+                <input type="hidden" name="resolution" value="attach"/>
+                <input type="hidden" name="placer_number" value=placer.clone()/>
+                {(!same).then(|| view! {
+                    <div class="field">
+                        <label for=reason_for>{move || i18n.t().lab.second_person_reason}</label>
+                        <textarea id=reason_id name="reason" maxlength="300" required></textarea>
+                    </div>
+                })}
+                <label class="choice" for=checked_for>
+                    <input type="checkbox" id=checked_id name="identity_checked" value="true" required/>
+                    {move || i18n.t().lab.identity_checked}
+                </label>
+                <button type="submit" class="button">
+                    {move || if same { i18n.t().lab.attach } else { i18n.t().lab.ask_second_person }}
+                </button>
+            </form>
+        }
+        .into_any(),
+    };
+    view! {
+        <article class="held-comparison" id="comparison" data-held=id aria-labelledby="comparison-title">
+            <h3 id="comparison-title">{move || i18n.t().lab.attach_to} " · " {placer.clone()}</h3>
+            <div class="side-by-side">
+                <section class="identity message-identity">
+                    <h4>{move || i18n.t().lab.message_names}</h4>
+                    <p><strong>{format!("{} {}", compared.message_family_name.to_uppercase(), compared.message_given_name)}</strong></p>
+                    <p>{compared.message_birth_date.clone()} " · " {compared.message_sex.clone()}</p>
+                    <p class="hint">{compared.message_identifiers.join(", ")}</p>
+                    <p class="hint">{compared.message_test.clone()}</p>
+                </section>
+                <section class="identity order-identity">
+                    <h4>{move || i18n.t().lab.order_patient}</h4>
+                    <p><strong>{format!("{} {}", order.family_name.to_uppercase(), order.given_name)}</strong></p>
+                    <p>{order.birth_date.format("%d/%m/%Y").to_string()} " · " {hl7_sex(compared.order_sex)}</p>
+                    <p class="hint">{order.record_number.clone()}</p>
+                    <p class="hint">{compared.order_test.clone()}</p>
+                </section>
+            </div>
+            {verdict}
+            {tests}
+            {next}
         </article>
     }
 }

@@ -122,6 +122,8 @@ coded_enum! {
         /// The test needs a second technician to verify what the first entered.
         SecondVerifierRequired = "second_verifier_required",
         AlreadyAcknowledged = "already_acknowledged",
+        /// Attaching results to another patient's order needs another person's confirmation.
+        SecondPersonRequired = "second_person_required",
         /// One specimen holds tests of one specimen type.
         MixedSpecimenTypes = "mixed_specimen_types",
     }
