@@ -26,6 +26,44 @@ pub enum Command {
     /// Manage sign-in accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Set up the reference labs that send results.
+    #[command(subcommand)]
+    ReferenceLab(ReferenceLabCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReferenceLabCommand {
+    /// Create or update a reference lab: how it names itself in MSH-4, the addresses its
+    /// MLLP engine connects from, and (with --new-token) a new interface token for HTTP,
+    /// printed once.
+    Set(ReferenceLabSetArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReferenceLabSetArgs {
+    /// Short code: 2 to 20 of A-Z, 0-9, '-', '_'.
+    #[arg(long, value_name = "CODE")]
+    pub code: String,
+
+    /// The lab's name, as the lab sees it.
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+
+    /// How the lab names itself in MSH-4 (namespace or universal id); required for MLLP.
+    #[arg(long, value_name = "ID", default_value = "")]
+    pub sending_facility: String,
+
+    /// An IP address the lab's MLLP engine connects from; repeat for several. The list
+    /// given replaces the earlier one; none: the lab does not use MLLP.
+    #[arg(long = "mllp-peer", value_name = "ADDRESS")]
+    pub mllp_peers: Vec<String>,
+
+    /// Give the lab a new interface token (the old one stops working), printed once.
+    #[arg(long)]
+    pub new_token: bool,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,8 +160,8 @@ pub struct ServeArgs {
     )]
     pub site_root: PathBuf,
 
-    /// Also accept HL7 v2 results over MLLP on this address (e.g. 0.0.0.0:2575). MLLP
-    /// has no authentication: open it only to the reference lab's network.
+    /// Also accept HL7 v2 results over MLLP on this address (e.g. 0.0.0.0:2575), from the
+    /// addresses set up for a reference lab only (`plateau reference-lab set --mllp-peer`).
     #[arg(long, env = "PLATEAU_MLLP_LISTEN", value_name = "ADDR")]
     pub mllp_listen: Option<String>,
 
@@ -162,6 +200,34 @@ mod tests {
             other => panic!("unexpected: {other:?}"),
         }
         assert!(Cli::try_parse_from(["plateau", "migrate", "--demo"]).is_err());
+    }
+
+    #[test]
+    fn reference_lab_set_takes_repeated_peers() {
+        let cli = Cli::try_parse_from([
+            "plateau",
+            "reference-lab",
+            "set",
+            "--code",
+            "BIOREF",
+            "--name",
+            "Biologie de référence",
+            "--sending-facility",
+            "BIOREF",
+            "--mllp-peer",
+            "10.0.0.5",
+            "--mllp-peer",
+            "10.0.0.6",
+            "--new-token",
+        ]);
+        match cli.map(|c| c.command) {
+            Ok(Some(Command::ReferenceLab(ReferenceLabCommand::Set(args)))) => {
+                assert_eq!(args.mllp_peers, ["10.0.0.5", "10.0.0.6"]);
+                assert!(args.new_token);
+            }
+            other => panic!("unexpected: {other:?}"),
+        }
+        assert!(Cli::try_parse_from(["plateau", "reference-lab", "set", "--code", "X"]).is_err());
     }
 
     #[test]

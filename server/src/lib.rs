@@ -7,7 +7,9 @@ pub mod memory;
 pub mod router;
 pub mod security;
 
-use cli::{Cli, Command, DatabaseArgs, ServeArgs, UserAddArgs, UserCommand};
+use cli::{
+    Cli, Command, DatabaseArgs, ReferenceLabCommand, ReferenceLabSetArgs, ServeArgs, UserAddArgs, UserCommand,
+};
 use config::StartupError;
 use plateau_app::demo::{self, SeedOutcome};
 use plateau_app::store::{redact, Store};
@@ -37,7 +39,44 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
             store.close().await;
             outcome
         }
+        Some(Command::ReferenceLab(ReferenceLabCommand::Set(args))) => {
+            let store = open_store(&args.database).await?;
+            let outcome = set_up_reference_lab(&store, &args).await;
+            store.close().await;
+            outcome
+        }
     }
+}
+
+/// Sets a reference lab up from the command line, with the same checks as any other way;
+/// a new token is printed on standard output, once.
+async fn set_up_reference_lab(store: &Store, args: &ReferenceLabSetArgs) -> Result<(), StartupError> {
+    use plateau_app::lab::act::{ReferenceLabSetup, Who};
+    let failed = |error: plateau_app::error::AppError| StartupError::User(describe(&error));
+    let setup = ReferenceLabSetup::checked(&args.code, &args.name, &args.sending_facility, &args.mllp_peers)
+        .map_err(failed)?;
+    let mut tx = store.begin().await.map_err(|e| failed(e.into()))?;
+    let facility_id = plateau_app::facility::store::first_id(&mut tx)
+        .await
+        .map_err(|e| failed(e.into()))?
+        .ok_or_else(|| {
+            StartupError::User("the database holds no clinic yet: run `plateau user add` first".to_owned())
+        })?;
+    drop(tx);
+    let (id, token) = plateau_app::lab::act::set_up_reference_lab(
+        store,
+        facility_id,
+        &setup,
+        args.new_token,
+        Who::Interface("plateau reference-lab set"),
+    )
+    .await
+    .map_err(failed)?;
+    tracing::info!(reference_lab = %setup.code, id, peers = setup.mllp_peers.len(), "reference lab set up");
+    if let Some(token) = token {
+        println!("{token}");
+    }
+    Ok(())
 }
 
 /// The first line of `input`, without its line ending.

@@ -1420,7 +1420,7 @@ on_both_databases!(a_lab_files_only_on_orders_sent_to_it, |db| {
     assert_eq!(msa(&again).0, "AE", "{again}");
     assert_eq!(err_codes(&again), ["205"]);
     // A NUL byte is refused outright, not "database unavailable, send again" forever.
-    let nul = final_.replace("13.1", "13\01");
+    let nul = final_.replace("13.1", "13\u{0}1");
     let ack = post_text(&server, TOKEN, &nul).await;
     assert_eq!(msa(&ack).0, "AR", "{ack}");
 });

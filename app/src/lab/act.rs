@@ -867,6 +867,136 @@ async fn announce_shipment(tx: &mut Tx, id: i64, state: &str, now: DateTime<Utc>
     Ok(())
 }
 
+/// A reference lab as it is set up to send results: its code and name, how it names itself
+/// in MSH-4, and the addresses its MLLP engine connects from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferenceLabSetup {
+    pub code: String,
+    pub name: String,
+    pub sending_facility: String,
+    pub mllp_peers: Vec<String>,
+}
+
+impl ReferenceLabSetup {
+    /// Every field checked: a code of 2 to 20 capitals, digits, `-` or `_`; a name; an
+    /// MSH-4 identity without HL7 delimiters (required to receive over MLLP); addresses
+    /// that are IP addresses (kept in their canonical form).
+    pub fn checked(
+        code: &str,
+        name: &str,
+        sending_facility: &str,
+        peers: &[String],
+    ) -> Result<Self, AppError> {
+        let mut checks = crate::error::validate::Checks::new();
+        let code = code.trim().to_owned();
+        let code_ok = (2..=20).contains(&code.len())
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if !code_ok {
+            checks.fail("code", Problem::Malformed);
+        }
+        let name = checks.text("name", name, 120);
+        let sending_facility = checks.optional_text("sending_facility", sending_facility, 180);
+        if sending_facility
+            .chars()
+            .any(|c| "|^~\\&".contains(c) || c.is_control())
+        {
+            checks.fail("sending_facility", Problem::Malformed);
+        }
+        let mut mllp_peers = Vec::new();
+        for peer in peers {
+            match peer.trim().parse::<std::net::IpAddr>() {
+                Ok(address) => mllp_peers.push(address.to_canonical().to_string()),
+                Err(_) => checks.fail("mllp_peers", Problem::Malformed),
+            }
+        }
+        if !mllp_peers.is_empty() && sending_facility.is_empty() {
+            checks.fail("sending_facility", Problem::Required);
+        }
+        checks.finish()?;
+        mllp_peers.sort();
+        mllp_peers.dedup();
+        Ok(ReferenceLabSetup {
+            code,
+            name,
+            sending_facility,
+            mllp_peers,
+        })
+    }
+}
+
+/// Creates or updates a reference lab; with `new_token`, gives it a new interface token
+/// (the earlier one stops working), returned to be shown once: only its SHA-256 is kept.
+pub async fn set_up_reference_lab(
+    store: &Store,
+    facility_id: i64,
+    setup: &ReferenceLabSetup,
+    new_token: bool,
+    who: Who<'_>,
+) -> Result<(i64, Option<String>), AppError> {
+    let mut tx = store.begin().await?;
+    let id = lab::upsert_reference_lab(&mut tx, facility_id, &setup.code, &setup.name).await?;
+    let peers: Vec<&str> = setup.mllp_peers.iter().map(String::as_str).collect();
+    lab::set_interface_identity(&mut tx, id, &setup.sending_facility, &peers).await?;
+    let token = new_token.then(crate::auth::session::new_token);
+    if let Some(token) = &token {
+        lab::set_interface_token(&mut tx, id, &super::import::token_digest(token)).await?;
+    }
+    let entry = who
+        .entry("reference_lab.set", Outcome::Allowed)
+        .record(format!("reference_lab/{id}"))
+        .detail(format!(
+            "{} MSH-4 {:?}, MLLP from [{}]{}",
+            setup.code,
+            setup.sending_facility,
+            peers.join(", "),
+            if token.is_some() {
+                ", new interface token"
+            } else {
+                ""
+            }
+        ));
+    crate::audit::store::record_in(&mut tx, entry).await?;
+    tx.commit().await?;
+    Ok((id, token))
+}
+
+#[cfg(test)]
+mod setup_tests {
+    use super::*;
+
+    #[test]
+    fn a_reference_lab_is_checked_before_it_is_stored() {
+        let peers = |list: &[&str]| list.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>();
+        let setup = ReferenceLabSetup::checked(
+            "BIO-REF",
+            " Biologie ",
+            "BIOREF",
+            &peers(&["10.0.0.5", "::ffff:10.0.0.5", "::1"]),
+        );
+        let setup = setup.unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(setup.name, "Biologie");
+        assert_eq!(setup.mllp_peers, ["10.0.0.5", "::1"], "canonical and once");
+        assert!(
+            ReferenceLabSetup::checked("bio", "Bio", "", &[]).is_err(),
+            "capitals"
+        );
+        assert!(ReferenceLabSetup::checked("B", "Bio", "", &[]).is_err());
+        assert!(ReferenceLabSetup::checked("BIO", " ", "", &[]).is_err());
+        assert!(ReferenceLabSetup::checked("BIO", "Bio", "A|B", &[]).is_err());
+        assert!(
+            ReferenceLabSetup::checked("BIO", "Bio", "", &peers(&["10.0.0.5"])).is_err(),
+            "MLLP needs MSH-4"
+        );
+        assert!(ReferenceLabSetup::checked("BIO", "Bio", "BIO", &peers(&["lab.example"])).is_err());
+        assert!(
+            ReferenceLabSetup::checked("BIO", "Bio", "", &[]).is_ok(),
+            "HTTP only"
+        );
+    }
+}
+
 /// A value read back matches the result: the same number (a decimal comma allowed), or
 /// the same code.
 pub fn same_value(read_back: &str, value: &str) -> bool {

@@ -21,11 +21,7 @@ use chrono::{DateTime, Utc};
 /// The SHA-256 (hex) of a text: how interface tokens are stored (never the token itself)
 /// and how a message's content is recognised.
 pub fn token_digest(token: &str) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::auth::session::token_hash(token)
 }
 
 /// A message's content, whatever ends its segments (CR, LF, CRLF) or frames it: its

@@ -246,6 +246,34 @@ pub async fn set_interface_identity(
     Ok(())
 }
 
+/// Creates the reference lab with this code, or renames it; its id.
+pub async fn upsert_reference_lab(
+    tx: &mut Tx,
+    facility_id: i64,
+    code: &str,
+    name: &str,
+) -> Result<i64, StoreError> {
+    let existing = crate::fetch_optional!(
+        tx.exec(),
+        (i64,),
+        "SELECT id FROM reference_lab WHERE facility_id = $1 AND code = $2",
+        facility_id,
+        code
+    )?;
+    match existing {
+        Some((id,)) => {
+            crate::execute!(
+                tx.exec(),
+                "UPDATE reference_lab SET name = $1 WHERE id = $2",
+                name,
+                id
+            )?;
+            Ok(id)
+        }
+        None => add_reference_lab(tx, facility_id, code, name).await,
+    }
+}
+
 /// An order as the room tablet places it.
 pub struct NewLabOrder<'a> {
     pub visit_id: i64,

@@ -308,6 +308,60 @@ pub fn from_context() -> Result<Store, crate::error::AppError> {
 mod tests {
     use super::redact;
 
+    /// A clinic that received results before migration 0007 keeps them, linked as they were.
+    #[tokio::test]
+    async fn the_reference_results_migration_keeps_earlier_messages() {
+        use sqlx::Executor;
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .in_memory(true)
+            .foreign_keys(true);
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let all = &super::SQLITE_MIGRATIONS;
+        let before = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(
+                all.migrations.iter().filter(|m| m.version < 7).cloned().collect(),
+            ),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        before.run(&pool).await.unwrap_or_else(|e| panic!("{e}"));
+        pool.execute(
+            "INSERT INTO facility (id, name, timezone, created_at) VALUES (1, 'C', 'Europe/Paris', '2026-01-01T00:00:00Z');
+             INSERT INTO hl7_message (id, sending_facility, control_id, transport, received_at, outcome, raw)
+                 VALUES (5, 'OLDLAB', '182', 'http', '2026-01-01T00:00:00Z', 'quarantined', 'MSH|...');
+             INSERT INTO lab_quarantine (hl7_message_id, placer_number, group_index, reason, patient_text, observations)
+                 VALUES (5, 'PL1', 0, 'unknown_order', 'X', 'Y');",
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        all.run(&pool).await.unwrap_or_else(|e| panic!("{e}"));
+        let (key, facility, held): (String, String, i64) = sqlx::query_as(
+            "SELECT m.receipt_key, m.sending_facility, q.hl7_message_id FROM hl7_message m \
+             JOIN lab_quarantine q ON q.hl7_message_id = m.id",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((key.as_str(), facility.as_str(), held), ("OLDLAB", "OLDLAB", 5));
+        // The new reasons are allowed, the foreign keys still hold.
+        pool.execute(
+            "INSERT INTO lab_quarantine (hl7_message_id, placer_number, group_index, reason, patient_text, observations)
+                 VALUES (5, 'PL2', 0, 'not_sent_to_this_lab', 'X', 'Y')",
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        let dangling = pool
+            .execute(
+                "INSERT INTO lab_quarantine (hl7_message_id, placer_number, group_index, reason, patient_text, observations)
+                     VALUES (99, 'PL3', 0, 'unknown_order', 'X', 'Y')",
+            )
+            .await;
+        assert!(dangling.is_err(), "a held group names a message that exists");
+    }
+
     #[test]
     fn redacts_passwords_only() {
         assert_eq!(
