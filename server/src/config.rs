@@ -27,6 +27,8 @@ pub enum StartupError {
     IdleLock(String),
     #[error("cannot create the account: {0}")]
     User(String),
+    #[error("cannot set up the reference lab: {0}")]
+    ReferenceLab(String),
 }
 
 /// "90s", "5m", "1h" (a bare number is minutes), between 10 seconds and 12 hours.

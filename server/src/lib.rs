@@ -52,7 +52,7 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
 /// a new token is printed on standard output, once.
 async fn set_up_reference_lab(store: &Store, args: &ReferenceLabSetArgs) -> Result<(), StartupError> {
     use plateau_app::lab::act::{ReferenceLabSetup, Who};
-    let failed = |error: plateau_app::error::AppError| StartupError::User(describe(&error));
+    let failed = |error: plateau_app::error::AppError| StartupError::ReferenceLab(describe(&error));
     let setup = ReferenceLabSetup::checked(&args.code, &args.name, &args.sending_facility, &args.mllp_peers)
         .map_err(failed)?;
     let mut tx = store.begin().await.map_err(|e| failed(e.into()))?;
@@ -60,7 +60,9 @@ async fn set_up_reference_lab(store: &Store, args: &ReferenceLabSetArgs) -> Resu
         .await
         .map_err(|e| failed(e.into()))?
         .ok_or_else(|| {
-            StartupError::User("the database holds no clinic yet: run `plateau user add` first".to_owned())
+            StartupError::ReferenceLab(
+                "the database holds no clinic yet: run `plateau user add` first".to_owned(),
+            )
         })?;
     drop(tx);
     let (id, token) = plateau_app::lab::act::set_up_reference_lab(

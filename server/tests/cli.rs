@@ -29,6 +29,7 @@ fn every_command_has_help() {
         &["migrate", "--help"],
         &["seed-demo", "--help"],
         &["user", "add", "--help"],
+        &["reference-lab", "set", "--help"],
     ] {
         let output = plateau().args(args).output().unwrap();
         assert!(output.status.success(), "{args:?}");
@@ -237,6 +238,85 @@ fn the_first_administrator_is_made_from_the_command_line() {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(
             stderr.starts_with("plateau: cannot create the account: ") && stderr.contains(expected),
+            "{stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A clinic without the demo sets its reference lab up: the token is printed once, only its
+/// SHA-256 is kept, and bad input is one line naming the field.
+#[test]
+fn a_reference_lab_is_set_up_from_the_command_line() {
+    let dir = temp_dir("reference-lab");
+    let data_dir = dir.join("data");
+    let admin = [
+        "--username",
+        "admin",
+        "--role",
+        "administrator",
+        "--password-stdin",
+        "--facility",
+        "Clinique du Parc",
+    ];
+    assert!(user_add(&admin, &data_dir, "a long enough password\n")
+        .status
+        .success());
+    let set = |args: &[&str]| {
+        plateau()
+            .args(["reference-lab", "set"])
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .env("PLATEAU_LOG", "off")
+            .output()
+            .unwrap()
+    };
+    let lab = [
+        "--code",
+        "BIOREF",
+        "--name",
+        "Biologie de référence",
+        "--sending-facility",
+        "BIOREF",
+        "--mllp-peer",
+        "10.0.0.5",
+    ];
+    let made = set(&[&lab[..], &["--new-token"]].concat());
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let token = String::from_utf8_lossy(&made.stdout).trim().to_owned();
+    assert_eq!(token.len(), 43, "256 bits, URL-safe: {token}");
+    // Set up again without --new-token: the token stays, nothing printed.
+    let again = set(&lab);
+    assert!(again.status.success());
+    assert!(again.stdout.is_empty());
+    let db = std::fs::read(data_dir.join("plateau.db")).unwrap();
+    let digest = plateau_app::lab::import::token_digest(&token);
+    assert!(
+        db.windows(digest.len()).any(|w| w == digest.as_bytes()),
+        "its SHA-256 is kept"
+    );
+    assert!(
+        !db.windows(token.len()).any(|w| w == token.as_bytes()),
+        "the token itself is not"
+    );
+    for (args, expected) in [
+        (&["--code", "bio ref", "--name", "X"][..], "code: Malformed"),
+        (
+            &["--code", "BIO", "--name", "X", "--mllp-peer", "lab.example"][..],
+            "mllp_peers: Malformed",
+        ),
+        (
+            &["--code", "BIO", "--name", "X", "--mllp-peer", "10.0.0.9"][..],
+            "sending_facility: Required",
+        ),
+    ] {
+        let output = set(args);
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("plateau: cannot set up the reference lab: ") && stderr.contains(expected),
             "{stderr}"
         );
     }
