@@ -76,6 +76,9 @@ pub enum AppError {
     /// The database is not answering; the request may be retried.
     #[error("service unavailable")]
     Unavailable,
+    /// Too many sign-ins (password checks) at once: retry in a few seconds.
+    #[error("busy")]
+    Busy,
     /// Anything else; details are in the server log only.
     #[error("internal error")]
     Internal,
@@ -116,6 +119,13 @@ impl AppError {
         error
     }
 
+    /// `Busy`, with the server's answer set to 503 and `Retry-After`.
+    pub fn busy() -> Self {
+        let error = AppError::Busy;
+        set_response_status(&error);
+        error
+    }
+
     /// `NotFound`, with the server's answer set to 404.
     pub fn not_found() -> Self {
         let error = AppError::NotFound;
@@ -135,8 +145,17 @@ impl AppError {
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Conflict => StatusCode::CONFLICT,
             AppError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal | AppError::Network(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// When to try again, in seconds, for the answers that say "later" (`Retry-After`).
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::Busy => Some(2),
+            AppError::TooManyAttempts { minutes } => Some(u64::from(*minutes) * 60),
+            _ => None,
         }
     }
 }
@@ -183,6 +202,9 @@ pub fn set_response_status(error: &AppError) {
     #[cfg(feature = "ssr")]
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(error.status());
+        if let Some(seconds) = error.retry_after() {
+            response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+        }
     }
     #[cfg(not(feature = "ssr"))]
     let _ = error;

@@ -64,7 +64,7 @@ pub async fn sign_in(username: String, password: String, next: Option<String>) -
     };
     let credentials = crate::accounts::store::credentials(&store, &username).await?;
     let usable = credentials.as_ref().filter(|c| c.active);
-    let matched = password::verify(password, usable.map(|c| c.password_hash.clone())).await;
+    let matched = password::verify(password, usable.map(|c| c.password_hash.clone())).await?;
     let Some(account) = usable.filter(|_| matched) else {
         let mut entry =
             Entry::anonymous(&username, "sign_in", Outcome::Refused).detail("wrong username or password");
@@ -265,7 +265,7 @@ pub async fn unlock(secret: String) -> Result<(), AppError> {
         .pin_hash
         .clone()
         .unwrap_or(credentials.password_hash.clone());
-    let matched = super::password::verify(secret, Some(hash)).await;
+    let matched = super::password::verify(secret, Some(hash)).await?;
     let mut tx = store.begin().await?;
     if matched && super::session::unlock(&mut tx, principal.session_id, now).await? {
         audit::record_in(
@@ -425,7 +425,7 @@ async fn confirm_password(
     let hash = crate::accounts::store::credentials(store, &principal.username)
         .await?
         .map(|c| c.password_hash);
-    if !super::password::verify(password, hash).await {
+    if !super::password::verify(password, hash).await? {
         audit::record(
             store,
             Entry::by(principal, "account.confirm_password", Outcome::Refused),

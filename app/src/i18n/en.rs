@@ -68,6 +68,7 @@ pub static MESSAGES: Messages = Messages {
     error_conflict:
         "Someone changed this at the same time. The screen shows the latest version; check it and try again.",
     error_unavailable: "The database is not answering. Nothing was changed; try again in a moment.",
+    error_busy: "Too many sign-ins at once. Nothing was changed; try again in a few seconds.",
     error_internal:
         "An unexpected error occurred. Nothing was changed. If it happens again, tell your administrator.",
     error_network: "The server cannot be reached. Check the Wi-Fi; Plateau will try again.",

@@ -67,6 +67,7 @@ pub static MESSAGES: Messages = Messages {
     error_not_found: "Cet élément n’existe pas ou n’existe plus.",
     error_conflict: "Quelqu’un a modifié ceci au même moment. L’écran affiche la dernière version ; vérifiez et recommencez.",
     error_unavailable: "La base de données ne répond pas. Rien n’a été modifié ; réessayez dans un instant.",
+    error_busy: "Trop de connexions en même temps. Rien n’a été modifié ; réessayez dans quelques secondes.",
     error_internal: "Une erreur inattendue s’est produite. Rien n’a été modifié. Si cela se reproduit, prévenez votre administrateur.",
     error_network: "Le serveur est injoignable. Vérifiez le Wi-Fi ; Plateau va réessayer.",
     problem_required: "obligatoire",
