@@ -157,14 +157,17 @@ on_both_databases!(
         let mut tx = db.store.begin().await.unwrap();
         plateau_app::execute!(
             tx.exec(),
-            "UPDATE sign_in_throttle SET locked_until = $1",
+            "UPDATE sign_in_limit SET locked_until = $1",
             Utc::now() - chrono::Duration::seconds(1)
         )
         .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(server.sign_in("a.girard", DEMO_PASSWORD).await.status(), 200);
         // Success forgets the failures; the ghost's stay.
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM sign_in_throttle").await, 1);
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM sign_in_limit WHERE scope = 'username'").await,
+            1
+        );
     }
 );
 
@@ -904,7 +907,7 @@ on_both_databases!(tampered_cookies_and_overlong_fields_get_clear_refusals, |db|
         .unwrap();
     assert_eq!(response.json::<String>().await.unwrap(), "/");
     assert_eq!(
-        count(&db, "SELECT COUNT(*) FROM sign_in_throttle").await,
+        count(&db, "SELECT COUNT(*) FROM sign_in_limit").await,
         0,
         "bad input is not a failed try"
     );
@@ -1096,6 +1099,7 @@ on_both_databases!(signing_in_over_a_dead_cookie_keeps_the_new_session, |db| {
         .get_all("set-cookie")
         .iter()
         .map(|v| v.to_str().unwrap())
+        .filter(|c| c.starts_with(plateau_app::auth::SESSION_COOKIE))
         .collect();
     assert_eq!(cookies.len(), 1, "{cookies:?}");
     assert!(!cookies[0].contains("Max-Age=0"));
@@ -1134,4 +1138,203 @@ on_both_databases!(a_failed_plain_form_sign_in_comes_back_with_the_reason, |db| 
     let (status, page) = server.get_html("/sign-in?__err=%%%not-base64", "en").await;
     assert_eq!(status, 200);
     assert!(!page.contains("role=\"alert\""));
+});
+
+/// Posts the sign-in form from a browser that carries the device cookie `device`, if any.
+async fn sign_in_on(
+    server: &TestServer,
+    device: Option<&str>,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    let mut request = server
+        .client
+        .post(server.url("/api/sign_in"))
+        .header("origin", server.origin())
+        .header("accept", "application/json");
+    if let Some(token) = device {
+        request = request.header("cookie", format!("{}={token}", plateau_app::auth::DEVICE_COOKIE));
+    }
+    request
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The device cookie a successful sign-in hands the browser.
+fn device_token_in(response: &reqwest::Response) -> String {
+    let prefix = format!("{}=", plateau_app::auth::DEVICE_COOKIE);
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&prefix))
+        .expect("a device cookie")
+        .to_owned();
+    for flag in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/api/sign_in",
+        "Max-Age=7776000",
+    ] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    cookie[prefix.len()..].split(';').next().unwrap().to_owned()
+}
+
+on_both_databases!(
+    a_sign_in_flood_runs_no_more_hashes_at_once_than_there_are_cores,
+    |db| {
+        let server = std::sync::Arc::new(demo_server(&db).await);
+        let flood = (0..50).map(|i| {
+            let server = server.clone();
+            tokio::spawn(async move {
+                let response = sign_in_on(&server, None, &format!("nobody.{i}"), "a guessed password").await;
+                let status = response.status().as_u16();
+                if status == 503 {
+                    assert!(
+                        response.headers().contains_key("retry-after"),
+                        "503 says when to retry"
+                    );
+                }
+                status
+            })
+        });
+        let mut statuses = Vec::new();
+        for request in flood {
+            statuses.push(request.await.unwrap());
+        }
+        assert!(
+            statuses.iter().all(|s| [401, 429, 503].contains(s)),
+            "refused, paused or busy, never a failure: {statuses:?}"
+        );
+        let peak = plateau_app::auth::password::peak_in_flight();
+        let slots = plateau_app::auth::password::slot_count();
+        assert!(
+            peak >= 1 && peak <= slots,
+            "{peak} hashes at once for {slots} slots"
+        );
+        // Past ten failures from one address, the rest are turned away.
+        assert!(
+            statuses.iter().filter(|s| **s == 401).count() < 10,
+            "{statuses:?}"
+        );
+        // A colleague on a new browser at that address waits for the pause to end.
+        assert_eq!(server.sign_in("a.diallo", DEMO_PASSWORD).await.status(), 429);
+    }
+);
+
+on_both_databases!(one_address_spraying_many_usernames_is_paused, |db| {
+    let server = demo_server(&db).await;
+    // A clinician signed in on her tablet yesterday.
+    let hers = sign_in_on(&server, None, "a.girard", DEMO_PASSWORD).await;
+    assert_eq!(hers.status(), 200);
+    let tablet = device_token_in(&hers);
+    let mut statuses = Vec::new();
+    let started = Instant::now();
+    for i in 0..30 {
+        let response = sign_in_on(&server, None, &format!("user.{i}"), "Printemps2024!").await;
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses[..9], [401; 9], "{statuses:?}");
+    assert!(statuses[9..].iter().all(|s| *s == 429), "{statuses:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "paused tries are not even checked"
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM audit_event WHERE detail = 'paused after failures'"
+        )
+        .await,
+        20
+    );
+    // The right password on a new browser from that address waits too; on her tablet, not.
+    assert_eq!(
+        sign_in_on(&server, None, "a.girard", DEMO_PASSWORD)
+            .await
+            .status(),
+        429
+    );
+    let again = sign_in_on(&server, Some(&tablet), "a.girard", DEMO_PASSWORD).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(
+        device_token_in(&again),
+        tablet,
+        "the same browser keeps its cookie"
+    );
+});
+
+on_both_databases!(a_paused_username_still_signs_in_on_a_trusted_browser, |db| {
+    let server = demo_server(&db).await;
+    let first = sign_in_on(&server, None, "c.lefevre", DEMO_PASSWORD).await;
+    assert_eq!(first.status(), 200);
+    let tablet = device_token_in(&first);
+    // Someone fails on purpose under her username: it is paused for any other browser.
+    for _ in 0..5 {
+        assert_ne!(
+            sign_in_on(&server, None, "c.lefevre", "locking her out")
+                .await
+                .status(),
+            200
+        );
+    }
+    assert_eq!(
+        sign_in_on(&server, None, "c.lefevre", DEMO_PASSWORD)
+            .await
+            .status(),
+        429
+    );
+    // A token never handed out, or garbage, trusts nothing.
+    let forged = "A".repeat(43);
+    for cookie in [forged.as_str(), "garbage", "'; DROP TABLE trusted_device; --"] {
+        assert_eq!(
+            sign_in_on(&server, Some(cookie), "c.lefevre", DEMO_PASSWORD)
+                .await
+                .status(),
+            429,
+            "{cookie}"
+        );
+    }
+    // Her tablet signs her in, and the audit trail says how.
+    assert_eq!(
+        sign_in_on(&server, Some(&tablet), "c.lefevre", DEMO_PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'sign_in' AND detail = 'trusted device'"
+        )
+        .await,
+        1
+    );
+    // Five failures on the tablet itself pause its trust, and the username's pause applies.
+    for attempt in 1..=5 {
+        let status = sign_in_on(&server, Some(&tablet), "c.lefevre", "a typo")
+            .await
+            .status();
+        assert_eq!(status, if attempt < 5 { 401 } else { 429 }, "#{attempt}");
+    }
+    assert_eq!(
+        sign_in_on(&server, Some(&tablet), "c.lefevre", DEMO_PASSWORD)
+            .await
+            .status(),
+        429
+    );
+    // Only the hash of the device token is kept.
+    let stored = count(
+        &db,
+        "SELECT COUNT(*) FROM trusted_device t JOIN account a ON a.id = t.account_id WHERE a.username = 'c.lefevre'",
+    )
+    .await;
+    assert_eq!(stored, 1);
+    let hash =
+        plateau_app::fetch_scalar!(db.store.read(), String, "SELECT token_hash FROM trusted_device").unwrap();
+    assert_ne!(hash, tablet);
 });

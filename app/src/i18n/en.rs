@@ -183,7 +183,7 @@ pub static MESSAGES: Messages = Messages {
     error_forbidden: "Your role does not allow this. Nothing was changed.",
     error_sign_in_refused: "Wrong username or password.",
     error_too_many_attempts: |m| {
-        format!("Too many failed attempts. Sign-in for this username is paused; try again in {m} min.")
+        format!("Too many failed attempts. Sign-in is paused here; try again in {m} min.")
     },
     error_not_assigned: "This patient is outside your assignments.",
     error_cross_site: "The request came from another site and was refused. Nothing was changed.",

@@ -173,7 +173,7 @@ pub static MESSAGES: Messages = Messages {
     error_locked: "L'écran est verrouillé. Déverrouillez-le pour continuer.",
     error_forbidden: "Votre rôle ne le permet pas. Rien n'a été modifié.",
     error_sign_in_refused: "Identifiant ou mot de passe incorrect.",
-    error_too_many_attempts: |m| format!("Trop d'échecs. La connexion de cet identifiant est suspendue ; réessayez dans {m} min."),
+    error_too_many_attempts: |m| format!("Trop d'échecs. La connexion est suspendue ici ; réessayez dans {m} min."),
     error_not_assigned: "Ce patient est hors de vos affectations.",
     error_cross_site: "La requête venait d'un autre site et a été refusée. Rien n'a été modifié.",
     field_name: |field| match field {
