@@ -386,6 +386,11 @@ on_both_databases!(pages_and_answers_carry_the_security_headers, |db| {
     let api_csp = header(&api, "content-security-policy");
     assert!(api_csp.contains("script-src 'self' 'wasm-unsafe-eval'") && !api_csp.contains("nonce"));
     assert_eq!(header(&api, "cache-control"), "no-store");
+    // No other site keeps a handle on our windows or embeds what we serve.
+    for response in [&again, &api] {
+        assert_eq!(header(response, "cross-origin-opener-policy"), "same-origin");
+        assert_eq!(header(response, "cross-origin-resource-policy"), "same-origin");
+    }
 });
 
 /// The access a page or endpoint test needs: a demo account whose roles lack `capability`.
