@@ -76,6 +76,9 @@ pub enum AppError {
     /// The database is not answering; the request may be retried.
     #[error("service unavailable")]
     Unavailable,
+    /// Too many sign-ins (password checks) at once: retry in a few seconds.
+    #[error("busy")]
+    Busy,
     /// Anything else; details are in the server log only.
     #[error("internal error")]
     Internal,
@@ -116,6 +119,13 @@ impl AppError {
         error
     }
 
+    /// `Busy`, with the server's answer set to 503 and `Retry-After`.
+    pub fn busy() -> Self {
+        let error = AppError::Busy;
+        set_response_status(&error);
+        error
+    }
+
     /// `NotFound`, with the server's answer set to 404.
     pub fn not_found() -> Self {
         let error = AppError::NotFound;
@@ -135,8 +145,17 @@ impl AppError {
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Conflict => StatusCode::CONFLICT,
             AppError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal | AppError::Network(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// When to try again, in seconds, for the answers that say "later" (`Retry-After`).
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::Busy => Some(2),
+            AppError::TooManyAttempts { minutes } => Some(u64::from(*minutes) * 60),
+            _ => None,
         }
     }
 }
@@ -183,6 +202,9 @@ pub fn set_response_status(error: &AppError) {
     #[cfg(feature = "ssr")]
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(error.status());
+        if let Some(seconds) = error.retry_after() {
+            response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+        }
     }
     #[cfg(not(feature = "ssr"))]
     let _ = error;
@@ -214,6 +236,31 @@ impl From<crate::store::StoreError> for AppError {
 pub mod validate {
     use super::{AppError, FieldError, Problem};
 
+    /// The years a date typed into a form may fall in: anything else is a typing error.
+    pub const DATE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
+    /// Spaces, and the characters that show as nothing: zero-width spaces and joiners,
+    /// direction marks and isolates, the word joiner, the byte-order mark, soft hyphens,
+    /// Hangul fillers.
+    pub fn invisible(c: char) -> bool {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '\u{00AD}'
+                    | '\u{034F}'
+                    | '\u{115F}'
+                    | '\u{1160}'
+                    | '\u{180E}'
+                    | '\u{200B}'..='\u{200F}'
+                    | '\u{202A}'..='\u{202E}'
+                    | '\u{2060}'..='\u{2064}'
+                    | '\u{2066}'..='\u{2069}'
+                    | '\u{3164}'
+                    | '\u{FEFF}'
+                    | '\u{FFA0}'
+            )
+    }
+
     /// Collects field errors so that a form shows every problem at once, not one per try.
     #[derive(Default)]
     pub struct Checks(Vec<FieldError>);
@@ -230,15 +277,35 @@ pub mod validate {
             });
         }
 
-        /// A trimmed, non-empty text of at most `max` characters.
+        /// A trimmed, non-empty text of at most `max` characters. Invisible characters
+        /// (zero-width spaces, joiners, direction marks) are trimmed like spaces, so a
+        /// text made only of them is empty; a NUL or another control character other
+        /// than a line break or a tab is malformed (PostgreSQL cannot store a NUL).
         pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
-            let trimmed = value.trim();
-            if trimmed.is_empty() {
+            let trimmed = value.trim_matches(invisible);
+            if trimmed
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+            {
+                self.fail(field, Problem::Malformed);
+            } else if trimmed.is_empty() {
                 self.fail(field, Problem::Required);
             } else if trimmed.chars().count() > max {
                 self.fail(field, Problem::TooLong);
             }
             trimmed.to_owned()
+        }
+
+        /// A date typed as `YYYY-MM-DD`, within years people and clinics live in.
+        pub fn date(&mut self, field: &str, value: &str) -> Option<chrono::NaiveDate> {
+            use chrono::Datelike;
+            let date = chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok();
+            match date {
+                None => self.fail(field, Problem::Malformed),
+                Some(date) if !DATE_YEARS.contains(&date.year()) => self.fail(field, Problem::Implausible),
+                Some(date) => return Some(date),
+            }
+            None
         }
 
         /// A status set by hand, from `from` to `to` (both codes read with `parse`), where
@@ -267,7 +334,7 @@ pub mod validate {
 
         /// A trimmed text of at most `max` characters, which may be empty.
         pub fn optional_text(&mut self, field: &str, value: &str, max: usize) -> String {
-            if value.trim().is_empty() {
+            if value.trim_matches(invisible).is_empty() {
                 return String::new();
             }
             self.text(field, value, max)
@@ -299,6 +366,47 @@ pub mod validate {
                     assert_eq!(errors.len(), 2);
                     assert_eq!(errors[0].problem, Problem::Required);
                     assert_eq!(errors[1].problem, Problem::TooLong);
+                }
+                other => panic!("expected invalid, got {other:?}"),
+            }
+        }
+
+        #[test]
+        fn nul_bytes_and_invisible_texts_are_refused() {
+            let mut checks = Checks::new();
+            checks.text("username", "c.lefevre\0", 20);
+            checks.text("reason", "\u{200B}\u{200B} \u{FEFF}\u{2060}\u{00A0}", 20);
+            assert_eq!(checks.optional_text("note", "\u{200B}\u{200D}", 20), "");
+            assert_eq!(checks.text("note", "\u{200B}ear pain\u{200E}", 20), "ear pain");
+            assert_eq!(checks.text("note", "two\nlines", 20), "two\nlines");
+            match checks.finish() {
+                Err(AppError::Invalid(errors)) => {
+                    let problems: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.problem)).collect();
+                    assert_eq!(
+                        problems,
+                        [("username", Problem::Malformed), ("reason", Problem::Required)]
+                    );
+                }
+                other => panic!("expected invalid, got {other:?}"),
+            }
+        }
+
+        #[test]
+        fn dates_outside_plausible_years_are_refused() {
+            let mut checks = Checks::new();
+            assert!(checks.date("a", "2026-03-01").is_some());
+            assert!(checks.date("b", "1900-01-01").is_some());
+            assert!(checks.date("c", "+262142-01-01").is_none());
+            assert!(checks.date("d", "-262143-01-01").is_none());
+            assert!(checks.date("e", "2201-01-01").is_none());
+            assert!(checks.date("f", "1 March").is_none());
+            match checks.finish() {
+                Err(AppError::Invalid(errors)) => {
+                    let problems: Vec<_> = errors.iter().map(|e| e.problem).collect();
+                    assert_eq!(
+                        problems[1..],
+                        [Problem::Implausible, Problem::Implausible, Problem::Malformed]
+                    );
                 }
                 other => panic!("expected invalid, got {other:?}"),
             }

@@ -1,4 +1,5 @@
-//! Handing freed memory back to the system once live subscriptions stop coming and going.
+//! Handing freed memory back to the system once live subscriptions stop coming and going,
+//! and once password checks stop coming.
 //!
 //! An idle subscription holds a few KiB, but opening one passes through hyper's connection
 //! buffers and the request's work (4-16 KiB each, freed once the WebSocket is upgraded).
@@ -8,6 +9,10 @@
 //! returns the free pages. Lowering glibc's mmap threshold would do it without a call, but
 //! costs every allocation of that size a system call (measured: the HL7 importers lost a
 //! third of their throughput), while a trim runs only after churn.
+//!
+//! Each password check (argon2id) allocates and frees 19 MiB; glibc then raises its mmap
+//! threshold and keeps such blocks in the heap of whichever thread ran it, so a sign-in
+//! burst left hundreds of MiB resident. The hashes finished count as churn too.
 
 use plateau_app::live::EventBus;
 use std::time::{Duration, Instant};
@@ -46,13 +51,18 @@ impl ChurnWatch {
     }
 }
 
+/// Subscriptions opened and closed, and password hashes finished, since start-up.
+fn churn(bus: &EventBus) -> u64 {
+    bus.churn() + plateau_app::auth::password::hashes_done()
+}
+
 /// Runs until the server shuts down: returns freed memory after start-up and after each
 /// burst of churn.
 pub async fn return_memory_after_churn(bus: EventBus) {
     // Start-up (migrations, the demo clinic, the password hasher's warm-up) freed a lot
     // too: the first look (at once, before the first request) returns it.
     let mut watch = ChurnWatch {
-        seen: bus.churn(),
+        seen: churn(&bus),
         moved: true,
         last_trim: None,
     };
@@ -64,7 +74,7 @@ pub async fn return_memory_after_churn(bus: EventBus) {
             _ = every.tick() => {}
             _ = closing.changed() => return,
         }
-        if watch.observe(bus.churn(), Instant::now()) {
+        if watch.observe(churn(&bus), Instant::now()) {
             // It walks the heap with each arena locked in turn (about 9 ms for 48 MiB of
             // holes, less when little was freed): off the async workers, once per burst.
             let started = std::time::Instant::now();

@@ -157,14 +157,17 @@ on_both_databases!(
         let mut tx = db.store.begin().await.unwrap();
         plateau_app::execute!(
             tx.exec(),
-            "UPDATE sign_in_throttle SET locked_until = $1",
+            "UPDATE sign_in_limit SET locked_until = $1",
             Utc::now() - chrono::Duration::seconds(1)
         )
         .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(server.sign_in("a.girard", DEMO_PASSWORD).await.status(), 200);
         // Success forgets the failures; the ghost's stay.
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM sign_in_throttle").await, 1);
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM sign_in_limit WHERE scope = 'username'").await,
+            1
+        );
     }
 );
 
@@ -383,6 +386,11 @@ on_both_databases!(pages_and_answers_carry_the_security_headers, |db| {
     let api_csp = header(&api, "content-security-policy");
     assert!(api_csp.contains("script-src 'self' 'wasm-unsafe-eval'") && !api_csp.contains("nonce"));
     assert_eq!(header(&api, "cache-control"), "no-store");
+    // No other site keeps a handle on our windows or embeds what we serve.
+    for response in [&again, &api] {
+        assert_eq!(header(response, "cross-origin-opener-policy"), "same-origin");
+        assert_eq!(header(response, "cross-origin-resource-policy"), "same-origin");
+    }
 });
 
 /// The access a page or endpoint test needs: a demo account whose roles lack `capability`.
@@ -837,7 +845,7 @@ on_both_databases!(the_audit_trail_filters_and_exports_as_csv, |db| {
         .any(|r| r.contains("patient.read") && r.contains("DEMO-0001")));
     let (_, by_patient) = csv_of("?patient=DEMO-0001").await;
     assert!(by_patient.lines().skip(1).all(|r| r.contains("DEMO-0001")));
-    let (_, future) = csv_of("?from=2999-01-01").await;
+    let (_, future) = csv_of("?from=2199-01-01").await;
     assert_eq!(future.lines().count(), 1, "header only");
     assert_eq!(csv_of("?from=yesterday").await.0, 400);
     assert_eq!(csv_of("?from=2026-02-01&to=2026-01-01").await.0, 400);
@@ -904,7 +912,7 @@ on_both_databases!(tampered_cookies_and_overlong_fields_get_clear_refusals, |db|
         .unwrap();
     assert_eq!(response.json::<String>().await.unwrap(), "/");
     assert_eq!(
-        count(&db, "SELECT COUNT(*) FROM sign_in_throttle").await,
+        count(&db, "SELECT COUNT(*) FROM sign_in_limit").await,
         0,
         "bad input is not a failed try"
     );
@@ -1096,6 +1104,7 @@ on_both_databases!(signing_in_over_a_dead_cookie_keeps_the_new_session, |db| {
         .get_all("set-cookie")
         .iter()
         .map(|v| v.to_str().unwrap())
+        .filter(|c| c.starts_with(plateau_app::auth::SESSION_COOKIE))
         .collect();
     assert_eq!(cookies.len(), 1, "{cookies:?}");
     assert!(!cookies[0].contains("Max-Age=0"));
@@ -1135,3 +1144,279 @@ on_both_databases!(a_failed_plain_form_sign_in_comes_back_with_the_reason, |db| 
     assert_eq!(status, 200);
     assert!(!page.contains("role=\"alert\""));
 });
+
+/// Posts the sign-in form from a browser that carries the device cookie `device`, if any.
+async fn sign_in_on(
+    server: &TestServer,
+    device: Option<&str>,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    let mut request = server
+        .client
+        .post(server.url("/api/sign_in"))
+        .header("origin", server.origin())
+        .header("accept", "application/json");
+    if let Some(token) = device {
+        request = request.header("cookie", format!("{}={token}", plateau_app::auth::DEVICE_COOKIE));
+    }
+    request
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The device cookie a successful sign-in hands the browser.
+fn device_token_in(response: &reqwest::Response) -> String {
+    let prefix = format!("{}=", plateau_app::auth::DEVICE_COOKIE);
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&prefix))
+        .expect("a device cookie")
+        .to_owned();
+    for flag in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/api/sign_in",
+        "Max-Age=7776000",
+    ] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    cookie[prefix.len()..].split(';').next().unwrap().to_owned()
+}
+
+on_both_databases!(
+    a_sign_in_flood_runs_no_more_hashes_at_once_than_there_are_cores,
+    |db| {
+        let server = std::sync::Arc::new(demo_server(&db).await);
+        let flood = (0..50).map(|i| {
+            let server = server.clone();
+            tokio::spawn(async move {
+                let response = sign_in_on(&server, None, &format!("nobody.{i}"), "a guessed password").await;
+                let status = response.status().as_u16();
+                if status == 503 {
+                    assert!(
+                        response.headers().contains_key("retry-after"),
+                        "503 says when to retry"
+                    );
+                }
+                status
+            })
+        });
+        let mut statuses = Vec::new();
+        for request in flood {
+            statuses.push(request.await.unwrap());
+        }
+        assert!(
+            statuses.iter().all(|s| [401, 429, 503].contains(s)),
+            "refused, paused or busy, never a failure: {statuses:?}"
+        );
+        let peak = plateau_app::auth::password::peak_in_flight();
+        let slots = plateau_app::auth::password::slot_count();
+        assert!(
+            peak >= 1 && peak <= slots,
+            "{peak} hashes at once for {slots} slots"
+        );
+        // Past ten failures from one address, the rest are turned away.
+        assert!(
+            statuses.iter().filter(|s| **s == 401).count() < 10,
+            "{statuses:?}"
+        );
+        // A colleague on a new browser at that address waits for the pause to end.
+        assert_eq!(server.sign_in("a.diallo", DEMO_PASSWORD).await.status(), 429);
+    }
+);
+
+on_both_databases!(one_address_spraying_many_usernames_is_paused, |db| {
+    let server = demo_server(&db).await;
+    // A clinician signed in on her tablet yesterday.
+    let hers = sign_in_on(&server, None, "a.girard", DEMO_PASSWORD).await;
+    assert_eq!(hers.status(), 200);
+    let tablet = device_token_in(&hers);
+    let mut statuses = Vec::new();
+    let started = Instant::now();
+    for i in 0..30 {
+        let response = sign_in_on(&server, None, &format!("user.{i}"), "Printemps2024!").await;
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses[..9], [401; 9], "{statuses:?}");
+    assert!(statuses[9..].iter().all(|s| *s == 429), "{statuses:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "paused tries are not even checked"
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM audit_event WHERE detail = 'paused after failures'"
+        )
+        .await,
+        20
+    );
+    // The right password on a new browser from that address waits too; on her tablet, not.
+    assert_eq!(
+        sign_in_on(&server, None, "a.girard", DEMO_PASSWORD)
+            .await
+            .status(),
+        429
+    );
+    let again = sign_in_on(&server, Some(&tablet), "a.girard", DEMO_PASSWORD).await;
+    assert_eq!(again.status(), 200);
+    assert_eq!(
+        device_token_in(&again),
+        tablet,
+        "the same browser keeps its cookie"
+    );
+});
+
+on_both_databases!(a_paused_username_still_signs_in_on_a_trusted_browser, |db| {
+    let server = demo_server(&db).await;
+    let first = sign_in_on(&server, None, "c.lefevre", DEMO_PASSWORD).await;
+    assert_eq!(first.status(), 200);
+    let tablet = device_token_in(&first);
+    // Someone fails on purpose under her username: it is paused for any other browser.
+    for _ in 0..5 {
+        assert_ne!(
+            sign_in_on(&server, None, "c.lefevre", "locking her out")
+                .await
+                .status(),
+            200
+        );
+    }
+    assert_eq!(
+        sign_in_on(&server, None, "c.lefevre", DEMO_PASSWORD)
+            .await
+            .status(),
+        429
+    );
+    // A token never handed out, or garbage, trusts nothing.
+    let forged = "A".repeat(43);
+    for cookie in [forged.as_str(), "garbage", "'; DROP TABLE trusted_device; --"] {
+        assert_eq!(
+            sign_in_on(&server, Some(cookie), "c.lefevre", DEMO_PASSWORD)
+                .await
+                .status(),
+            429,
+            "{cookie}"
+        );
+    }
+    // Her tablet signs her in, and the audit trail says how.
+    assert_eq!(
+        sign_in_on(&server, Some(&tablet), "c.lefevre", DEMO_PASSWORD)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'sign_in' AND detail = 'trusted device'"
+        )
+        .await,
+        1
+    );
+    // Five failures on the tablet itself pause its trust, and the username's pause applies.
+    for attempt in 1..=5 {
+        let status = sign_in_on(&server, Some(&tablet), "c.lefevre", "a typo")
+            .await
+            .status();
+        assert_eq!(status, if attempt < 5 { 401 } else { 429 }, "#{attempt}");
+    }
+    assert_eq!(
+        sign_in_on(&server, Some(&tablet), "c.lefevre", DEMO_PASSWORD)
+            .await
+            .status(),
+        429
+    );
+    // Only the hash of the device token is kept.
+    let stored = count(
+        &db,
+        "SELECT COUNT(*) FROM trusted_device t JOIN account a ON a.id = t.account_id WHERE a.username = 'c.lefevre'",
+    )
+    .await;
+    assert_eq!(stored, 1);
+    let hash =
+        plateau_app::fetch_scalar!(db.store.read(), String, "SELECT token_hash FROM trusted_device").unwrap();
+    assert_ne!(hash, tablet);
+});
+
+on_both_databases!(
+    nul_bytes_invisible_reasons_and_impossible_years_are_clear_refusals,
+    |db| {
+        let server = demo_server(&db).await;
+        async fn problem(response: reqwest::Response) -> (u16, String) {
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+        // Even anonymous sign-in: a NUL is a malformed field, not a database failure.
+        let (status, body) = problem(server.sign_in("c.lefevre\0", DEMO_PASSWORD).await).await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("Malformed"), "{body}");
+        // A reason made of zero-width spaces is no reason.
+        server.sign_in_demo("c.lefevre").await;
+        let patient = plateau_app::fetch_scalar!(
+            db.store.read(),
+            i64,
+            "SELECT id FROM patient WHERE record_number = 'DEMO-0002'"
+        )
+        .unwrap()
+        .to_string();
+        let invisible = "\u{200B}\u{200C}\u{200D}\u{2060}\u{FEFF}".repeat(4);
+        let (status, body) = problem(
+            server
+                .call("break_glass", &[("patient_id", &patient), ("reason", &invisible)])
+                .await,
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("Required"), "{body}");
+        let (status, body) = problem(
+            server
+                .call(
+                    "break_glass",
+                    &[("patient_id", &patient), ("reason", "Covering\0 the room")],
+                )
+                .await,
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM break_glass").await,
+            0,
+            "nothing was opened"
+        );
+        // Years nobody lives in are a field error, not a date stored or a failure.
+        server.sign_in_demo("n.faure").await;
+        let account = plateau_app::fetch_scalar!(
+            db.store.read(),
+            i64,
+            "SELECT id FROM account WHERE username = 'h.mercier'"
+        )
+        .unwrap()
+        .to_string();
+        for year in ["+262142-01-01", "-262143-01-01", "1492-10-12"] {
+            let (status, body) = problem(
+                server
+                    .call(
+                        "set_certification",
+                        &[
+                            ("account_id", &account),
+                            ("kind", "phlebotomy"),
+                            ("expires_on", year),
+                        ],
+                    )
+                    .await,
+            )
+            .await;
+            assert_eq!(status, 400, "{year}: {body}");
+            assert!(body.contains("expires_on"), "{body}");
+            let query = year.replace('+', "%2B");
+            let status = server.get(&format!("/audit.csv?from={query}")).await.status();
+            assert_eq!(status, 400, "{year}");
+        }
+    }
+);

@@ -852,3 +852,78 @@ on_both_databases!(administrators_edit_the_catalog_and_the_settings, |db| {
     .unwrap();
     assert_eq!(audited, 3);
 });
+
+/// A sign-in as a second browser would post it (this test's own session is left alone).
+async fn sign_in_elsewhere(server: &TestServer, username: &str) -> u16 {
+    server
+        .client
+        .post(server.url("/api/sign_in"))
+        .header("origin", server.origin())
+        .header("accept", "application/json")
+        .form(&[
+            ("username", username),
+            ("password", plateau_app::demo::DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+on_both_databases!(
+    a_refused_action_is_audited_without_holding_up_other_writers,
+    |db| {
+        let server = std::sync::Arc::new(demo_server(&db).await);
+        let store = &db.store;
+        let garnier = visit_of(store, "Garnier").await;
+        let (id, version) = plateau_app::fetch_optional!(
+            store.read(),
+            (i64, i64),
+            "SELECT id, version FROM procedure_order WHERE visit_id = $1 ORDER BY id LIMIT 1",
+            garnier
+        )
+        .unwrap()
+        .unwrap();
+        // Yasmine Benali is not on the care team of the patient in S1.
+        server.sign_in_demo("y.benali").await;
+        let started = std::time::Instant::now();
+        let colleagues = ["a.girard", "c.fontaine", "h.mercier", "i.chevalier", "s.lambert"].map(|who| {
+            let server = server.clone();
+            tokio::spawn(async move { sign_in_elsewhere(&server, who).await })
+        });
+        let (id, version) = (id.to_string(), version.to_string());
+        let attempts: [&[(&str, &str)]; 3] = [
+            &[("step", "cancel"), ("reason", "Plus nécessaire")],
+            &[("staff_member_id", "1"), ("role", "helper")],
+            &[("equipment_id", "1")],
+        ];
+        for (endpoint, fields) in ["take_procedure_step", "assign_staff", "reserve_equipment"]
+            .into_iter()
+            .zip(attempts)
+        {
+            let mut form = vec![("procedure_id", id.as_str()), ("version", version.as_str())];
+            form.extend_from_slice(fields);
+            let response = server.call(endpoint, &form).await;
+            assert_eq!(response.status(), 403, "{endpoint}");
+            assert_eq!(response.text().await.unwrap(), r#""NotAssigned""#);
+        }
+        for colleague in colleagues {
+            assert_eq!(colleague.await.unwrap(), 200, "a colleague signs in meanwhile");
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "took {:?}",
+            started.elapsed()
+        );
+        let refusals = plateau_app::fetch_scalar!(
+            store.read(),
+            i64,
+            "SELECT COUNT(*) FROM audit_event WHERE username = 'y.benali' AND action = 'patient.read' \
+         AND outcome = 'refused' AND record = $1",
+            format!("visit/{garnier}")
+        )
+        .unwrap();
+        assert_eq!(refusals, 3, "every refusal is in the audit trail");
+    }
+);

@@ -276,12 +276,12 @@ pub async fn set_certification(account_id: i64, kind: String, expires_on: String
     if kind_parsed.is_none() {
         checks.fail("kind", Problem::NotAllowed);
     }
-    let date = chrono::NaiveDate::parse_from_str(expires_on.trim(), "%Y-%m-%d").ok();
-    if expires_on.trim().is_empty() {
+    let date = if expires_on.trim().is_empty() {
         checks.fail("expires_on", Problem::Required);
-    } else if date.is_none() {
-        checks.fail("expires_on", Problem::Malformed);
-    }
+        None
+    } else {
+        checks.date("expires_on", &expires_on)
+    };
     checks.finish()?;
     let (Some(kind), Some(expires_on)) = (kind_parsed, date) else {
         return Err(AppError::Malformed);

@@ -34,24 +34,14 @@ pub async fn validated_query(
     use chrono::{Duration, NaiveDate};
     let mut checks = Checks::new();
     let mut optional_text = |field: &str, value: &Option<String>, max: usize| {
-        let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
-        if value.chars().count() > max {
-            checks.fail(field, Problem::TooLong);
-        }
-        Some(value.to_owned())
+        let value = checks.optional_text(field, value.as_deref().unwrap_or_default(), max);
+        (!value.is_empty()).then_some(value)
     };
     let username = optional_text("username", &filter.username, 64).map(|u| u.to_lowercase());
     let patient = optional_text("patient", &filter.patient, 32);
     let from_text = optional_text("from", &filter.from, 10);
     let to_text = optional_text("to", &filter.to, 10);
-    let mut date = |field: &str, text: Option<String>| {
-        let text = text?;
-        let parsed = NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok();
-        if parsed.is_none() {
-            checks.fail(field, Problem::Malformed);
-        }
-        parsed
-    };
+    let mut date = |field: &str, text: Option<String>| checks.date(field, &text?);
     let from = date("from", from_text);
     let to = date("to", to_text);
     if let (Some(from), Some(to)) = (from, to) {

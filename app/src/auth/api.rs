@@ -32,8 +32,10 @@ fn current_user(principal: &super::Principal) -> super::CurrentUser {
 
 /// Signs in and answers where to go next. The same refusal, in about the same time, for
 /// an unknown username and a wrong password; repeated failures close sign-in for that
-/// username for a while. Signing in on a browser that had someone else's (locked)
-/// session ends that session: this is how a colleague takes over a shared tablet.
+/// username, that address or everyone for a while, except on a browser this account
+/// signed in from before (its device cookie), where only that browser's failures count.
+/// Signing in on a browser that had someone else's (locked) session ends that session:
+/// this is how a colleague takes over a shared tablet.
 #[server(prefix = "/api", endpoint = "sign_in")]
 pub async fn sign_in(username: String, password: String, next: Option<String>) -> Result<String, AppError> {
     use super::{password, session, throttle};
@@ -52,8 +54,25 @@ pub async fn sign_in(username: String, password: String, next: Option<String>) -
 
     let store = crate::store::from_context()?;
     let now = Utc::now();
-    // The try is counted before the password is checked (and forgotten on success).
-    let closes_until = match throttle::take_attempt(&store, &username, now).await? {
+    let meta = super::guard::request_meta();
+    let credentials = crate::accounts::store::credentials(&store, &username).await?;
+    let usable = credentials.as_ref().filter(|c| c.active);
+    let device = request_cookie(super::DEVICE_COOKIE).filter(|t| session::plausible_token(t));
+    // The try is counted before the password is checked (and forgotten on success): on
+    // a browser trusted for this account against that browser alone, elsewhere against
+    // the username, once the address and everyone are found open.
+    let trusted = match (&device, usable) {
+        (Some(token), Some(account)) => {
+            throttle::take_device_attempt(&store, &session::token_hash(token), account.account_id, now)
+                .await?
+        }
+        _ => None,
+    };
+    let attempt = match trusted {
+        Some(attempt) => attempt,
+        None => throttle::take_attempt(&store, &username, Some(&meta.address), now).await?,
+    };
+    let closes_until = match attempt {
         throttle::Attempt::Closed { until } => {
             let entry =
                 Entry::anonymous(&username, "sign_in", Outcome::Refused).detail("paused after failures");
@@ -62,17 +81,21 @@ pub async fn sign_in(username: String, password: String, next: Option<String>) -
         }
         throttle::Attempt::Allowed { closes_until } => closes_until,
     };
-    let credentials = crate::accounts::store::credentials(&store, &username).await?;
-    let usable = credentials.as_ref().filter(|c| c.active);
-    let matched = password::verify(password, usable.map(|c| c.password_hash.clone())).await;
+    let matched = password::verify(password, usable.map(|c| c.password_hash.clone())).await?;
     let Some(account) = usable.filter(|_| matched) else {
         let mut entry =
             Entry::anonymous(&username, "sign_in", Outcome::Refused).detail("wrong username or password");
         if let Some(c) = &credentials {
             entry = entry.account(c.account_id);
         }
-        audit::record(&store, entry).await?;
-        let error = match closes_until {
+        let mut tx = store.begin().await?;
+        let paused = match trusted {
+            Some(_) => None,
+            None => throttle::failed(&mut tx, &meta.address, now).await?,
+        };
+        audit::record_in(&mut tx, entry).await?;
+        tx.commit().await?;
+        let error = match closes_until.max(paused) {
             Some(until) => too_many_attempts(until, now),
             None => AppError::SignInRefused,
         };
@@ -81,9 +104,14 @@ pub async fn sign_in(username: String, password: String, next: Option<String>) -
     };
 
     let settings = super::guard::settings();
-    let meta = super::guard::request_meta();
+    let device = device.unwrap_or_else(session::new_token);
     let mut tx = store.begin().await?;
-    throttle::succeeded(&mut tx, &username).await?;
+    // A success on a trusted browser says nothing of whoever fails under this username
+    // elsewhere: their count stands.
+    if trusted.is_none() {
+        throttle::succeeded(&mut tx, &username).await?;
+    }
+    throttle::trust_device(&mut tx, &session::token_hash(&device), account.account_id, now).await?;
     if let Some(previous) = super::guard::current_principal() {
         session::end(
             &mut tx,
@@ -97,10 +125,12 @@ pub async fn sign_in(username: String, password: String, next: Option<String>) -
         session::create(&mut tx, account.account_id, &meta, now, settings.session_lifetime).await?;
     let entry = Entry::anonymous(&username, "sign_in", Outcome::Allowed)
         .account(account.account_id)
-        .record(format!("session/{session_id}"));
+        .record(format!("session/{session_id}"))
+        .detail(if trusted.is_some() { "trusted device" } else { "" });
     audit::record_in(&mut tx, entry).await?;
     tx.commit().await?;
     set_session_cookie(Some(&token), &settings);
+    set_cookie(device_cookie(&device, &settings));
 
     let roles = crate::accounts::store::roles(&store, account.staff_member_id).await?;
     let destination = next
@@ -132,14 +162,37 @@ pub fn safe_next(next: &str) -> bool {
 /// The session token a request's cookies carry.
 #[cfg(feature = "ssr")]
 pub fn session_token(headers: &http::HeaderMap) -> Option<String> {
+    cookie_value(headers, super::SESSION_COOKIE)
+}
+
+/// The value of the cookie `name` among a request's cookies.
+#[cfg(feature = "ssr")]
+pub fn cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == super::SESSION_COOKIE)
+        .find(|(key, _)| *key == name)
         .map(|(_, value)| value.to_owned())
+}
+
+/// The cookie `name` of the request a server function is answering.
+#[cfg(feature = "ssr")]
+fn request_cookie(name: &str) -> Option<String> {
+    use_context::<http::request::Parts>().and_then(|parts| cookie_value(&parts.headers, name))
+}
+
+/// `Set-Cookie` for the device cookie: sent only to sign-in, kept as long as the trust.
+#[cfg(feature = "ssr")]
+pub fn device_cookie(token: &str, settings: &super::AuthSettings) -> String {
+    let secure = if settings.behind_tls { "; Secure" } else { "" };
+    format!(
+        "{}={token}; Path=/api/sign_in; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        super::DEVICE_COOKIE,
+        super::throttle::device_trust().num_seconds()
+    )
 }
 
 /// `Set-Cookie` for the session: the token, or its removal with `None`.
@@ -161,8 +214,13 @@ pub fn session_cookie(token: Option<&str>, settings: &super::AuthSettings) -> St
 
 #[cfg(feature = "ssr")]
 fn set_session_cookie(token: Option<&str>, settings: &super::AuthSettings) {
+    set_cookie(session_cookie(token, settings));
+}
+
+#[cfg(feature = "ssr")]
+fn set_cookie(cookie: String) {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        if let Ok(value) = http::HeaderValue::from_str(&session_cookie(token, settings)) {
+        if let Ok(value) = http::HeaderValue::from_str(&cookie) {
             response.append_header(http::header::SET_COOKIE, value);
         }
     }
@@ -265,7 +323,7 @@ pub async fn unlock(secret: String) -> Result<(), AppError> {
         .pin_hash
         .clone()
         .unwrap_or(credentials.password_hash.clone());
-    let matched = super::password::verify(secret, Some(hash)).await;
+    let matched = super::password::verify(secret, Some(hash)).await?;
     let mut tx = store.begin().await?;
     if matched && super::session::unlock(&mut tx, principal.session_id, now).await? {
         audit::record_in(
@@ -418,14 +476,14 @@ async fn confirm_password(
     // Counted like a sign-in: someone at an unlocked tablet cannot guess the password.
     let now = chrono::Utc::now();
     if let throttle::Attempt::Closed { until } =
-        throttle::take_attempt(store, &principal.username, now).await?
+        throttle::take_attempt(store, &principal.username, None, now).await?
     {
         return Err(too_many_attempts(until, now));
     }
     let hash = crate::accounts::store::credentials(store, &principal.username)
         .await?
         .map(|c| c.password_hash);
-    if !super::password::verify(password, hash).await {
+    if !super::password::verify(password, hash).await? {
         audit::record(
             store,
             Entry::by(principal, "account.confirm_password", Outcome::Refused),

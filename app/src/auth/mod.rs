@@ -33,3 +33,7 @@ pub use guard::{
 
 /// The cookie that carries the session token.
 pub const SESSION_COOKIE: &str = "plateau_session";
+
+/// The cookie that marks a browser on which people signed in before (its token's hash
+/// is kept per account): there, a username's pause after failures does not apply.
+pub const DEVICE_COOKIE: &str = "plateau_device";

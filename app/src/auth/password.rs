@@ -2,10 +2,19 @@
 //! memory, 2 passes, 1 lane), PHC strings in the database so the settings can be raised
 //! later without breaking existing hashes. Hashing runs on the blocking pool: it takes
 //! tens of milliseconds on purpose.
+//!
+//! Every hash (sign-in, PIN unlock, password and PIN changes, new accounts) takes one of
+//! a few slots, one per core: each holds 19 MiB while it runs, so a flood of anonymous
+//! sign-ins queues here instead of taking the server's memory (100 at once took it from
+//! 248 MiB to 1.9 GB). A request that finds the queue full, or waits in it longer than
+//! [`QUEUE_WAIT`], is answered "busy, retry" (503 with `Retry-After`) without hashing.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
+use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// Shortest and longest password accepted (NIST SP 800-63B: at least 8; long passphrases welcome).
 pub const PASSWORD_MIN: usize = 10;
@@ -27,23 +36,125 @@ fn salt() -> SaltString {
     SaltString::encode_b64(&bytes).unwrap()
 }
 
-/// The PHC string of `secret`.
-pub async fn hash(secret: String) -> Result<String, crate::store::StoreError> {
+/// The longest a hash waits for a slot before the request is answered busy.
+pub const QUEUE_WAIT: Duration = Duration::from_secs(2);
+/// Requests that may wait for a slot, per slot; beyond, they are answered busy at once.
+const WAITING_PER_SLOT: usize = 16;
+
+/// Why a secret could not be hashed or checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HashError {
+    /// Every slot is taken and the queue is full or too slow: retry in a moment.
+    Busy,
+    Failed(String),
+}
+
+impl From<HashError> for crate::error::AppError {
+    fn from(error: HashError) -> Self {
+        match error {
+            HashError::Busy => crate::error::AppError::busy(),
+            HashError::Failed(detail) => {
+                tracing::error!(%detail, "password hashing failed");
+                let error = crate::error::AppError::Internal;
+                crate::error::set_response_status(&error);
+                error
+            }
+        }
+    }
+}
+
+impl From<HashError> for crate::store::StoreError {
+    fn from(error: HashError) -> Self {
+        match error {
+            HashError::Busy => crate::store::StoreError::Unavailable("password hashing is busy".into()),
+            HashError::Failed(detail) => crate::store::StoreError::Database(detail),
+        }
+    }
+}
+
+struct Slots {
+    free: Semaphore,
+    count: usize,
+    waiting: AtomicUsize,
+    in_flight: AtomicUsize,
+    peak: AtomicUsize,
+    done: AtomicU64,
+}
+
+fn slots() -> &'static Slots {
+    static SLOTS: OnceLock<Slots> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let count = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Slots {
+            free: Semaphore::new(count),
+            count,
+            waiting: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+            done: AtomicU64::new(0),
+        }
+    })
+}
+
+/// How many hashes may run at once: the number of cores.
+pub fn slot_count() -> usize {
+    slots().count
+}
+
+/// The most hashes that ever ran at once in this process.
+pub fn peak_in_flight() -> usize {
+    slots().peak.load(Ordering::Relaxed)
+}
+
+/// Hashes finished since start-up: the server returns their freed memory to the system
+/// once they stop coming (`server/src/memory.rs`).
+pub fn hashes_done() -> u64 {
+    slots().done.load(Ordering::Relaxed)
+}
+
+/// Runs `work` (one argon2 computation) in a slot, on the blocking pool. The slot is
+/// held until the work ends, even if the request that asked is gone meanwhile.
+async fn in_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
+    let slots = slots();
+    if slots.waiting.fetch_add(1, Ordering::AcqRel) >= slots.count * WAITING_PER_SLOT {
+        slots.waiting.fetch_sub(1, Ordering::AcqRel);
+        return Err(HashError::Busy);
+    }
+    let permit = tokio::time::timeout(QUEUE_WAIT, slots.free.acquire()).await;
+    slots.waiting.fetch_sub(1, Ordering::AcqRel);
+    let Ok(Ok(permit)) = permit else {
+        tracing::warn!("every password hashing slot is busy: answered busy");
+        return Err(HashError::Busy);
+    };
     tokio::task::spawn_blocking(move || {
+        let running = slots.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
+        slots.peak.fetch_max(running, Ordering::AcqRel);
+        let outcome = work();
+        slots.in_flight.fetch_sub(1, Ordering::AcqRel);
+        slots.done.fetch_add(1, Ordering::Relaxed);
+        drop(permit);
+        outcome
+    })
+    .await
+    .map_err(|e| HashError::Failed(format!("password hashing task failed: {e}")))
+}
+
+/// The PHC string of `secret`.
+pub async fn hash(secret: String) -> Result<String, HashError> {
+    in_slot(move || {
         hasher()
             .hash_password(secret.as_bytes(), &salt())
             .map(|h| h.to_string())
-            .map_err(|e| crate::store::StoreError::Database(format!("password hashing failed: {e}")))
+            .map_err(|e| HashError::Failed(format!("password hashing failed: {e}")))
     })
-    .await
-    .map_err(|e| crate::store::StoreError::Database(format!("password hashing task failed: {e}")))?
+    .await?
 }
 
 /// Whether `secret` matches `phc`. With `None` (no such account) a dummy hash is checked
 /// instead, so that an unknown username takes as long as a wrong password.
-pub async fn verify(secret: String, phc: Option<String>) -> bool {
+pub async fn verify(secret: String, phc: Option<String>) -> Result<bool, HashError> {
     let known = phc.is_some();
-    let matched = tokio::task::spawn_blocking(move || {
+    let matched = in_slot(move || {
         let phc = phc.unwrap_or_else(|| dummy_hash().to_owned());
         match PasswordHash::new(&phc) {
             Ok(parsed) => hasher().verify_password(secret.as_bytes(), &parsed).is_ok(),
@@ -53,9 +164,8 @@ pub async fn verify(secret: String, phc: Option<String>) -> bool {
             }
         }
     })
-    .await
-    .unwrap_or(false);
-    known && matched
+    .await?;
+    Ok(known && matched)
 }
 
 /// Computes the stand-in hash for unknown usernames now, at start-up, so that the first
@@ -114,16 +224,41 @@ mod tests {
     async fn hashes_are_argon2id_at_owasp_settings_and_verify() {
         let phc = hash("correct horse battery".into()).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
-        assert!(verify("correct horse battery".into(), Some(phc.clone())).await);
-        assert!(!verify("wrong horse battery".into(), Some(phc.clone())).await);
+        assert!(verify("correct horse battery".into(), Some(phc.clone()))
+            .await
+            .unwrap());
+        assert!(!verify("wrong horse battery".into(), Some(phc.clone()))
+            .await
+            .unwrap());
         // Same secret, new salt: a different hash.
         assert_ne!(hash("correct horse battery".into()).await.unwrap(), phc);
     }
 
     #[tokio::test]
     async fn an_unknown_account_never_verifies() {
-        assert!(!verify("no such account".into(), None).await);
-        assert!(!verify("anything".into(), Some("not a phc string".into())).await);
+        assert!(!verify("no such account".into(), None).await.unwrap());
+        assert!(!verify("anything".into(), Some("not a phc string".into()))
+            .await
+            .unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn hashes_never_run_more_than_one_per_core_and_the_rest_are_told_busy() {
+        let phc = hash("correct horse battery".into()).await.unwrap();
+        // More than the slots and their queue can hold, all at once.
+        let tries: Vec<_> = (0..slot_count() * (WAITING_PER_SLOT + 1) + 50)
+            .map(|_| tokio::spawn(verify("a wrong one".into(), Some(phc.clone()))))
+            .collect();
+        let mut busy = 0;
+        for t in tries {
+            match t.await.unwrap() {
+                Ok(matched) => assert!(!matched),
+                Err(HashError::Busy) => busy += 1,
+                Err(other) => panic!("{other:?}"),
+            }
+        }
+        assert!(peak_in_flight() <= slot_count(), "{} at once", peak_in_flight());
+        assert!(busy > 0, "the queue overflowed: some were told busy");
     }
 
     #[test]

@@ -69,6 +69,7 @@ pub static MESSAGES: Messages = Messages {
     error_conflict:
         "Someone changed this at the same time. The screen shows the latest version; check it and try again.",
     error_unavailable: "The database is not answering. Nothing was changed; try again in a moment.",
+    error_busy: "Too many sign-ins at once. Nothing was changed; try again in a few seconds.",
     error_internal:
         "An unexpected error occurred. Nothing was changed. If it happens again, tell your administrator.",
     error_network: "The server cannot be reached. Check the Wi-Fi; Plateau will try again.",
@@ -183,7 +184,7 @@ pub static MESSAGES: Messages = Messages {
     error_forbidden: "Your role does not allow this. Nothing was changed.",
     error_sign_in_refused: "Wrong username or password.",
     error_too_many_attempts: |m| {
-        format!("Too many failed attempts. Sign-in for this username is paused; try again in {m} min.")
+        format!("Too many failed attempts. Sign-in is paused here; try again in {m} min.")
     },
     error_not_assigned: "This patient is outside your assignments.",
     error_cross_site: "The request came from another site and was refused. Nothing was changed.",

@@ -68,6 +68,7 @@ pub static MESSAGES: Messages = Messages {
     error_not_found: "Cet élément n’existe pas ou n’existe plus.",
     error_conflict: "Quelqu’un a modifié ceci au même moment. L’écran affiche la dernière version ; vérifiez et recommencez.",
     error_unavailable: "La base de données ne répond pas. Rien n’a été modifié ; réessayez dans un instant.",
+    error_busy: "Trop de connexions en même temps. Rien n’a été modifié ; réessayez dans quelques secondes.",
     error_internal: "Une erreur inattendue s’est produite. Rien n’a été modifié. Si cela se reproduit, prévenez votre administrateur.",
     error_network: "Le serveur est injoignable. Vérifiez le Wi-Fi ; Plateau va réessayer.",
     problem_required: "obligatoire",
@@ -173,7 +174,7 @@ pub static MESSAGES: Messages = Messages {
     error_locked: "L'écran est verrouillé. Déverrouillez-le pour continuer.",
     error_forbidden: "Votre rôle ne le permet pas. Rien n'a été modifié.",
     error_sign_in_refused: "Identifiant ou mot de passe incorrect.",
-    error_too_many_attempts: |m| format!("Trop d'échecs. La connexion de cet identifiant est suspendue ; réessayez dans {m} min."),
+    error_too_many_attempts: |m| format!("Trop d'échecs. La connexion est suspendue ici ; réessayez dans {m} min."),
     error_not_assigned: "Ce patient est hors de vos affectations.",
     error_cross_site: "La requête venait d'un autre site et a été refusée. Rien n'a été modifié.",
     field_name: |field| match field {

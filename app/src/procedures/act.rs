@@ -24,7 +24,9 @@ pub fn check_ids(checks: &mut Checks, procedure_id: i64, version: i64) {
     }
 }
 
-/// The patient must be in this person's care (or opened through break-glass).
+/// The patient must be in this person's care (or opened through break-glass). A refusal
+/// is written to the audit trail on its own transaction: call this before opening one,
+/// never with a transaction open (on SQLite the audit row needs the one write connection).
 pub async fn require_access(
     store: &Store,
     principal: &Principal,
@@ -101,11 +103,18 @@ impl Acting {
         let store = crate::store::from_context()?;
         let (facility_id, clock) = crate::facility::current_clock(&store).await?;
         let facility_id = facility_id.ok_or_else(AppError::not_found)?;
-        let mut tx = store.begin().await?;
-        let order = match orders::state_in(&mut tx, facility_id, procedure_id).await {
+        // Whose procedure it is, and whether they are in this person's care, before the
+        // transaction: a refusal is audited without holding the writer.
+        let visit_id = match orders::state_in(store.read(), facility_id, procedure_id).await {
             Err(StoreError::NotFound) => return Err(AppError::not_found()),
-            other => other?,
+            other => other?.visit_id,
         };
+        let patient_id = crate::patients::store::patient_of_visit(&store, visit_id)
+            .await?
+            .ok_or_else(AppError::not_found)?;
+        require_access(&store, &principal, patient_id, visit_id, clock.now).await?;
+        let mut tx = store.begin().await?;
+        let order = orders::state_in(tx.exec(), facility_id, procedure_id).await?;
         if order.version != version {
             tracing::info!(
                 procedure_id,
@@ -116,10 +125,6 @@ impl Acting {
             return Err(AppError::conflict());
         }
         let kind = orders::kind_in(&mut tx, facility_id, order.procedure_kind_id).await?;
-        let patient_id = crate::patients::store::patient_of_visit(&store, order.visit_id)
-            .await?
-            .ok_or_else(AppError::not_found)?;
-        require_access(&store, &principal, patient_id, order.visit_id, clock.now).await?;
         Ok(Acting {
             principal,
             facility_id,

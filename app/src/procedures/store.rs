@@ -346,9 +346,11 @@ pub struct OrderState {
     pub room_id: Option<i64>,
 }
 
-pub async fn state_in(tx: &mut Tx, facility_id: i64, id: i64) -> Result<OrderState, StoreError> {
+/// The order as it stands: on a transaction's connection, or on the read pool to learn
+/// whose it is before any transaction opens.
+pub async fn state_in(exec: Exec<'_>, facility_id: i64, id: i64) -> Result<OrderState, StoreError> {
     crate::fetch_optional!(
-        tx.exec(),
+        exec,
         OrderState,
         "SELECT o.id, o.visit_id, o.procedure_kind_id, o.state, o.version, o.room_id \
          FROM procedure_order o JOIN procedure_kind k ON k.id = o.procedure_kind_id \

@@ -8,7 +8,9 @@
 //! SQLite allows one writer at a time. Rather than let concurrent requests race for the
 //! write lock (and fail with SQLITE_BUSY), every write goes through a pool of exactly one
 //! connection, so writers queue in the pool instead of in SQLite; reads use their own pool
-//! and, in WAL mode, never wait for writers.
+//! and, in WAL mode, never wait for writers. A request that holds that connection and
+//! asks for it again would wait for itself until the pool gives up (30 s, every other
+//! writer queued behind it): [`Store::begin`] refuses such a nested transaction at once.
 
 mod error;
 mod schema;
@@ -33,7 +35,12 @@ pub enum Backend {
 
 #[derive(Clone, Debug)]
 enum Pools {
-    Sqlite { read: SqlitePool, write: SqlitePool },
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+        /// The task holding the write connection, if any.
+        writer: Writer,
+    },
     Postgres(PgPool),
 }
 
@@ -53,11 +60,40 @@ pub enum Exec<'a> {
     PgConn(&'a mut PgConnection),
 }
 
+/// Which task holds SQLite's one write connection: a task asking for it again while it
+/// holds it would wait for itself.
+#[derive(Clone, Debug, Default)]
+struct Writer(Arc<std::sync::Mutex<Option<tokio::task::Id>>>);
+
+impl Writer {
+    fn held_by_this_task(&self) -> bool {
+        let holder = *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        holder.is_some() && holder == tokio::task::try_id()
+    }
+
+    /// Marks the write connection as held by this task until the guard is dropped.
+    fn hold(&self) -> WriterHeld {
+        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = tokio::task::try_id();
+        WriterHeld(self.clone())
+    }
+}
+
+/// Clears the holder when the transaction ends, committed or rolled back.
+struct WriterHeld(Writer);
+
+impl Drop for WriterHeld {
+    fn drop(&mut self) {
+        *self.0 .0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    }
+}
+
 /// A write transaction. Dropped without [`Tx::commit`], it rolls back.
 pub struct Tx {
     inner: TxInner,
     events: Arc<Notify>,
     wrote_events: bool,
+    /// SQLite: this task holds the write connection while the transaction is open.
+    _writer: Option<WriterHeld>,
 }
 
 enum TxInner {
@@ -190,7 +226,11 @@ impl Store {
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(Store {
-            pools: Pools::Sqlite { read, write },
+            pools: Pools::Sqlite {
+                read,
+                write,
+                writer: Writer::default(),
+            },
             events: Arc::default(),
         })
     }
@@ -237,16 +277,28 @@ impl Store {
 
     /// Starts a write transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so a transaction that reads then writes cannot be refused
-    /// half-way by another writer.
+    /// half-way by another writer; and a task that already holds it is refused at once
+    /// rather than left waiting for itself (a bug: finish or drop the open transaction
+    /// first, as refusals do before they are audited).
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        let inner = match &self.pools {
-            Pools::Sqlite { write, .. } => TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
-            Pools::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        let (inner, writer) = match &self.pools {
+            Pools::Sqlite { write, writer, .. } => {
+                if writer.held_by_this_task() {
+                    tracing::error!("a write transaction was begun while this task holds the writer");
+                    return Err(StoreError::Database(
+                        "nested write transaction on SQLite".to_owned(),
+                    ));
+                }
+                let tx = write.begin_with("BEGIN IMMEDIATE").await?;
+                (TxInner::Sqlite(tx), Some(writer.hold()))
+            }
+            Pools::Postgres(pool) => (TxInner::Postgres(pool.begin().await?), None),
         };
         Ok(Tx {
             inner,
             events: self.events.clone(),
             wrote_events: false,
+            _writer: writer,
         })
     }
 
@@ -273,7 +325,7 @@ impl Store {
     /// SQLite checkpoints its WAL and PostgreSQL sees clean disconnects.
     pub async fn close(&self) {
         match &self.pools {
-            Pools::Sqlite { read, write } => {
+            Pools::Sqlite { read, write, .. } => {
                 read.close().await;
                 write.close().await;
             }
@@ -305,8 +357,49 @@ pub fn from_context() -> Result<Store, crate::error::AppError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
-    use super::redact;
+    use super::{redact, Store, StoreError};
+    use std::time::{Duration, Instant};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_task_holding_the_sqlite_writer_is_refused_a_second_one_at_once() {
+        let dir = std::env::temp_dir().join(format!("plateau_store_nested_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Store::connect(&format!("sqlite://{}", dir.join("t.db").display()))
+            .await
+            .unwrap();
+        // A request, as the server runs each one: in a task of its own.
+        let (open, nested, took) = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let open = store.begin().await.unwrap();
+                let started = Instant::now();
+                let nested = store.begin().await.map(drop);
+                (open, nested, started.elapsed())
+            }
+        })
+        .await
+        .unwrap();
+        assert!(matches!(nested, Err(StoreError::Database(_))), "{nested:?}");
+        assert!(
+            took < Duration::from_secs(1),
+            "refused at once, not after the pool's wait"
+        );
+        // Another request waits for the writer, and gets it once this one is done.
+        let other = tokio::spawn({
+            let store = store.clone();
+            async move { store.begin().await.map(drop) }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!other.is_finished(), "another task queues for the writer");
+        drop(open);
+        other.await.unwrap().unwrap();
+        // Once its transaction has ended, this task may open another.
+        store.begin().await.unwrap().commit().await.unwrap();
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
 
     /// A clinic that received results before migration 0007 keeps them, linked as they were.
     #[tokio::test]
