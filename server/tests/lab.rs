@@ -1748,3 +1748,81 @@ on_both_databases!(the_readmes_example_message_is_filed, |db| {
         "Échantillon légèrement hémolysé : hémoglobine à interpréter avec prudence."
     );
 });
+
+on_both_databases!(lab_lists_name_their_patients_in_the_audit_trail, |db| {
+    let server = demo_server(&db).await;
+    let store = &db.store;
+    electrolytes_send_out(store).await;
+    let placer = shipped(store, "Durand", "24326-1", "c.lefevre", "REFLAB").await;
+    let critical = oru(
+        "A-1",
+        "REFLAB",
+        DURAND,
+        &format!("OBR|1|{placer}||24326-1^Electrolytes^LN"),
+        &["OBX|1|NM|2823-3^Potassium^LN||7.0|mmol/L|||||F"],
+    );
+    assert_eq!(msa(&post_text(&server, TOKEN, &critical).await).0, "AA");
+    let rows = |action: &'static str, outcome: &'static str| async move {
+        let sql = format!(
+            "SELECT COUNT(DISTINCT patient_id) FROM audit_event WHERE action = '{action}' AND outcome = '{outcome}'"
+        );
+        count(store, &sql).await
+    };
+    server.sign_in_demo("i.chevalier").await;
+    let worklist: Value = server.call("lab_worklist", &[]).await.json().await.unwrap();
+    let mut shown: Vec<i64> = worklist["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["patient"]["id"].as_i64().unwrap())
+        .chain(
+            worklist["alerts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["patient"]["id"].as_i64().unwrap()),
+        )
+        .collect();
+    shown.sort_unstable();
+    shown.dedup();
+    assert!(shown.len() > 1);
+    assert_eq!(
+        rows("lab.worklist.read", "allowed").await,
+        shown.len() as i64,
+        "every patient shown, once"
+    );
+    ok(server.call("send_outs", &[]).await).await;
+    assert!(rows("lab.sendouts.read", "allowed").await >= 1);
+    // The critical-value banner names her: read by her physician, in the trail.
+    server.sign_in_demo("c.lefevre").await;
+    let banner: Value = server.call("critical_alerts", &[]).await.json().await.unwrap();
+    let alert = banner["alerts"][0]["id"].to_string();
+    assert_eq!(rows("lab.critical.read", "allowed").await, 1);
+    // Refusals leave a row too: acknowledging someone else's patient's value, a label read
+    // by an administrator.
+    server.sign_in_demo("a.girard").await;
+    let refused = server
+        .call(
+            "acknowledge_critical",
+            &[("alert_id", &alert), ("outcome", "no_read_back")],
+        )
+        .await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(
+        count(store, "SELECT COUNT(*) FROM audit_event WHERE action = 'lab.critical.acknowledge' AND outcome = 'refused'").await,
+        1
+    );
+    server.sign_in_demo("n.faure").await;
+    let label = server
+        .call("specimen_label", &[("accession", "L2612020001")])
+        .await;
+    assert_eq!(label.status(), 403);
+    assert_eq!(
+        count(
+            store,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'lab.label.read' AND outcome = 'refused'"
+        )
+        .await,
+        1
+    );
+});

@@ -22,6 +22,36 @@ pub fn forbidden() -> AppError {
     error
 }
 
+/// Refuses, with the refusal in the audit trail.
+pub async fn refused(store: &Store, principal: &Principal, action: &str, record: String) -> AppError {
+    let entry = Entry::by(principal, action, Outcome::Refused).record(record);
+    if let Err(error) = crate::audit::record(store, entry).await {
+        tracing::error!(%error, "a refusal could not be audited");
+    }
+    forbidden()
+}
+
+/// A list that shows patients (a worklist, the critical values, the send-outs) was read:
+/// one audit row per patient it names, in one transaction.
+pub async fn audit_patients_listed(
+    store: &Store,
+    principal: &Principal,
+    action: &str,
+    patients: impl IntoIterator<Item = i64>,
+) -> Result<(), AppError> {
+    let mut seen: Vec<i64> = patients.into_iter().collect();
+    seen.sort_unstable();
+    seen.dedup();
+    let entries = if seen.is_empty() {
+        vec![Entry::by(principal, action, Outcome::Allowed)]
+    } else {
+        seen.into_iter()
+            .map(|patient| Entry::by(principal, action, Outcome::Allowed).patient(patient))
+            .collect()
+    };
+    Ok(crate::audit::store::record_all(store, entries).await?)
+}
+
 /// An accession number as typed or scanned, trimmed; refused unless well formed.
 pub fn checked_accession(accession: &str) -> Result<String, AppError> {
     let accession = accession.trim().to_uppercase();
@@ -481,7 +511,13 @@ pub async fn acknowledge(
         other => other?,
     };
     if !may_see_alert(desk, principal, &alert).await? {
-        return Err(forbidden());
+        return Err(refused(
+            &desk.store,
+            principal,
+            "lab.critical.acknowledge",
+            format!("critical_alert/{alert_id}"),
+        )
+        .await);
     }
     if !alert.is_open() {
         return Err(AppError::refused(Refusal::AlreadyAcknowledged));
@@ -492,7 +528,13 @@ pub async fn acknowledge(
         // Only the lab, which calls, records that nobody answered: the alert goes to the
         // supervisors at once and stays open.
         if !principal.can(Capability::UseLab) {
-            return Err(forbidden());
+            return Err(refused(
+                &desk.store,
+                principal,
+                "lab.critical.unreachable",
+                format!("critical_alert/{alert_id}"),
+            )
+            .await);
         }
         lab::escalate_now(&mut tx, alert_id, now).await?;
         let change = Change::alert(alert_id, alert.visit_id, "escalated");

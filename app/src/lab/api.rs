@@ -282,12 +282,18 @@ pub async fn collect_specimen(
 pub async fn load_specimen_label(accession: String) -> Result<SpecimenLabel, AppError> {
     let accession = server::checked_accession(&accession)?;
     let principal = crate::auth::require_signed_in()?;
+    let desk = server::Desk::open().await?;
     if !principal.can(crate::auth::Capability::PerformProcedures)
         && !principal.can(crate::auth::Capability::UseLab)
     {
-        return Err(server::forbidden());
+        return Err(server::refused(
+            &desk.store,
+            &principal,
+            "lab.label.read",
+            format!("specimen/{accession}"),
+        )
+        .await);
     }
-    let desk = server::Desk::open().await?;
     let found = desk.specimen(&accession).await?;
     let patient = if principal.can(crate::auth::Capability::UseLab) {
         desk.patient_for_lab(&principal, found.visit_id, found.id).await?
@@ -341,8 +347,11 @@ pub async fn lab_worklist() -> Result<Worklist, AppError> {
     }
     let patients = server::patients_of(&desk.store, desk.facility_id, &orders).await?;
     let items = with_patients(orders, &patients);
-    let entry = crate::audit::Entry::by(&principal, "lab.worklist.read", crate::audit::Outcome::Allowed);
-    crate::audit::record(&desk.store, entry).await?;
+    let named = items
+        .iter()
+        .map(|item| item.patient.id)
+        .chain(alerts.iter().map(|alert| alert.patient.id));
+    server::audit_patients_listed(&desk.store, &principal, "lab.worklist.read", named).await?;
     Ok(Worklist {
         clock: desk.clock,
         items,
@@ -475,6 +484,11 @@ pub async fn critical_alerts() -> Result<AlertList, AppError> {
         if server::may_see_alert(&desk, &principal, &alert).await? {
             mine.push(alert);
         }
+    }
+    // The banner names patients, record numbers and values: each read is in the trail.
+    if !mine.is_empty() {
+        let named = mine.iter().map(|alert| alert.patient.id);
+        server::audit_patients_listed(&desk.store, &principal, "lab.critical.read", named).await?;
     }
     Ok(AlertList {
         clock: desk.clock,
@@ -626,8 +640,8 @@ pub async fn load_send_outs() -> Result<SendOuts, AppError> {
     all.extend(shipments.iter().flat_map(|s| s.orders.iter().cloned()));
     let patients = server::patients_of(&desk.store, desk.facility_id, &all).await?;
     let waiting = with_patients(waiting, &patients);
-    let entry = crate::audit::Entry::by(&principal, "lab.sendouts.read", crate::audit::Outcome::Allowed);
-    crate::audit::record(&desk.store, entry).await?;
+    let named = patients.iter().map(|(_, patient)| patient.id);
+    server::audit_patients_listed(&desk.store, &principal, "lab.sendouts.read", named).await?;
     Ok(SendOuts {
         clock: desk.clock,
         labs,

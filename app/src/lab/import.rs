@@ -447,8 +447,8 @@ async fn checked_order(
     Ok(Ok(order))
 }
 
-/// OBR-4 names the ordered test, when it carries a LOINC code: the order's own, or (for
-/// a panel) a test of which the order's is a part is not guessed, so it must be equal.
+/// OBR-4 reports the test ordered: when it carries a LOINC code, that code must be the
+/// order's test's (no guessing which panel contains which test).
 fn same_test(group: &OrderResults, test: Option<&LabTest>) -> bool {
     match (hl7::loinc_of(&group.service, &group.service_alternate), test) {
         (Some(reported), Some(test)) => reported == test.loinc,
