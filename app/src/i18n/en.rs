@@ -602,7 +602,7 @@ pub static MESSAGES: Messages = Messages {
         reused_title: "Control ids sent twice",
         reused_line: |lab, id, at, earlier| format!("{lab} sent message {id} at {at}: {earlier} earlier message(s) carried the same id with other content. Both are kept; check the later one is the lab's."),
         mark_reviewed: "Reviewed",
-        reported_by_lab: |lab, at| format!("reported by {lab} (reference lab) at {at}"),
+        reported_by_lab: |lab, at| format!("reported by {lab} at {at}"),
         status_preliminary: "Preliminary",
         status_corrected: "Corrected",
         status_not_sent: "status not sent by the lab: taken as preliminary",

@@ -581,7 +581,7 @@ pub static MESSAGES: Messages = Messages {
         reused_title: "Identifiants de message reçus deux fois",
         reused_line: |lab, id, at, earlier| format!("{lab} a envoyé le message {id} à {at} : {earlier} message(s) antérieur(s) portaient le même identifiant avec un autre contenu. Les deux sont conservés ; vérifiez que le dernier vient bien du laboratoire."),
         mark_reviewed: "Vérifié",
-        reported_by_lab: |lab, at| format!("rendu par {lab} (laboratoire de référence) à {at}"),
+        reported_by_lab: |lab, at| format!("rendu par {lab} à {at}"),
         status_preliminary: "Préliminaire",
         status_corrected: "Corrigé",
         status_not_sent: "statut non transmis par le laboratoire : traité comme préliminaire",
