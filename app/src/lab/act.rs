@@ -510,14 +510,22 @@ pub async fn acknowledge(
         Err(StoreError::NotFound) => return Err(AppError::not_found()),
         other => other?,
     };
-    if !may_see_alert(desk, principal, &alert).await? {
-        return Err(refused(
+    // Refusals are audited before any write transaction opens (never while holding one).
+    let refuse = |action: &'static str| {
+        refused(
             &desk.store,
             principal,
-            "lab.critical.acknowledge",
+            action,
             format!("critical_alert/{alert_id}"),
         )
-        .await);
+    };
+    if !may_see_alert(desk, principal, &alert).await? {
+        return Err(refuse("lab.critical.acknowledge").await);
+    }
+    // Only the lab, which calls, records that nobody answered: the alert goes to the
+    // supervisors at once and stays open.
+    if outcome == AlertOutcome::UnableToReach && !principal.can(Capability::UseLab) {
+        return Err(refuse("lab.critical.unreachable").await);
     }
     if !alert.is_open() {
         return Err(AppError::refused(Refusal::AlreadyAcknowledged));
@@ -525,17 +533,6 @@ pub async fn acknowledge(
     let now = desk.clock.now;
     let mut tx = desk.store.begin().await?;
     if outcome == AlertOutcome::UnableToReach {
-        // Only the lab, which calls, records that nobody answered: the alert goes to the
-        // supervisors at once and stays open.
-        if !principal.can(Capability::UseLab) {
-            return Err(refused(
-                &desk.store,
-                principal,
-                "lab.critical.unreachable",
-                format!("critical_alert/{alert_id}"),
-            )
-            .await);
-        }
         lab::escalate_now(&mut tx, alert_id, now).await?;
         let change = Change::alert(alert_id, alert.visit_id, "escalated");
         record(
