@@ -1145,6 +1145,64 @@ on_both_databases!(a_failed_plain_form_sign_in_comes_back_with_the_reason, |db| 
     assert!(!page.contains("role=\"alert\""));
 });
 
+/// Base64 (URL-safe, padded, the padding percent-encoded) as server_fn writes `__err`.
+fn base64_url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+        for _ in chunk.len()..3 {
+            out.push_str("%3D");
+        }
+    }
+    out
+}
+
+on_both_databases!(a_crafted_error_link_shows_none_of_its_words, |db| {
+    let server = demo_server(&db).await;
+    let sentence = "Your account is suspended, call 0899 123 456";
+    let crafted = [
+        format!(r#"{{"Invalid":[{{"field":"{sentence}","problem":"Required"}}]}}"#),
+        format!(
+            r#"{{"Invalid":[{{"field":"username","problem":"Required"}},{{"field":"{sentence}","problem":"Malformed"}}]}}"#
+        ),
+        format!(r#"{{"Network":"{sentence}"}}"#),
+        r#"{"TooManyAttempts":{"minutes":525600}}"#.to_owned(),
+    ];
+    for json in &crafted {
+        // With and without the form's path (which restores the form's own feedback too).
+        for path in ["", "__path=/api/sign_in&"] {
+            let address = format!("/sign-in?{path}__err={}", base64_url(json.as_bytes()));
+            for language in ["en", "fr"] {
+                let (status, page) = server.get_html(&address, language).await;
+                assert_eq!(status, 200, "{json} {path}");
+                for words in ["suspended", "0899", "525600"] {
+                    assert!(!page.contains(words), "{json} shows {words:?}: {page}");
+                }
+                let generic = if language == "en" {
+                    "An unexpected error occurred"
+                } else {
+                    "Une erreur inattendue"
+                };
+                assert!(page.contains(generic), "{json}: {page}");
+            }
+        }
+    }
+    // The app's own error, about a field its form has, is said as it is.
+    let own = base64_url(br#"{"Invalid":[{"field":"username","problem":"Required"}]}"#);
+    let (_, page) = server
+        .get_html(&format!("/sign-in?__path=/api/sign_in&__err={own}"), "en")
+        .await;
+    assert!(page.contains("Username: required"), "{page}");
+    assert_eq!(page.matches("role=\"alert\"").count(), 1, "{page}");
+});
+
 /// Posts the sign-in form from a browser that carries the device cookie `device`, if any.
 async fn sign_in_on(
     server: &TestServer,
