@@ -198,6 +198,7 @@ async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     let auth = plateau_app::auth::AuthSettings {
         idle_lock: config::parse_idle_lock(&args.idle_lock)?,
         behind_tls: args.behind_tls,
+        trusted_proxies: config::parse_trusted_proxies(&args.trusted_proxies)?,
         ..Default::default()
     };
     let store = open_store(&args.database).await?;

@@ -1145,6 +1145,58 @@ on_both_databases!(a_failed_plain_form_sign_in_comes_back_with_the_reason, |db| 
     assert!(!page.contains("role=\"alert\""));
 });
 
+/// Signs in as c.lefevre from a client that sends `X-Forwarded-For: forwarded`; the
+/// address her sign-in's audit row records.
+async fn audited_address_of_sign_in(db: &common::TestDb, server: &TestServer, forwarded: &str) -> String {
+    let response = server
+        .client
+        .post(server.url("/api/sign_in"))
+        .header("origin", server.origin())
+        .header("accept", "application/json")
+        .header("x-forwarded-for", forwarded)
+        .form(&[("username", "c.lefevre"), ("password", DEMO_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    plateau_app::fetch_scalar!(
+        db.store.read(),
+        String,
+        "SELECT address FROM audit_event WHERE action = 'sign_in' AND outcome = 'allowed' ORDER BY id DESC LIMIT 1"
+    )
+    .unwrap()
+}
+
+on_both_databases!(
+    forwarded_addresses_are_believed_only_from_the_trusted_proxy,
+    |db| {
+        demo::seed(&db.store, Utc::now()).await.unwrap();
+        // Nobody trusted: a client cannot choose the address the audit trail records.
+        let direct = TestServer::start(db.store.clone()).await;
+        assert_eq!(
+            audited_address_of_sign_in(&db, &direct, "203.0.113.7").await,
+            "127.0.0.1"
+        );
+        drop(direct);
+        // Behind the TLS proxy (here, the test's own address): the client it forwards for,
+        // the right-most address, not what the client wrote to its left.
+        let settings = AuthSettings {
+            trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+            ..Default::default()
+        };
+        let proxied = TestServer::start_with(db.store.clone(), settings).await;
+        let address = audited_address_of_sign_in(&db, &proxied, "198.51.100.66, 203.0.113.7").await;
+        assert_eq!(address, "203.0.113.7");
+        let session_address = plateau_app::fetch_scalar!(
+            db.store.read(),
+            String,
+            "SELECT address FROM session ORDER BY id DESC LIMIT 1"
+        )
+        .unwrap();
+        assert_eq!(session_address, "203.0.113.7");
+    }
+);
+
 /// Base64 (URL-safe, padded, the padding percent-encoded) as server_fn writes `__err`.
 fn base64_url(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
