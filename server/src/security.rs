@@ -59,10 +59,10 @@ pub async fn guard_requests(State(state): State<AppState>, request: Request, nex
         },
         None => None,
     };
-    // Following the live link is not activity: an open subscription must not keep an
-    // unattended tablet from locking.
-    let passive = path == plateau_app::live::SUBSCRIBE_PATH;
-    if let Some(principal) = principal.as_ref().filter(|_| !passive) {
+    // Only what a person did restarts the idle clock: an unattended tablet whose screen
+    // keeps reloading its data must still lock.
+    let by_a_person = caused_by_a_person(request.method(), &path, wants_json);
+    if let Some(principal) = principal.as_ref().filter(|_| by_a_person) {
         if let Err(error) = session::touch(&state.store, principal, now, settings.idle_lock).await {
             tracing::warn!(%error, "could not record session activity");
         }
@@ -139,6 +139,24 @@ async fn run(
         settings,
     });
     next.run(request).await
+}
+
+/// Whether a person's touch or key caused this request, so that it restarts the idle
+/// clock: a page loaded (or the audit export downloaded), a form posted without
+/// JavaScript, or the browser's report that someone touched the screen or typed
+/// (`/api/activity`, sent at most every 30 seconds while they do). Nothing a screen
+/// fetches by itself is: data reloaded after a live change or a reconnection, the
+/// session check, where the log ends, the live link itself. Server functions called with
+/// JavaScript are among those, whoever caused them; the report covers the person's part.
+pub fn caused_by_a_person(method: &Method, path: &str, wants_json: bool) -> bool {
+    use leptos::server_fn::ServerFn;
+    if path == <plateau_app::auth::ReportActivity as ServerFn>::PATH {
+        return true;
+    }
+    if path.starts_with("/api/") {
+        return *method == Method::POST && !wants_json;
+    }
+    *method == Method::GET
 }
 
 /// Whether the policy lets this caller through to an endpoint; the refusal if not.
@@ -354,6 +372,16 @@ mod tests {
         assert_eq!(client_address(proxy, &junk, &trusted), proxy);
         assert_eq!(client_address(proxy, &HeaderMap::new(), &trusted), proxy);
         assert_eq!(client_address(None, &forwarded, &trusted), None);
+    }
+
+    #[test]
+    fn only_what_a_person_does_is_activity() {
+        assert!(caused_by_a_person(&Method::GET, "/rooms/3", false));
+        assert!(caused_by_a_person(&Method::POST, "/api/activity", true));
+        assert!(caused_by_a_person(&Method::POST, "/api/start_procedure", false));
+        assert!(!caused_by_a_person(&Method::POST, "/api/rooms", true));
+        assert!(!caused_by_a_person(&Method::POST, "/api/session", true));
+        assert!(!caused_by_a_person(&Method::GET, "/api/live", false));
     }
 
     #[test]

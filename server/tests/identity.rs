@@ -203,6 +203,64 @@ on_both_databases!(idle_screens_lock_and_unlock_with_the_pin, |db| {
     assert_eq!(server.call("rooms", &[]).await.status(), 200);
 });
 
+/// Sends `request` every 200 ms for three seconds (one and a half idle times of two
+/// seconds), then says whether the session is still unlocked.
+async fn unlocked_after<F, Fut>(server: &TestServer, mut request: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = u16>,
+{
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(3) {
+        let status = request().await;
+        assert!(status < 500, "{status}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    server.call("rooms", &[]).await.status() == 200
+}
+
+on_both_databases!(only_what_a_person_does_postpones_the_lock, |db| {
+    demo::seed(&db.store, Utc::now()).await.unwrap();
+    let settings = AuthSettings {
+        idle_lock: Duration::from_secs(2),
+        ..Default::default()
+    };
+    let server = TestServer::start_with(db.store.clone(), settings).await;
+    // A screen left alone keeps reloading its data (live changes), checking its session
+    // and where the log ends: the tablet locks all the same.
+    server.sign_in_demo("c.lefevre").await;
+    let background = || async {
+        let mut worst = 0;
+        for endpoint in ["rooms", "session", "live_position"] {
+            worst = worst.max(server.call(endpoint, &[]).await.status().as_u16());
+        }
+        worst
+    };
+    assert!(!unlocked_after(&server, background).await);
+    // Someone working: the browser reports touches and keys...
+    server.sign_in_demo("c.lefevre").await;
+    let reports = || async { server.call("activity", &[]).await.status().as_u16() };
+    assert!(unlocked_after(&server, reports).await);
+    // ...pages they open count, and forms they post without JavaScript.
+    server.sign_in_demo("c.lefevre").await;
+    let pages = || async { server.get("/").await.status().as_u16() };
+    assert!(unlocked_after(&server, pages).await);
+    server.sign_in_demo("c.lefevre").await;
+    let plain_forms = || async {
+        server
+            .with_cookie(server.client.post(server.url("/api/language")))
+            .header("origin", server.origin())
+            .header("accept", "text/html")
+            .form(&[("lang", "en")])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert!(unlocked_after(&server, plain_forms).await);
+});
+
 on_both_databases!(five_wrong_pins_end_the_session, |db| {
     let server = demo_server(&db).await;
     server.sign_in_demo("a.diallo").await;
