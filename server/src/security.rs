@@ -262,7 +262,7 @@ fn forwarded_address(entry: &str) -> Option<IpAddr> {
 
 /// Headers every response carries. Pages set their own Content-Security-Policy with the
 /// nonce of their scripts; everything else gets one that allows no script at all.
-fn with_security_headers(mut response: Response, settings: &AuthSettings) -> Response {
+pub(crate) fn with_security_headers(mut response: Response, settings: &AuthSettings) -> Response {
     let headers = response.headers_mut();
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         if let Ok(value) = HeaderValue::from_str(&plateau_app::shell::content_security_policy("")) {
