@@ -151,6 +151,17 @@ pub struct ServeArgs {
     #[arg(long, env = "PLATEAU_BEHIND_TLS")]
     pub behind_tls: bool,
 
+    /// The address of a proxy in front of Plateau (the TLS proxy), whose X-Forwarded-For
+    /// names the client for the audit trail and the sign-in limits; repeat for several
+    /// (in the environment, separated by commas). From any other peer the header is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "PLATEAU_TRUSTED_PROXY",
+        value_name = "ADDR",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<String>,
+
     /// Directory of the built site (WASM, JS, CSS), as `cargo leptos build` leaves it.
     #[arg(
         long,
@@ -200,6 +211,15 @@ mod tests {
             other => panic!("unexpected: {other:?}"),
         }
         assert!(Cli::try_parse_from(["plateau", "migrate", "--demo"]).is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_repeat() {
+        let cli = Cli::try_parse_from(["plateau", "--trusted-proxy", "10.0.0.1", "--trusted-proxy", "::1"]);
+        match cli {
+            Ok(cli) => assert_eq!(cli.serve.trusted_proxies, ["10.0.0.1", "::1"]),
+            Err(error) => panic!("{error}"),
+        }
     }
 
     #[test]

@@ -25,6 +25,8 @@ pub enum StartupError {
     Serve(String),
     #[error("--idle-lock {0:?} is not a duration: give seconds, minutes or hours, e.g. 90s, 5m, 1h (between 10s and 12h)")]
     IdleLock(String),
+    #[error("--trusted-proxy {0:?} is not an IP address (e.g. 127.0.0.1 or ::1)")]
+    TrustedProxy(String),
     #[error("cannot create the account: {0}")]
     User(String),
     #[error("cannot set up the reference lab: {0}")]
@@ -48,6 +50,20 @@ pub fn parse_idle_lock(text: &str) -> Result<std::time::Duration, StartupError> 
         .filter(|s| (10..=12 * 3600).contains(s))
         .map(std::time::Duration::from_secs)
         .ok_or_else(|| StartupError::IdleLock(text.to_owned()))
+}
+
+/// The proxies given with `--trusted-proxy`, as IP addresses.
+pub fn parse_trusted_proxies(addresses: &[String]) -> Result<Vec<std::net::IpAddr>, StartupError> {
+    addresses
+        .iter()
+        .map(|a| a.trim())
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            a.parse::<std::net::IpAddr>()
+                .map(|ip| ip.to_canonical())
+                .map_err(|_| StartupError::TrustedProxy(a.to_owned()))
+        })
+        .collect()
 }
 
 pub fn parse_listen(addr: &str) -> Result<SocketAddr, StartupError> {
@@ -131,6 +147,22 @@ mod tests {
         for bad in ["", "m", "5x", "-5m", "1s", "13h", "99999999999999999999h"] {
             assert!(parse_idle_lock(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_ip_addresses() {
+        let parsed = parse_trusted_proxies(&["10.0.0.1".into(), " ::ffff:10.0.0.2 ".into(), "".into()]);
+        let expected: Vec<std::net::IpAddr> = ["10.0.0.1", "10.0.0.2"]
+            .iter()
+            .filter_map(|a| a.parse().ok())
+            .collect();
+        assert_eq!(parsed.ok(), Some(expected));
+        let error = parse_trusted_proxies(&["proxy.local".into()])
+            .err()
+            .map(|e| e.to_string());
+        assert!(error
+            .unwrap_or_default()
+            .contains("\"proxy.local\" is not an IP address"));
     }
 
     #[test]

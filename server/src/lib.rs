@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod config;
 pub mod interfaces;
+pub mod limits;
 pub mod memory;
 pub mod router;
 pub mod security;
@@ -198,6 +199,7 @@ async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     let auth = plateau_app::auth::AuthSettings {
         idle_lock: config::parse_idle_lock(&args.idle_lock)?,
         behind_tls: args.behind_tls,
+        trusted_proxies: config::parse_trusted_proxies(&args.trusted_proxies)?,
         ..Default::default()
     };
     let store = open_store(&args.database).await?;
@@ -230,18 +232,16 @@ async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     tokio::spawn(interfaces::escalate_critical_values(store.clone()));
     tokio::spawn(memory::return_memory_after_churn(events.clone()));
     let options = router::leptos_options(&site_root, local);
-    let app = router::router_with(store.clone(), options, auth, events.clone())
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let http_limits = limits::HttpLimits::default();
+    let app = router::router_within(store.clone(), options, auth, events.clone(), http_limits.clone());
     tracing::info!(address = %format!("http://{local}"), "Plateau is listening");
-    let listener = router::without_delay(listener);
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            // Live subscriptions never end by themselves: end them, and the browsers
-            // reconnect to whichever server answers next, missing nothing.
-            events.close();
-        })
-        .await;
+    let served = limits::serve(listener, app, &http_limits, async move {
+        shutdown_signal().await;
+        // Live subscriptions never end by themselves: end them, and the browsers
+        // reconnect to whichever server answers next, missing nothing.
+        events.close();
+    })
+    .await;
     // In-flight requests have finished; close the pools so SQLite checkpoints its WAL.
     store.close().await;
     tracing::info!("stopped; database closed");

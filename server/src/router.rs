@@ -1,5 +1,6 @@
 //! The HTTP application: Leptos pages and server functions, static files, health.
 
+use crate::limits::HttpLimits;
 use axum::extract::{FromRef, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,6 +15,7 @@ use plateau_app::error::AppError;
 use plateau_app::live::{EventBus, LiveSettings};
 use plateau_app::store::{Store, StoreError};
 use plateau_app::{shell, App};
+use std::sync::Arc;
 use std::time::Duration;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
@@ -24,11 +26,12 @@ pub struct AppState {
     pub store: Store,
     pub auth: AuthSettings,
     pub events: EventBus,
+    pub limits: Arc<HttpLimits>,
 }
 
 /// Builds the whole router around a store, with the default live settings; tests serve
-/// it on port 0. Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so
-/// the audit trail records addresses.
+/// it on port 0. Serve it with [`crate::limits::serve`], which also gives each request
+/// its peer's address for the audit trail.
 pub async fn router(
     store: Store,
     leptos_options: LeptosOptions,
@@ -47,12 +50,25 @@ pub fn router_with(
     auth: AuthSettings,
     events: EventBus,
 ) -> Router {
+    router_within(store, leptos_options, auth, events, HttpLimits::default())
+}
+
+/// [`router_with`], its requests bounded by `limits` (body size and times; serve it with
+/// [`crate::limits::serve`] for the header time and the connection cap).
+pub fn router_within(
+    store: Store,
+    leptos_options: LeptosOptions,
+    auth: AuthSettings,
+    events: EventBus,
+    limits: HttpLimits,
+) -> Router {
     let routes = generate_route_list(App);
     let state = AppState {
         leptos_options: leptos_options.clone(),
         store: store.clone(),
         auth,
         events: events.clone(),
+        limits: Arc::new(limits.clone()),
     };
     let context = move || {
         provide_context(store.clone());
@@ -85,21 +101,15 @@ pub fn router_with(
             state.clone(),
             crate::security::guard_requests,
         ))
+        // Outside the guard: a body is bounded before anyone looks up its session, and the
+        // guard's own work counts in the answer's time.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::limits::bound_requests,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(limits.max_message_body))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-/// The listener with `TCP_NODELAY` on every accepted connection: live events are small
-/// writes that must leave at once, not wait for the previous one's ACK (Nagle).
-pub fn without_delay(
-    listener: tokio::net::TcpListener,
-) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
-    fn no_delay(connection: &mut tokio::net::TcpStream) {
-        if let Err(error) = connection.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
-        }
-    }
-    axum::serve::ListenerExt::tap_io(listener, no_delay as fn(&mut tokio::net::TcpStream))
 }
 
 /// 200 only when the database answers, within two seconds.

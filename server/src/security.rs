@@ -16,7 +16,7 @@ use plateau_app::auth::{
     RequestMeta, SESSION_COOKIE,
 };
 use plateau_app::error::AppError;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// Applies headers, CSRF refusal, session resolution and the access policy.
 pub async fn guard_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -25,7 +25,7 @@ pub async fn guard_requests(State(state): State<AppState>, request: Request, nex
     if is_static(&path) {
         // No session is looked up for static files; a missing one still renders the 404
         // page, which needs to know that nobody is signed in.
-        let meta = request_meta(&request);
+        let meta = request_meta(&request, &settings);
         let response = run(request, next, None, meta, settings.clone()).await;
         return with_security_headers(response, &settings);
     }
@@ -41,7 +41,7 @@ pub async fn guard_requests(State(state): State<AppState>, request: Request, nex
         return with_security_headers(refusal(AppError::CrossSite), &settings);
     }
 
-    let meta = request_meta(&request);
+    let meta = request_meta(&request, &settings);
     let wants_json = request
         .headers()
         .get(header::ACCEPT)
@@ -59,10 +59,10 @@ pub async fn guard_requests(State(state): State<AppState>, request: Request, nex
         },
         None => None,
     };
-    // Following the live link is not activity: an open subscription must not keep an
-    // unattended tablet from locking.
-    let passive = path == plateau_app::live::SUBSCRIBE_PATH;
-    if let Some(principal) = principal.as_ref().filter(|_| !passive) {
+    // Only what a person did restarts the idle clock: an unattended tablet whose screen
+    // keeps reloading its data must still lock.
+    let by_a_person = caused_by_a_person(request.method(), &path, wants_json);
+    if let Some(principal) = principal.as_ref().filter(|_| by_a_person) {
         if let Err(error) = session::touch(&state.store, principal, now, settings.idle_lock).await {
             tracing::warn!(%error, "could not record session activity");
         }
@@ -141,6 +141,24 @@ async fn run(
     next.run(request).await
 }
 
+/// Whether a person's touch or key caused this request, so that it restarts the idle
+/// clock: a page loaded (or the audit export downloaded), a form posted without
+/// JavaScript, or the browser's report that someone touched the screen or typed
+/// (`/api/activity`, sent at most every 30 seconds while they do). Nothing a screen
+/// fetches by itself is: data reloaded after a live change or a reconnection, the
+/// session check, where the log ends, the live link itself. Server functions called with
+/// JavaScript are among those, whoever caused them; the report covers the person's part.
+pub fn caused_by_a_person(method: &Method, path: &str, wants_json: bool) -> bool {
+    use leptos::server_fn::ServerFn;
+    if path == <plateau_app::auth::ReportActivity as ServerFn>::PATH {
+        return true;
+    }
+    if path.starts_with("/api/") {
+        return *method == Method::POST && !wants_json;
+    }
+    *method == Method::GET
+}
+
 /// Whether the policy lets this caller through to an endpoint; the refusal if not.
 pub fn endpoint_decision(access: Access, principal: Option<&Principal>) -> Result<(), AppError> {
     match (access, principal) {
@@ -184,11 +202,13 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     !origin_host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
-fn request_meta(request: &Request) -> RequestMeta {
-    let address = request
+fn request_meta(request: &Request, settings: &AuthSettings) -> RequestMeta {
+    let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip().to_string())
+        .map(|info| info.0.ip());
+    let address = client_address(peer, request.headers(), &settings.trusted_proxies)
+        .map(|ip| ip.to_string())
         .unwrap_or_default();
     let device = request
         .headers()
@@ -199,9 +219,50 @@ fn request_meta(request: &Request) -> RequestMeta {
     RequestMeta { address, device }
 }
 
+/// Who a request came from. The connection's peer, unless it is one of the trusted
+/// proxies: then `X-Forwarded-For` is read from the right (each proxy appends the address
+/// it was reached from) and the first address that is not a trusted proxy is the client.
+/// Everything to its left was written by the client and proves nothing. From any other
+/// peer the header is ignored, whatever it says.
+pub fn client_address(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = peer?.to_canonical();
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|t| t.to_canonical() == ip);
+    if !is_trusted(peer) {
+        return Some(peer);
+    }
+    let mut values = Vec::new();
+    for value in headers.get_all("x-forwarded-for") {
+        let Ok(text) = value.to_str() else {
+            return Some(peer);
+        };
+        values.push(text);
+    }
+    let mut client = peer;
+    for entry in values.iter().flat_map(|v| v.split(',')).rev() {
+        // Something that is not an address ends the chain: the last proxy is all we know.
+        let Some(ip) = forwarded_address(entry.trim()) else {
+            break;
+        };
+        client = ip;
+        if !is_trusted(ip) {
+            break;
+        }
+    }
+    Some(client)
+}
+
+/// `203.0.113.7`, `2001:db8::1`, or with a port: `203.0.113.7:4711`, `[2001:db8::1]:4711`.
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    entry
+        .parse::<IpAddr>()
+        .or_else(|_| entry.parse::<SocketAddr>().map(|a| a.ip()))
+        .ok()
+        .map(|ip| ip.to_canonical())
+}
+
 /// Headers every response carries. Pages set their own Content-Security-Policy with the
 /// nonce of their scripts; everything else gets one that allows no script at all.
-fn with_security_headers(mut response: Response, settings: &AuthSettings) -> Response {
+pub(crate) fn with_security_headers(mut response: Response, settings: &AuthSettings) -> Response {
     let headers = response.headers_mut();
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         if let Ok(value) = HeaderValue::from_str(&plateau_app::shell::content_security_policy("")) {
@@ -282,6 +343,45 @@ mod tests {
             ("host", "clinic.local")
         ])));
         assert!(!same_origin(&headers(&[("host", "clinic.local")])));
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_a_trusted_proxy() {
+        let ip = |s: &str| s.parse::<IpAddr>().ok();
+        let proxy = ip("10.0.0.1");
+        let trusted: Vec<IpAddr> = proxy.into_iter().collect();
+        let forwarded = headers(&[("x-forwarded-for", "198.51.100.9, 203.0.113.7")]);
+        // From anyone else the header is ignored.
+        assert_eq!(
+            client_address(ip("192.0.2.5"), &forwarded, &trusted),
+            ip("192.0.2.5")
+        );
+        assert_eq!(client_address(proxy, &forwarded, &[]), proxy);
+        // From the proxy: the right-most address, not the one the client wrote before it.
+        assert_eq!(client_address(proxy, &forwarded, &trusted), ip("203.0.113.7"));
+        // Trusted proxies in the chain are skipped; an IPv4 peer seen over IPv6 is itself.
+        let chain = headers(&[("x-forwarded-for", "203.0.113.7, 10.0.0.1")]);
+        assert_eq!(
+            client_address(ip("::ffff:10.0.0.1"), &chain, &trusted),
+            ip("203.0.113.7")
+        );
+        let ported = headers(&[("x-forwarded-for", "[2001:db8::1]:4711")]);
+        assert_eq!(client_address(proxy, &ported, &trusted), ip("2001:db8::1"));
+        // Nonsense ends the chain at the proxy; no header: the proxy itself.
+        let junk = headers(&[("x-forwarded-for", "203.0.113.7, unknown")]);
+        assert_eq!(client_address(proxy, &junk, &trusted), proxy);
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &trusted), proxy);
+        assert_eq!(client_address(None, &forwarded, &trusted), None);
+    }
+
+    #[test]
+    fn only_what_a_person_does_is_activity() {
+        assert!(caused_by_a_person(&Method::GET, "/rooms/3", false));
+        assert!(caused_by_a_person(&Method::POST, "/api/activity", true));
+        assert!(caused_by_a_person(&Method::POST, "/api/start_procedure", false));
+        assert!(!caused_by_a_person(&Method::POST, "/api/rooms", true));
+        assert!(!caused_by_a_person(&Method::POST, "/api/session", true));
+        assert!(!caused_by_a_person(&Method::GET, "/api/live", false));
     }
 
     #[test]

@@ -203,6 +203,64 @@ on_both_databases!(idle_screens_lock_and_unlock_with_the_pin, |db| {
     assert_eq!(server.call("rooms", &[]).await.status(), 200);
 });
 
+/// Sends `request` every 200 ms for three seconds (one and a half idle times of two
+/// seconds), then says whether the session is still unlocked.
+async fn unlocked_after<F, Fut>(server: &TestServer, mut request: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = u16>,
+{
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(3) {
+        let status = request().await;
+        assert!(status < 500, "{status}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    server.call("rooms", &[]).await.status() == 200
+}
+
+on_both_databases!(only_what_a_person_does_postpones_the_lock, |db| {
+    demo::seed(&db.store, Utc::now()).await.unwrap();
+    let settings = AuthSettings {
+        idle_lock: Duration::from_secs(2),
+        ..Default::default()
+    };
+    let server = TestServer::start_with(db.store.clone(), settings).await;
+    // A screen left alone keeps reloading its data (live changes), checking its session
+    // and where the log ends: the tablet locks all the same.
+    server.sign_in_demo("c.lefevre").await;
+    let background = || async {
+        let mut worst = 0;
+        for endpoint in ["rooms", "session", "live_position"] {
+            worst = worst.max(server.call(endpoint, &[]).await.status().as_u16());
+        }
+        worst
+    };
+    assert!(!unlocked_after(&server, background).await);
+    // Someone working: the browser reports touches and keys...
+    server.sign_in_demo("c.lefevre").await;
+    let reports = || async { server.call("activity", &[]).await.status().as_u16() };
+    assert!(unlocked_after(&server, reports).await);
+    // ...pages they open count, and forms they post without JavaScript.
+    server.sign_in_demo("c.lefevre").await;
+    let pages = || async { server.get("/").await.status().as_u16() };
+    assert!(unlocked_after(&server, pages).await);
+    server.sign_in_demo("c.lefevre").await;
+    let plain_forms = || async {
+        server
+            .with_cookie(server.client.post(server.url("/api/language")))
+            .header("origin", server.origin())
+            .header("accept", "text/html")
+            .form(&[("lang", "en")])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert!(unlocked_after(&server, plain_forms).await);
+});
+
 on_both_databases!(five_wrong_pins_end_the_session, |db| {
     let server = demo_server(&db).await;
     server.sign_in_demo("a.diallo").await;
@@ -1143,6 +1201,116 @@ on_both_databases!(a_failed_plain_form_sign_in_comes_back_with_the_reason, |db| 
     let (status, page) = server.get_html("/sign-in?__err=%%%not-base64", "en").await;
     assert_eq!(status, 200);
     assert!(!page.contains("role=\"alert\""));
+});
+
+/// Signs in as c.lefevre from a client that sends `X-Forwarded-For: forwarded`; the
+/// address her sign-in's audit row records.
+async fn audited_address_of_sign_in(db: &common::TestDb, server: &TestServer, forwarded: &str) -> String {
+    let response = server
+        .client
+        .post(server.url("/api/sign_in"))
+        .header("origin", server.origin())
+        .header("accept", "application/json")
+        .header("x-forwarded-for", forwarded)
+        .form(&[("username", "c.lefevre"), ("password", DEMO_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    plateau_app::fetch_scalar!(
+        db.store.read(),
+        String,
+        "SELECT address FROM audit_event WHERE action = 'sign_in' AND outcome = 'allowed' ORDER BY id DESC LIMIT 1"
+    )
+    .unwrap()
+}
+
+on_both_databases!(
+    forwarded_addresses_are_believed_only_from_the_trusted_proxy,
+    |db| {
+        demo::seed(&db.store, Utc::now()).await.unwrap();
+        // Nobody trusted: a client cannot choose the address the audit trail records.
+        let direct = TestServer::start(db.store.clone()).await;
+        assert_eq!(
+            audited_address_of_sign_in(&db, &direct, "203.0.113.7").await,
+            "127.0.0.1"
+        );
+        drop(direct);
+        // Behind the TLS proxy (here, the test's own address): the client it forwards for,
+        // the right-most address, not what the client wrote to its left.
+        let settings = AuthSettings {
+            trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+            ..Default::default()
+        };
+        let proxied = TestServer::start_with(db.store.clone(), settings).await;
+        let address = audited_address_of_sign_in(&db, &proxied, "198.51.100.66, 203.0.113.7").await;
+        assert_eq!(address, "203.0.113.7");
+        let session_address = plateau_app::fetch_scalar!(
+            db.store.read(),
+            String,
+            "SELECT address FROM session ORDER BY id DESC LIMIT 1"
+        )
+        .unwrap();
+        assert_eq!(session_address, "203.0.113.7");
+    }
+);
+
+/// Base64 (URL-safe, padded, the padding percent-encoded) as server_fn writes `__err`.
+fn base64_url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+        for _ in chunk.len()..3 {
+            out.push_str("%3D");
+        }
+    }
+    out
+}
+
+on_both_databases!(a_crafted_error_link_shows_none_of_its_words, |db| {
+    let server = demo_server(&db).await;
+    let sentence = "Your account is suspended, call 0899 123 456";
+    let crafted = [
+        format!(r#"{{"Invalid":[{{"field":"{sentence}","problem":"Required"}}]}}"#),
+        format!(
+            r#"{{"Invalid":[{{"field":"username","problem":"Required"}},{{"field":"{sentence}","problem":"Malformed"}}]}}"#
+        ),
+        format!(r#"{{"Network":"{sentence}"}}"#),
+        r#"{"TooManyAttempts":{"minutes":525600}}"#.to_owned(),
+    ];
+    for json in &crafted {
+        // With and without the form's path (which restores the form's own feedback too).
+        for path in ["", "__path=/api/sign_in&"] {
+            let address = format!("/sign-in?{path}__err={}", base64_url(json.as_bytes()));
+            for language in ["en", "fr"] {
+                let (status, page) = server.get_html(&address, language).await;
+                assert_eq!(status, 200, "{json} {path}");
+                for words in ["suspended", "0899", "525600"] {
+                    assert!(!page.contains(words), "{json} shows {words:?}: {page}");
+                }
+                let generic = if language == "en" {
+                    "An unexpected error occurred"
+                } else {
+                    "Une erreur inattendue"
+                };
+                assert!(page.contains(generic), "{json}: {page}");
+            }
+        }
+    }
+    // The app's own error, about a field its form has, is said as it is.
+    let own = base64_url(br#"{"Invalid":[{"field":"username","problem":"Required"}]}"#);
+    let (_, page) = server
+        .get_html(&format!("/sign-in?__path=/api/sign_in&__err={own}"), "en")
+        .await;
+    assert!(page.contains("Username: required"), "{page}");
+    assert_eq!(page.matches("role=\"alert\"").count(), 1, "{page}");
 });
 
 /// Posts the sign-in form from a browser that carries the device cookie `device`, if any.

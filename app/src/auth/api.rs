@@ -12,6 +12,15 @@ pub async fn load_session() -> Result<SessionState, AppError> {
     })
 }
 
+/// The browser's report that someone touched the screen or typed since its last report:
+/// with a page load and a form posted without JavaScript, the only requests that restart
+/// the server's idle clock (the router layer records it). Answers like `load_session`,
+/// so the browser learns meanwhile whether the session was locked or ended elsewhere.
+#[server(prefix = "/api", endpoint = "activity")]
+pub async fn report_activity() -> Result<SessionState, AppError> {
+    load_session().await
+}
+
 /// The person signed in on the current request, as the browser is told.
 #[cfg(feature = "ssr")]
 pub fn signed_in_user() -> Option<super::CurrentUser> {

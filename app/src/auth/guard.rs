@@ -49,6 +49,9 @@ pub struct AuthSettings {
     pub session_lifetime: Duration,
     /// Cookies carry `Secure` and responses HSTS: the clinic reaches Plateau over TLS.
     pub behind_tls: bool,
+    /// The proxies whose `X-Forwarded-For` says who the client is (the TLS proxy); from
+    /// anyone else the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How long an emergency access to a patient lasts.
     pub break_glass_for: Duration,
 }
@@ -59,6 +62,7 @@ impl Default for AuthSettings {
             idle_lock: Duration::from_secs(5 * 60),
             session_lifetime: Duration::from_secs(12 * 60 * 60),
             behind_tls: false,
+            trusted_proxies: Vec::new(),
             break_glass_for: Duration::from_secs(4 * 60 * 60),
         }
     }

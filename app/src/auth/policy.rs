@@ -95,6 +95,7 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
     ("/api/language", Access::Public),
     ("/api/sign_in", Access::Public),
     ("/api/session", Access::Public),
+    ("/api/activity", Access::Public),
     ("/api/sign_out", Access::SignedInEvenLocked),
     ("/api/lock", Access::SignedInEvenLocked),
     ("/api/unlock", Access::SignedInEvenLocked),

@@ -179,11 +179,13 @@ pub fn IdleLock() -> impl IntoView {
                 } else if last_input.get_value() > last_report.get_value()
                     && now - last_report.get_value() > (idle_ms / 3.0).min(30_000.0)
                 {
-                    // Working without saving anything: tell the server, and learn if the
-                    // session was ended from elsewhere meanwhile.
+                    // Someone touched the screen or typed: tell the server, whose idle
+                    // clock hears of nothing else the screen does by itself (reloads after
+                    // live changes, reconnections), and learn if the session was ended
+                    // from elsewhere meanwhile.
                     last_report.set_value(now);
                     leptos::task::spawn_local(async move {
-                        match super::load_session().await {
+                        match super::report_activity().await {
                             Ok(state) if state.user.is_none() => load_page("/sign-in"),
                             Ok(state) if state.user.as_ref().is_some_and(|u| u.locked) => {
                                 session.set_locked(true)

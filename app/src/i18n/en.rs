@@ -188,8 +188,8 @@ pub static MESSAGES: Messages = Messages {
     },
     error_not_assigned: "This patient is outside your assignments.",
     error_cross_site: "The request came from another site and was refused. Nothing was changed.",
-    field_name: |field| {
-        match field {
+    field_label: |field| {
+        Some(match field {
             "username" => "Username",
             "password" | "secret" => "Password or PIN",
             "pin" => "PIN",
@@ -242,10 +242,28 @@ pub static MESSAGES: Messages = Messages {
         "identity_checked" => "Patient checked",
         "critical_escalation_minutes" => "Minutes before escalation",
         "note" => "Note",
-            other => other,
-        }
-        .to_owned()
+        "accessions" => "Specimens",
+        "equipment" => "Equipment",
+        "identity_check" => "Patient check",
+        "items" => "Checklist",
+        "points" => "Pressure points",
+        "position" => "Position",
+        "supports" => "Supports",
+        "presence" => "Presence",
+        "resolution" => "Decision",
+        "role" => "Role",
+        "state" => "State",
+        "step" => "Step",
+        "kind_id" => "Procedure",
+        "sending_facility" => "Sending facility (MSH-4)",
+        "mllp_peers" => "MLLP addresses",
+        "record_number" => "Record number",
+        "room" => "Room",
+            // A name this screen does not know (a crafted link): never echoed.
+            _ => return None,
+        })
     },
+    unknown_field: "This field",
 
     date: |date| format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day()),
     room_kind: |kind| match kind {

@@ -177,7 +177,7 @@ pub static MESSAGES: Messages = Messages {
     error_too_many_attempts: |m| format!("Trop d'échecs. La connexion est suspendue ici ; réessayez dans {m} min."),
     error_not_assigned: "Ce patient est hors de vos affectations.",
     error_cross_site: "La requête venait d'un autre site et a été refusée. Rien n'a été modifié.",
-    field_name: |field| match field {
+    field_label: |field| Some(match field {
         "username" => "Identifiant",
         "password" | "secret" => "Mot de passe ou code PIN",
         "pin" => "Code PIN",
@@ -230,9 +230,27 @@ pub static MESSAGES: Messages = Messages {
         "identity_checked" => "Vérification du patient",
         "critical_escalation_minutes" => "Délai avant transmission aux superviseurs",
         "note" => "Note",
-        other => other,
-    }
-    .to_owned(),
+        "accessions" => "Prélèvements",
+        "equipment" => "Équipement",
+        "identity_check" => "Vérification du patient",
+        "items" => "Liste de contrôle",
+        "points" => "Points d'appui",
+        "position" => "Position",
+        "supports" => "Supports",
+        "presence" => "Présence",
+        "resolution" => "Décision",
+        "role" => "Rôle",
+        "state" => "État",
+        "step" => "Étape",
+        "kind_id" => "Soin",
+        "sending_facility" => "Établissement émetteur (MSH-4)",
+        "mllp_peers" => "Adresses MLLP",
+        "record_number" => "Numéro de dossier",
+        "room" => "Salle",
+        // A name this screen does not know (a crafted link): never echoed.
+        _ => return None,
+    }),
+    unknown_field: "Ce champ",
 
     date: |date| format!("{:02}/{:02}/{:04}", date.day(), date.month(), date.year()),
     room_kind: |kind| match kind {

@@ -251,7 +251,10 @@ pub struct Messages {
     pub error_too_many_attempts: fn(u32) -> String,
     pub error_not_assigned: &'static str,
     pub error_cross_site: &'static str,
-    pub field_name: fn(&str) -> String,
+    /// The label of a form field the server named; `None` for a name no form has.
+    pub field_label: fn(&str) -> Option<&'static str>,
+    /// What a field the screen does not know is called: never the name as sent.
+    pub unknown_field: &'static str,
 
     pub date: fn(NaiveDate) -> String,
     pub room_kind: fn(RoomKind) -> &'static str,
@@ -506,12 +509,17 @@ impl Messages {
         }
     }
 
+    /// A field's label; a name no form has (a crafted link) is "this field", never echoed.
+    pub fn field_name(&self, field: &str) -> &'static str {
+        (self.field_label)(field).unwrap_or(self.unknown_field)
+    }
+
     /// One sentence a person can act on; never the internals.
     pub fn error(&self, error: &AppError) -> String {
         match error {
             AppError::Invalid(fields) => fields
                 .iter()
-                .map(|f| format!("{}: {}", (self.field_name)(&f.field), self.problem(f.problem)))
+                .map(|f| format!("{}: {}", self.field_name(&f.field), self.problem(f.problem)))
                 .collect::<Vec<_>>()
                 .join(" · "),
             AppError::Malformed => self.error_malformed.to_owned(),
@@ -531,6 +539,13 @@ impl Messages {
             AppError::Refused(refusal) => (self.refusal)(*refusal).to_owned(),
         }
     }
+}
+
+/// Whether `field` is the name of a field some form has, labelled in every language.
+pub fn known_field(field: &str) -> bool {
+    Locale::ALL
+        .iter()
+        .all(|locale| (locale.messages().field_label)(field).is_some())
 }
 
 /// The language of the interface, shared through context.
@@ -671,6 +686,21 @@ mod tests {
         let date = NaiveDate::from_ymd_opt(1958, 3, 4).unwrap_or_default();
         assert_eq!((Locale::Fr.messages().date)(date), "04/03/1958");
         assert_eq!((Locale::En.messages().date)(date), "1958-03-04");
+    }
+
+    #[test]
+    fn unknown_field_names_are_never_echoed() {
+        let crafted = AppError::Invalid(vec![crate::error::FieldError {
+            field: "Your account is suspended, call 0800 000 000".into(),
+            problem: crate::error::Problem::Required,
+        }]);
+        for locale in Locale::ALL {
+            let text = locale.messages().error(&crafted);
+            assert!(!text.contains("suspended"), "{text}");
+            assert!(text.starts_with(locale.messages().unknown_field), "{text}");
+        }
+        assert_eq!(Locale::En.messages().field_name("username"), "Username");
+        assert!(known_field("username") && !known_field("call 0800"));
     }
 
     #[test]

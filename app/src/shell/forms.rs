@@ -103,8 +103,15 @@ where
             ));
         }
         let message = match action.value().get()? {
-            // Restored from the address after a plain form post, and already at the top.
-            Err(error) if action.version().get() == 0 && shown_above.as_ref() == Some(&error) => return None,
+            // Restored from the address after a plain form post: anyone may have written
+            // it, so it says only what the banner at the top says, and is not repeated.
+            Err(error) if action.version().get() == 0 => {
+                let error = super::error_from_address(error);
+                if shown_above.as_ref() == Some(&error) {
+                    return None;
+                }
+                (i18n.t().error(&error), "form-error", "alert")
+            }
             Err(error) => (i18n.t().error(&error), "form-error", "alert"),
             Ok(_) => (done?(i18n.t()).to_owned(), "form-status", "status"),
         };

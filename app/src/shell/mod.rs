@@ -177,7 +177,9 @@ fn signed_in_user() -> Option<CurrentUser> {
 }
 
 /// The error of a form posted without JavaScript, which the server function sent back
-/// to the form's page in the `__err` parameter (base64 of the JSON error).
+/// to the form's page in the `__err` parameter (base64 of the JSON error). Anyone can
+/// write that parameter into a link: what is not base64 of JSON is ignored, and the rest
+/// goes through [`error_from_address`].
 fn failed_form_post() -> Option<AppError> {
     #[cfg(feature = "ssr")]
     {
@@ -189,13 +191,40 @@ fn failed_form_post() -> Option<AppError> {
             .split('&')
             .find_map(|pair| pair.strip_prefix("__err="))?;
         let encoded = percent_decode(encoded);
-        let json = base64::engine::general_purpose::STANDARD_NO_PAD
-            .decode(encoded.trim_end_matches('='))
+        let encoded = encoded.trim_end_matches('=');
+        // server_fn writes the URL-safe alphabet; the standard one is read too.
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(encoded)
+            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(encoded))
             .ok()?;
-        serde_json::from_slice(&json).ok()
+        let error: AppError = serde_json::from_slice(&json).ok()?;
+        Some(error_from_address(error))
     }
     #[cfg(not(feature = "ssr"))]
     None
+}
+
+/// What an error that came back in the address may say. The address is anyone's to
+/// write (a crafted link), so only the app's own errors are shown as they are: fields its
+/// forms have, its refusals, a pause it can give. Anything else (a field name no form
+/// has, a network error the server never sends, a pause of a year) is shown as "something
+/// went wrong", never in the link's words.
+pub fn error_from_address(error: AppError) -> AppError {
+    let plausible = match &error {
+        AppError::Invalid(fields) => {
+            !fields.is_empty()
+                && fields.len() <= 32
+                && fields.iter().all(|f| crate::i18n::known_field(&f.field))
+        }
+        AppError::TooManyAttempts { minutes } => (1..=60).contains(minutes),
+        AppError::Network(_) => false,
+        _ => true,
+    };
+    if plausible {
+        error
+    } else {
+        AppError::Internal
+    }
 }
 
 /// `%2B` to `+` and so on; anything malformed is kept as it is.

@@ -160,26 +160,39 @@ impl TestServer {
         settings: plateau_app::auth::AuthSettings,
         live: plateau_app::live::LiveSettings,
     ) -> TestServer {
+        Self::start_within(store, settings, live, Default::default()).await
+    }
+
+    /// A server within `limits` (short timeouts, few connections, small bodies).
+    pub async fn start_limited(store: Store, limits: plateau_server::limits::HttpLimits) -> TestServer {
+        Self::start_within(store, Default::default(), Default::default(), limits).await
+    }
+
+    pub async fn start_within(
+        store: Store,
+        settings: plateau_app::auth::AuthSettings,
+        live: plateau_app::live::LiveSettings,
+        limits: plateau_server::limits::HttpLimits,
+    ) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let events = plateau_app::live::EventBus::start(store.clone(), live)
             .await
             .unwrap();
-        let app = plateau_server::router::router_with(
+        let app = plateau_server::router::router_within(
             store,
             plateau_server::router::leptos_options("target/site", addr),
             settings,
             events.clone(),
-        )
-        .into_make_service_with_connect_info::<SocketAddr>();
+            limits.clone(),
+        );
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(async move {
-            axum::serve(plateau_server::router::without_delay(listener), app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
+            plateau_server::limits::serve(listener, app, &limits, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
         });
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
