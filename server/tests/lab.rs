@@ -143,6 +143,12 @@ on_both_databases!(a_critical_potassium_from_order_to_read_back, |db| {
     let wrong = collect("1958-03-15", "true").await;
     assert_eq!(wrong.status(), 400);
     assert_eq!(field(&wrong.json().await.unwrap()), "stated_birth_date");
+    // A year no patient was born in is refused as such, like every other date field.
+    for impossible in ["-262143-01-01", "+262142-01-01", "0001-01-01"] {
+        let refused = collect(impossible, "true").await;
+        assert_eq!(refused.status(), 400, "{impossible}");
+        assert_eq!(field(&refused.json().await.unwrap()), "stated_birth_date");
+    }
     let unconfirmed = collect("1958-03-14", "false").await;
     assert_eq!(unconfirmed.status(), 400);
     assert_eq!(count(store, "SELECT COUNT(*) FROM specimen WHERE shipment_id IS NULL AND visit_id IN (SELECT id FROM visit WHERE reason LIKE 'Bouchon%')").await, 0);

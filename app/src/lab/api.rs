@@ -182,13 +182,7 @@ pub async fn collect_specimen(
         checks.fail("name_confirmed", Problem::Required);
     }
     let stated_birth_date = match check {
-        Some(IdentityCheck::NameAndBirthDate) => {
-            let date = chrono::NaiveDate::parse_from_str(stated_birth_date.trim(), "%Y-%m-%d").ok();
-            if date.is_none() {
-                checks.fail("stated_birth_date", Problem::Malformed);
-            }
-            date
-        }
+        Some(IdentityCheck::NameAndBirthDate) => checks.date("stated_birth_date", &stated_birth_date),
         Some(IdentityCheck::NameAndRecordNumber) => {
             checks.text("stated_record_number", &stated_record_number, 32);
             None
