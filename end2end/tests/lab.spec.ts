@@ -259,4 +259,31 @@ test.describe('lab', () => {
     await expect(result).toContainText('Échantillon légèrement hémolysé');
     await doctor.close();
   });
+
+  test('a control id a lab sends twice with other content is kept, and a technician marks it reviewed', async ({ browser, request }) => {
+    // The lab's counter was reset: two different messages under one control id.
+    const message = (value: string) => [
+      'MSH|^~\\&|LIS|REFLAB|PLATEAU|TILLEULS|20261202091000+0100||ORU^R01^ORU_R01|E2E-REUSED-1|P|2.5.1',
+      'PID|1||DEMO-0001^^^TILLEULS^MR||DURAND^ELISE||19580314|F',
+      'OBR|1|PL-E2E-LOST||24317-0^Hemogram and platelet count^LN',
+      `OBX|1|NM|718-7^Hemoglobin^LN||${value}|g/dL|||||F`,
+    ].join('\r');
+    for (const value of ['12.8', '14.1']) {
+      const answer = await request.post('/hl7/oru', {
+        headers: { authorization: 'Bearer demo-reflab-token', 'content-type': 'application/hl7-v2' },
+        data: message(value),
+      });
+      expect(answer.status()).toBe(200);
+    }
+    const { context, page: lab } = await signedInPage(browser, 'i.chevalier', '/lab');
+    const errors = collectConsoleErrors(lab);
+    const reused = lab.locator('.reused .reused-control-id', { hasText: 'E2E-REUSED-1' });
+    await expect(reused).toHaveCount(1);
+    await expect(reused).toContainText('1 message(s) antérieur(s)');
+    await reused.getByRole('button', { name: 'Vérifié' }).tap();
+    await expect(reused).toHaveCount(0);
+    await expect(lab.getByText('Traité : enregistré à votre nom.')).toBeVisible();
+    expect(errors).toEqual([]);
+    await context.close();
+  });
 });

@@ -167,12 +167,20 @@ pub async fn import(
             );
         }
     };
-    let every_lab = match lab::senders(store).await {
-        Ok(labs) => labs,
-        Err(error) => {
-            tracing::error!(%error, control_id, "HL7 report not stored");
-            return reply(Some(&message), &control_id, AckCode::Error, UNAVAILABLE, &[]);
+    // The other labs' identities matter only for a candidate configured without one.
+    let every_lab = if candidates
+        .iter()
+        .any(|lab| lab.sending_facility.trim().is_empty())
+    {
+        match lab::senders(store).await {
+            Ok(labs) => labs,
+            Err(error) => {
+                tracing::error!(%error, control_id, "HL7 report not stored");
+                return reply(Some(&message), &control_id, AckCode::Error, UNAVAILABLE, &[]);
+            }
         }
+    } else {
+        Vec::new()
     };
     let Some(sender) = identify(
         candidates,
@@ -203,9 +211,14 @@ pub async fn import(
             reply(Some(&message), &control_id, AckCode::Error, text, &errors)
         }
         Ok(Filed::Done { held, reused }) => {
+            let lines: Vec<String> = held
+                .iter()
+                .map(|(placer, reason)| format!("order {placer:?}: {}", reason.code()))
+                .collect();
             let mut errors: Vec<(ErrorCondition, String)> = held
                 .iter()
-                .map(|(placer, reason)| (reason.condition(), format!("order {placer:?}: {}", reason.code())))
+                .zip(&lines)
+                .map(|((_, reason), line)| (reason.condition(), line.clone()))
                 .collect();
             if reused {
                 errors.push((
@@ -217,13 +230,7 @@ pub async fn import(
             if held.is_empty() {
                 reply(Some(&message), &control_id, AckCode::Accept, "", &errors)
             } else {
-                let text = format!(
-                    "held for review: {}",
-                    held.iter()
-                        .map(|(placer, reason)| format!("order {placer:?}: {}", reason.code()))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                );
+                let text = format!("held for review: {}", lines.join("; "));
                 reply(Some(&message), &control_id, AckCode::Error, &text, &errors)
             }
         }
