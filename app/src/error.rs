@@ -27,6 +27,8 @@ pub enum Problem {
     TooPrecise,
     /// Does not match the record (an identifier, a value read back).
     Mismatch,
+    /// Someone else set this password: choose a new one to go on.
+    ChangeRequired,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -135,7 +135,7 @@ test.describe('own account', () => {
 });
 
 test.describe('administration', () => {
-  test('an administrator creates an account, and the new person signs in', async ({ page, context, browser }) => {
+  test('an administrator creates an account, the new person chooses her password, and a supervisor confirms her nurse role', async ({ page, context, browser }) => {
     await signIn(context, 'n.faure');
     await page.goto('/admin/accounts');
     await waitForHydration(page);
@@ -163,9 +163,29 @@ test.describe('administration', () => {
     await other.goto('/sign-in');
     await waitForHydration(other);
     await other.getByLabel('Identifiant').fill('l.petitjean');
-    await other.getByLabel('Mot de passe').fill('un mot de passe long');
+    await other.getByLabel('Mot de passe', { exact: true }).fill('un mot de passe long');
+    await other.getByRole('button', { name: 'Se connecter' }).tap();
+    // The administrator chose that password: Léon chooses his own before anything opens.
+    await expect(other.getByText('Votre mot de passe a été défini par un administrateur')).toBeVisible();
+    await other.getByLabel('Nouveau mot de passe').fill('le mien, que personne ne connaît');
     await other.getByRole('button', { name: 'Se connecter' }).tap();
     await expect(other.locator('.user-name')).toHaveText('Léon Petitjean');
+    // The nurse role opens patients: it waits for a second person.
+    await expect(other.getByRole('heading', { name: 'Mon compte' })).toBeVisible();
+
+    const supervisorContext = await browser.newContext();
+    await signIn(supervisorContext, 'j.morel');
+    const supervisor = await supervisorContext.newPage();
+    await supervisor.goto('/supervision');
+    await waitForHydration(supervisor);
+    const grant = supervisor.locator('.role-grant-list li[data-username="l.petitjean"]');
+    await expect(grant).toContainText('Infirmier');
+    await expect(grant).toContainText('n.faure');
+    await grant.getByRole('button', { name: 'Confirmer' }).tap();
+    await expect(supervisor.getByText('Aucun rôle n’attend de confirmation.')).toBeVisible();
+    await supervisorContext.close();
+
+    await other.goto('/');
     await expect(other.getByRole('heading', { name: 'Salles' })).toBeVisible();
     await newcomer.close();
   });

@@ -29,6 +29,57 @@ pub enum Command {
     /// Set up the reference labs that send results.
     #[command(subcommand)]
     ReferenceLab(ReferenceLabCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Write a consistent copy of the SQLite database to a new file, while the server
+    /// serves; it is checked before it gets its name. (PostgreSQL: pg_dump, README.)
+    Backup(BackupArgs),
+    /// Replace the SQLite database by a backup, once the server has stopped; the replaced
+    /// file is kept beside it.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The backup file to write; it must not exist.
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// The backup to restore.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+
+    /// Replace an existing database (it is kept beside, renamed).
+    #[arg(long)]
+    pub replace: bool,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every row's seal; name the first row that does not match (exit status 1)
+    /// or print the chain's head, to be kept somewhere else and given later to
+    /// --expect-head.
+    Verify(AuditVerifyArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AuditVerifyArgs {
+    /// A head printed by an earlier verification (ID:SEAL): the row must still carry it.
+    #[arg(long, value_name = "ID:SEAL")]
+    pub expect_head: Option<String>,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +166,12 @@ pub struct DatabaseArgs {
     /// the data directory.
     #[arg(long, env = "DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
+
+    /// PostgreSQL: the schema owner's URL. Migrations run as the owner, who then gives the
+    /// role of --database-url what the application needs, and on the audit trail only
+    /// SELECT and INSERT (the owner of a table can disable its triggers).
+    #[arg(long, env = "PLATEAU_DATABASE_OWNER_URL", value_name = "URL")]
+    pub owner_url: Option<String>,
 
     /// Directory for the default SQLite database; created on first run.
     /// Default: $XDG_DATA_HOME/plateau, else ~/.local/share/plateau.

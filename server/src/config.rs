@@ -31,6 +31,14 @@ pub enum StartupError {
     User(String),
     #[error("cannot set up the reference lab: {0}")]
     ReferenceLab(String),
+    #[error("{0}")]
+    Backup(String),
+    #[error("another server is using this database ({0}): stop it first")]
+    InUse(String),
+    #[error("the audit trail is broken: {0}")]
+    AuditBroken(String),
+    #[error("cannot check the audit trail: {0}")]
+    Audit(String),
 }
 
 /// "90s", "5m", "1h" (a bare number is minutes), between 10 seconds and 12 hours.
@@ -192,6 +200,7 @@ mod tests {
     fn an_explicit_url_wins() {
         let args = DatabaseArgs {
             database_url: Some("postgres://postgres@127.0.0.1/x".into()),
+            owner_url: None,
             data_dir: Some("/nonexistent/never".into()),
         };
         assert_eq!(
@@ -205,6 +214,7 @@ mod tests {
         let base = std::env::temp_dir().join(format!("plateau-datadir-{}", std::process::id()));
         let args = DatabaseArgs {
             database_url: None,
+            owner_url: None,
             data_dir: Some(base.join("nested")),
         };
         let url = database_url(&args).unwrap_or_default();
@@ -215,6 +225,7 @@ mod tests {
         std::fs::write(&file, b"x").unwrap_or_default();
         let args = DatabaseArgs {
             database_url: None,
+            owner_url: None,
             data_dir: Some(file),
         };
         let error = database_url(&args)

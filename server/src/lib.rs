@@ -1,5 +1,6 @@
 //! The `plateau` server: command line, start-up, HTTP router and shutdown.
 
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod interfaces;
@@ -9,7 +10,8 @@ pub mod router;
 pub mod security;
 
 use cli::{
-    Cli, Command, DatabaseArgs, ReferenceLabCommand, ReferenceLabSetArgs, ServeArgs, UserAddArgs, UserCommand,
+    AuditCommand, AuditVerifyArgs, BackupArgs, Cli, Command, DatabaseArgs, ReferenceLabCommand,
+    ReferenceLabSetArgs, RestoreArgs, ServeArgs, UserAddArgs, UserCommand,
 };
 use config::StartupError;
 use plateau_app::demo::{self, SeedOutcome};
@@ -37,6 +39,14 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
             let password = read_password_line(std::io::stdin().lock())?;
             let store = open_store(&args.database).await?;
             let outcome = add_user(&store, &args, password).await;
+            store.close().await;
+            outcome
+        }
+        Some(Command::Backup(args)) => run_backup(&args).await,
+        Some(Command::Restore(args)) => run_restore(&args).await,
+        Some(Command::Audit(AuditCommand::Verify(args))) => {
+            let store = open_store(&args.database).await?;
+            let outcome = verify_audit(&store, &args).await;
             store.close().await;
             outcome
         }
@@ -163,18 +173,133 @@ fn describe(error: &plateau_app::error::AppError) -> String {
     }
 }
 
-/// Opens the database and brings its schema up to date.
+async fn run_backup(args: &BackupArgs) -> Result<(), StartupError> {
+    let store = open_store(&args.database).await?;
+    if store.backend() != plateau_app::store::Backend::Sqlite {
+        store.close().await;
+        return Err(StartupError::Backup(
+            "plateau backup is for the SQLite database; back PostgreSQL up with pg_dump (README)".to_owned(),
+        ));
+    }
+    let done = backup::backup(&store, &args.to).await;
+    store.close().await;
+    let checked = done?;
+    println!(
+        "backup written to {}: checked, {} audit rows, audit head {}",
+        args.to.display(),
+        checked.audit_rows,
+        checked.head.as_deref().unwrap_or("none")
+    );
+    Ok(())
+}
+
+async fn run_restore(args: &RestoreArgs) -> Result<(), StartupError> {
+    let url = config::database_url(&args.database)?;
+    let (checked, kept) = backup::restore(&args.from, &url, args.replace).await?;
+    // A backup from an earlier version is brought up to date like any database.
+    open_store(&args.database).await?.close().await;
+    println!(
+        "restored {}: {} audit rows, audit head {}{}",
+        args.from.display(),
+        checked.audit_rows,
+        checked.head.as_deref().unwrap_or("none"),
+        kept.map(|k| format!("; the replaced database is kept as {}", k.display()))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// Checks the audit trail's chain of seals, and a head kept from an earlier check.
+async fn verify_audit(store: &Store, args: &AuditVerifyArgs) -> Result<(), StartupError> {
+    use plateau_app::store::trail::{self, Break, Verdict};
+    let failed = |e: plateau_app::store::StoreError| StartupError::Audit(one_line(&e.to_string()));
+    let expected = match &args.expect_head {
+        Some(text) => Some(
+            text.split_once(':')
+                .and_then(|(id, seal)| {
+                    Some((id.trim().parse::<i64>().ok()?, seal.trim().to_ascii_lowercase()))
+                })
+                .filter(|(id, seal)| {
+                    *id > 0 && seal.len() == 64 && seal.bytes().all(|b| b.is_ascii_hexdigit())
+                })
+                .ok_or_else(|| {
+                    StartupError::Audit(format!(
+                        "--expect-head {text:?} is not ID:SEAL (a row id, a colon, 64 hex digits)"
+                    ))
+                })?,
+        ),
+        None => None,
+    };
+    match trail::verify(store).await.map_err(failed)? {
+        Verdict::Broken { row_id, why } => Err(StartupError::AuditBroken(match why {
+            Break::SealMismatch => format!(
+                "row {row_id} does not match its seal: it was changed, or a row before it was removed or changed"
+            ),
+            Break::Unsealed => format!("row {row_id} carries no seal: it was written around the server"),
+            Break::RowsMissingAtTheEnd => format!(
+                "rows after row {row_id} were removed (the chain's head records more than the trail holds)"
+            ),
+        })),
+        Verdict::Intact { sealed, unsealed, head } => {
+            if let Some((id, seal)) = &expected {
+                let kept = trail::seal_of(store, *id).await.map_err(failed)?;
+                if kept.as_deref() != Some(seal.as_str()) {
+                    return Err(StartupError::AuditBroken(format!(
+                        "row {id} no longer carries the seal kept earlier: the trail was rewritten from there on"
+                    )));
+                }
+            }
+            let head = head.map(|(id, seal)| format!("{id}:{seal}")).unwrap_or_else(|| "none".to_owned());
+            println!("audit trail intact: {sealed} sealed rows, {unsealed} written before the chain began; head {head}");
+            Ok(())
+        }
+    }
+}
+
+/// Opens the database and brings its schema up to date. On PostgreSQL with an owner's
+/// URL, the owner migrates and grants the application's role what it may do.
 pub async fn open_store(args: &DatabaseArgs) -> Result<Store, StartupError> {
     let url = config::database_url(args)?;
     let shown = redact(&url);
-    let store = Store::connect(&url).await.map_err(|e| StartupError::Database {
+    let connect = |url: String| async move {
+        Store::connect(&url).await.map_err(|e| StartupError::Database {
+            url: redact(&url),
+            reason: one_line(&e.to_string()),
+        })
+    };
+    let store = connect(url.clone()).await?;
+    let migrated = |e: plateau_app::store::StoreError| StartupError::Migrate {
         url: shown.clone(),
         reason: one_line(&e.to_string()),
-    })?;
-    store.migrate().await.map_err(|e| StartupError::Migrate {
-        url: shown.clone(),
-        reason: one_line(&e.to_string()),
-    })?;
+    };
+    match args.owner_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(owner_url) => {
+            let owner = connect(owner_url.to_owned()).await?;
+            if owner.backend() != plateau_app::store::Backend::Postgres
+                || store.backend() != plateau_app::store::Backend::Postgres
+            {
+                return Err(StartupError::Migrate {
+                    url: shown,
+                    reason: "--owner-url is for PostgreSQL, with a PostgreSQL --database-url".to_owned(),
+                });
+            }
+            let role = store.current_role().await.map_err(migrated)?;
+            let done = async {
+                owner.migrate().await?;
+                owner.grant_application_role(&role).await
+            }
+            .await;
+            owner.close().await;
+            done.map_err(migrated)?;
+        }
+        None => store.migrate().await.map_err(migrated)?,
+    }
+    if store.may_rewrite_audit().await.unwrap_or(false) {
+        tracing::warn!(
+            "the application's PostgreSQL role owns the audit trail or may change its rows: run it as a \
+             role that may only add to it (README, \"An audit trail nobody can rewrite\")"
+        );
+    }
     tracing::info!(database = %shown, backend = ?store.backend(), "database ready");
     Ok(store)
 }
@@ -201,6 +326,15 @@ async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         behind_tls: args.behind_tls,
         trusted_proxies: config::parse_trusted_proxies(&args.trusted_proxies)?,
         ..Default::default()
+    };
+    // One server per SQLite file, and no restore under a running server.
+    let url = config::database_url(&args.database)?;
+    // (A directory that does not exist is reported when the database is opened.)
+    let _serving = match plateau_app::store::sqlite_file(&url)
+        .filter(|f| f.parent().is_none_or(|d| d.as_os_str().is_empty() || d.is_dir()))
+    {
+        Some(file) => Some(backup::lock_serving(&file)?.ok_or_else(|| StartupError::InUse(redact(&url)))?),
+        None => None,
     };
     let store = open_store(&args.database).await?;
     plateau_app::auth::password::warm_up().await;

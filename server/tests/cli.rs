@@ -30,6 +30,9 @@ fn every_command_has_help() {
         &["seed-demo", "--help"],
         &["user", "add", "--help"],
         &["reference-lab", "set", "--help"],
+        &["audit", "verify", "--help"],
+        &["backup", "--help"],
+        &["restore", "--help"],
     ] {
         let output = plateau().args(args).output().unwrap();
         assert!(output.status.success(), "{args:?}");
@@ -320,5 +323,124 @@ fn a_reference_lab_is_set_up_from_the_command_line() {
             "{stderr}"
         );
     }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn the_audit_trail_is_verified_from_the_command_line() {
+    let dir = temp_dir("audit-verify");
+    let data_dir = dir.join("data");
+    let admin = [
+        "--username",
+        "admin",
+        "--role",
+        "administrator",
+        "--password-stdin",
+        "--facility",
+        "Clinique du Parc",
+    ];
+    assert!(user_add(&admin, &data_dir, "a long enough password\n")
+        .status
+        .success());
+    let verify = |extra: &[&str]| {
+        plateau()
+            .args(["audit", "verify", "--data-dir"])
+            .arg(&data_dir)
+            .args(extra)
+            .env("PLATEAU_LOG", "off")
+            .output()
+            .unwrap()
+    };
+    let intact = verify(&[]);
+    assert!(
+        intact.status.success(),
+        "{}",
+        String::from_utf8_lossy(&intact.stderr)
+    );
+    let said = String::from_utf8_lossy(&intact.stdout).to_string();
+    assert!(said.starts_with("audit trail intact: 1 sealed rows"), "{said}");
+    let head = said.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(verify(&["--expect-head", &head]).status.success());
+    fails_with_one_line(
+        &[
+            "audit",
+            "verify",
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+            "--expect-head",
+            "1:xyz",
+        ],
+        "is not ID:SEAL",
+    );
+
+    // A backup from the command line, restored into another data directory.
+    let backup_file = dir.join("clinic.backup");
+    let backup = plateau()
+        .args(["backup", "--to"])
+        .arg(&backup_file)
+        .arg("--data-dir")
+        .arg(&data_dir)
+        .env("PLATEAU_LOG", "off")
+        .output()
+        .unwrap();
+    assert!(
+        backup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&backup.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&backup.stdout).contains(&head),
+        "the backup names the same head"
+    );
+    let elsewhere = dir.join("elsewhere");
+    let restore = |extra: &[&str]| {
+        plateau()
+            .args(["restore", "--from"])
+            .arg(&backup_file)
+            .arg("--data-dir")
+            .arg(&elsewhere)
+            .args(extra)
+            .env("PLATEAU_LOG", "off")
+            .output()
+            .unwrap()
+    };
+    let restored = restore(&[]);
+    assert!(
+        restored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&restored.stderr)
+    );
+    let again = restore(&[]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--replace"));
+    assert!(restore(&["--replace"]).status.success());
+    fails_with_one_line(
+        &[
+            "backup",
+            "--to",
+            backup_file.to_str().unwrap(),
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+        ],
+        "already exists",
+    );
+
+    // The owner of the file drops a trigger and rewrites the row: verification names it.
+    let url = format!("sqlite://{}", data_dir.join("plateau.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = plateau_app::store::Store::connect(&url).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        plateau_app::execute!(tx.exec(), "DROP TRIGGER audit_event_no_update").unwrap();
+        plateau_app::execute!(tx.exec(), "UPDATE audit_event SET detail = 'nothing happened'").unwrap();
+        tx.commit().await.unwrap();
+        store.close().await;
+    });
+    let broken = verify(&[]);
+    assert_eq!(broken.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert!(
+        stderr.contains("the audit trail is broken: row 1 does not match its seal"),
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -356,3 +356,123 @@ async fn sqlite_and_postgres_schemas_match() {
     sqlite.cleanup().await;
     pg.cleanup().await;
 }
+
+/// A backup taken while three writers write holds every write acknowledged before it
+/// began; restored elsewhere, it is whole (integrity, audit chain) and holds them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_under_write_load_holds_every_acknowledged_write() {
+    use plateau_app::audit::{Entry, Outcome};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    let db = common::TestDb::sqlite().await;
+    demo::seed(&db.store, Utc::now()).await.unwrap();
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for writer in 0..3 {
+        let (store, acknowledged, stop) = (db.store.clone(), acknowledged.clone(), stop.clone());
+        writers.push(tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let detail = format!("write {writer}-{n}");
+                let entry =
+                    Entry::anonymous("backup.test", "test.write", Outcome::Allowed).detail(detail.clone());
+                plateau_app::audit::record(&store, entry).await.unwrap();
+                acknowledged.lock().unwrap().push(detail);
+                n += 1;
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let dir = std::env::temp_dir().join(format!("plateau-backup-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("clinic.backup");
+    let before: Vec<String> = acknowledged.lock().unwrap().clone();
+    let checked = plateau_server::backup::backup(&db.store, &file).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    stop.store(true, Ordering::Relaxed);
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let written = acknowledged.lock().unwrap().len();
+    assert!(before.len() > 20, "the writers wrote only {}", before.len());
+    assert!(checked.head.is_some());
+    // The partial file is gone; the same name again is refused.
+    assert!(!dir.join("clinic.backup.partial").exists());
+    let again = plateau_server::backup::backup(&db.store, &file)
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("already exists"), "{again}");
+
+    // Restored into a new place, every write acknowledged before the backup is there.
+    let restored_url = format!("sqlite://{}", dir.join("restored.db").display());
+    let (restored, kept) = plateau_server::backup::restore(&file, &restored_url, false)
+        .await
+        .unwrap();
+    assert_eq!(kept, None);
+    assert_eq!(restored, checked);
+    let store = plateau_app::store::Store::connect(&restored_url).await.unwrap();
+    store.migrate().await.unwrap();
+    let details: std::collections::HashSet<String> = plateau_app::fetch_all!(
+        store.read(),
+        (String,),
+        "SELECT detail FROM audit_event WHERE action = 'test.write'"
+    )
+    .unwrap()
+    .into_iter()
+    .map(|(d,)| d)
+    .collect();
+    let missing: Vec<&String> = before.iter().filter(|d| !details.contains(*d)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged writes missing, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
+    assert!(
+        details.len() < written,
+        "the backup is a snapshot, not the end state"
+    );
+    assert!(matches!(
+        plateau_app::store::trail::verify(&store).await.unwrap(),
+        plateau_app::store::trail::Verdict::Intact { .. }
+    ));
+    assert!(count_patients(&store).await.unwrap() > 0);
+    store.close().await;
+
+    // No restore under a running server, nor over a database without --replace; nothing
+    // that is not a whole Plateau database is restored.
+    let live = plateau_app::store::sqlite_file(&db.url).unwrap();
+    let serving = plateau_server::backup::lock_serving(&live).unwrap().unwrap();
+    let refused = plateau_server::backup::restore(&file, &db.url, true)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("a server is running"), "{refused}");
+    drop(serving);
+    let refused = plateau_server::backup::restore(&file, &restored_url, false)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("--replace"), "{refused}");
+    let garbage = dir.join("garbage.backup");
+    std::fs::write(&garbage, b"not a database at all, only words").unwrap();
+    let refused = plateau_server::backup::restore(&garbage, &restored_url, true)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("not a SQLite database"), "{refused}");
+    let refused = plateau_server::backup::restore(&dir.join("none"), &restored_url, true)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("is not a file"), "{refused}");
+    let refused = plateau_server::backup::restore(&file, "postgres://postgres@127.0.0.1/x", true)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("pg_restore"), "{refused}");
+    // With --replace the earlier file is kept beside.
+    let (_, kept) = plateau_server::backup::restore(&file, &restored_url, true)
+        .await
+        .unwrap();
+    assert!(kept.unwrap().exists());
+    let _ = std::fs::remove_dir_all(&dir);
+    db.cleanup().await;
+}

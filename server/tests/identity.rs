@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::Utc;
-use common::{TestServer, TEST_PASSWORD};
+use common::{ok, TestServer, TEST_PASSWORD};
 use plateau_app::auth::{Access, AuthSettings, SessionState, SessionSummary, ENDPOINTS, PAGES, ROUTES};
 use plateau_app::demo::{self, DEMO_ACCOUNT_PER_ROLE, DEMO_PASSWORD, DEMO_PIN};
 use plateau_app::rooms::RoomSnapshot;
@@ -703,6 +703,210 @@ on_both_databases!(the_audit_trail_is_append_only, |db| {
     assert_eq!(count(&db, "SELECT COUNT(*) FROM audit_event").await, before);
 });
 
+/// Runs statements as the database's owner, outside the server: what an intruder with
+/// the database's password could do.
+async fn as_owner(db: &common::TestDb, statements: &[&str]) {
+    let owner = plateau_app::store::Store::connect(&db.url).await.unwrap();
+    let mut tx = owner.begin().await.unwrap();
+    for statement in statements {
+        plateau_app::execute!(tx.exec(), statement).unwrap();
+    }
+    tx.commit().await.unwrap();
+    owner.close().await;
+}
+
+async fn verdict(db: &common::TestDb) -> plateau_app::store::trail::Verdict {
+    plateau_app::store::trail::verify(&db.store).await.unwrap()
+}
+
+on_both_databases!(the_audit_trail_is_sealed_and_a_rewrite_is_found, |db| {
+    use plateau_app::store::trail::{Break, Verdict};
+    let server = demo_server(&db).await;
+    server.sign_in_demo("j.morel").await;
+    assert_eq!(server.call("rooms", &[]).await.status(), 200);
+    let Verdict::Intact {
+        sealed,
+        unsealed: 0,
+        head: Some((head_id, head_seal)),
+    } = verdict(&db).await
+    else {
+        panic!("a fresh trail should be intact: {:?}", verdict(&db).await)
+    };
+    assert!(sealed >= 3, "{sealed}");
+    let total = count(&db, "SELECT COUNT(*) FROM audit_event").await;
+    assert_eq!(total, sealed);
+    let victim = plateau_app::fetch_scalar!(
+        db.store.read(),
+        i64,
+        "SELECT MIN(id) FROM audit_event WHERE action = 'sign_in'"
+    )
+    .unwrap();
+
+    // SQLite: REPLACE deletes the old row first, which the append-only trigger refuses.
+    if db.store.backend() == plateau_app::store::Backend::Sqlite {
+        let mut tx = db.store.begin().await.unwrap();
+        let replaced = plateau_app::execute!(
+            tx.exec(),
+            "INSERT OR REPLACE INTO audit_event (id, at, username, roles, action, outcome, record, device, address, detail) \
+             SELECT id, at, 'someone else', roles, action, outcome, record, device, address, detail FROM audit_event WHERE id = $1",
+            victim
+        );
+        assert!(replaced.is_err(), "REPLACE got past the triggers");
+        drop(tx);
+        assert!(matches!(verdict(&db).await, Verdict::Intact { .. }));
+    }
+
+    // The owner gets past the triggers: the chain names the row.
+    let (disable, enable) = match db.store.backend() {
+        plateau_app::store::Backend::Sqlite => (
+            "DROP TRIGGER audit_event_no_update",
+            "CREATE TRIGGER audit_event_no_update BEFORE UPDATE ON audit_event BEGIN SELECT RAISE(ABORT, 'x'); END",
+        ),
+        plateau_app::store::Backend::Postgres => (
+            "ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update",
+            "ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_update",
+        ),
+    };
+    let address = plateau_app::fetch_scalar!(
+        db.store.read(),
+        String,
+        "SELECT address FROM audit_event WHERE id = $1",
+        victim
+    )
+    .unwrap();
+    let rewrite = format!("UPDATE audit_event SET address = '10.9.9.9' WHERE id = {victim}");
+    as_owner(&db, &[disable, &rewrite, enable]).await;
+    assert_eq!(
+        verdict(&db).await,
+        Verdict::Broken {
+            row_id: victim,
+            why: Break::SealMismatch
+        }
+    );
+    // Put back as it was, the trail is whole again, and the kept head is still in it.
+    let restore = format!("UPDATE audit_event SET address = '{address}' WHERE id = {victim}");
+    as_owner(&db, &[disable, &restore, enable]).await;
+    assert!(
+        matches!(verdict(&db).await, Verdict::Intact { .. }),
+        "{:?}",
+        verdict(&db).await
+    );
+    assert_eq!(
+        plateau_app::store::trail::seal_of(&db.store, head_id)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(head_seal.as_str())
+    );
+
+    // A row written around the server carries no seal.
+    as_owner(
+        &db,
+        &["INSERT INTO audit_event (at, username, roles, action, outcome, record, device, address, detail) \
+           VALUES ('2026-12-01T10:00:00Z', 'x', '', 'patient.read', 'allowed', '', '', '', '')"],
+    )
+    .await;
+    let Verdict::Broken {
+        why: Break::Unsealed, ..
+    } = verdict(&db).await
+    else {
+        panic!("an unsealed row was not found: {:?}", verdict(&db).await)
+    };
+    let (disable_delete, enable_delete) = match db.store.backend() {
+        plateau_app::store::Backend::Sqlite => (
+            "DROP TRIGGER audit_event_no_delete",
+            "CREATE TRIGGER audit_event_no_delete BEFORE DELETE ON audit_event BEGIN SELECT RAISE(ABORT, 'x'); END",
+        ),
+        plateau_app::store::Backend::Postgres => (
+            "ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update",
+            "ALTER TABLE audit_event ENABLE TRIGGER audit_event_no_update",
+        ),
+    };
+    as_owner(
+        &db,
+        &[
+            disable_delete,
+            "DELETE FROM audit_event WHERE chain_hash IS NULL",
+            enable_delete,
+        ],
+    )
+    .await;
+    assert!(matches!(verdict(&db).await, Verdict::Intact { .. }));
+
+    // Removing the newest rows is found by the chain's head.
+    let remove_newest = format!("DELETE FROM audit_event WHERE id >= {head_id}");
+    as_owner(&db, &[disable_delete, &remove_newest, enable_delete]).await;
+    let Verdict::Broken {
+        why: Break::RowsMissingAtTheEnd,
+        ..
+    } = verdict(&db).await
+    else {
+        panic!("removed rows were not found: {:?}", verdict(&db).await)
+    };
+    // The head only moves forward.
+    let mut tx = db.store.begin().await.unwrap();
+    assert!(plateau_app::execute!(tx.exec(), "UPDATE audit_chain SET sealed = 0").is_err());
+    drop(tx);
+    let mut tx = db.store.begin().await.unwrap();
+    assert!(plateau_app::execute!(tx.exec(), "DELETE FROM audit_chain").is_err());
+    drop(tx);
+});
+
+on_both_databases!(writers_at_once_extend_one_chain, |db| {
+    use plateau_app::audit::{Entry, Outcome};
+    common::add_account(&db.store, "chain.writer", &["nurse"]).await;
+    let mut writers = Vec::new();
+    for i in 0..24 {
+        let store = db.store.clone();
+        writers.push(tokio::spawn(async move {
+            for j in 0..5 {
+                let entry = Entry::anonymous("chain.writer", "test.write", Outcome::Allowed)
+                    .detail(format!("{i}/{j}"));
+                if j % 2 == 0 {
+                    plateau_app::audit::record(&store, entry).await.unwrap();
+                } else {
+                    plateau_app::audit::record_all(&store, vec![entry.clone(), entry])
+                        .await
+                        .unwrap();
+                }
+            }
+        }));
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    // A transaction that rolls back leaves no row and no link.
+    let mut tx = db.store.begin().await.unwrap();
+    plateau_app::audit::record_in(
+        &mut tx,
+        Entry::anonymous("x", "test.rolled_back", Outcome::Allowed),
+    )
+    .await
+    .unwrap();
+    drop(tx);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'test.rolled_back'"
+        )
+        .await,
+        0
+    );
+    let plateau_app::store::trail::Verdict::Intact { sealed, .. } = verdict(&db).await else {
+        panic!("concurrent writers forked the chain: {:?}", verdict(&db).await)
+    };
+    assert_eq!(sealed, count(&db, "SELECT COUNT(*) FROM audit_event").await);
+    // Each writer: three single rows and two pairs.
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'test.write'"
+        )
+        .await,
+        24 * 7
+    );
+});
+
 on_both_databases!(
     administrators_manage_accounts_and_bad_input_changes_nothing,
     |db| {
@@ -755,9 +959,30 @@ on_both_databases!(
         let taken = server.call("create_account", &form).await;
         assert_eq!(taken.status(), 400);
         assert!(taken.text().await.unwrap().contains("AlreadyTaken"));
-        // The new person signs in with the roles given.
+        // The new person chooses her own password, and has her roles once a supervisor
+        // has confirmed them (they open patients).
         let newcomer = TestServer::start(db.store.clone()).await;
-        assert_eq!(newcomer.sign_in("new.nurse", TEST_PASSWORD).await.status(), 200);
+        assert_eq!(newcomer.sign_in("new.nurse", TEST_PASSWORD).await.status(), 400);
+        let chosen = [
+            ("username", "new.nurse"),
+            ("password", TEST_PASSWORD),
+            ("new_password", "her very own password"),
+        ];
+        assert_eq!(newcomer.sign_in_form(&chosen).await.status(), 200);
+        let user = session_state(&newcomer).await.user.unwrap();
+        assert!(user.roles.is_empty(), "{:?}", user.roles);
+        let supervisor = TestServer::start(db.store.clone()).await;
+        supervisor.sign_in_demo("j.morel").await;
+        let grants: Vec<plateau_app::accounts::RoleGrant> =
+            supervisor.call("role_grants", &[]).await.json().await.unwrap();
+        assert_eq!(grants.len(), 2);
+        for grant in &grants {
+            let id = grant.id.to_string();
+            ok(supervisor
+                .call("decide_role_grant", &[("grant_id", &id), ("confirm", "true")])
+                .await)
+            .await;
+        }
         let user = session_state(&newcomer).await.user.unwrap();
         assert_eq!(user.roles, [StaffRole::Nurse, StaffRole::Phlebotomist]);
         // Certifications with expiry dates; bad ones refused.
@@ -828,7 +1053,7 @@ on_both_databases!(
                 .user,
             None
         );
-        let refused = newcomer.sign_in("new.nurse", TEST_PASSWORD).await;
+        let refused = newcomer.sign_in("new.nurse", "her very own password").await;
         assert_eq!(refused.status(), 401);
         assert_eq!(refused.text().await.unwrap(), r#""SignInRefused""#);
         // An administrator cannot lock themselves out.
@@ -872,6 +1097,201 @@ on_both_databases!(
         );
     }
 );
+
+on_both_databases!(an_administrator_alone_opens_no_patient, |db| {
+    let admin = demo_server(&db).await;
+    admin.sign_in_demo("n.faure").await;
+    // A supervisor made by an administrator holds nothing until a second person says so;
+    // the front desk role, which opens no patient, is given at once.
+    let form = [
+        ("username", "m.roux"),
+        ("family_name", "Roux"),
+        ("given_name", "Mathilde"),
+        ("roles[0]", "supervisor"),
+        ("roles[1]", "front_desk"),
+        ("password", TEST_PASSWORD),
+    ];
+    let account_id = admin
+        .call("create_account", &form)
+        .await
+        .json::<i64>()
+        .await
+        .unwrap()
+        .to_string();
+    let detail: plateau_app::accounts::AccountDetail = admin
+        .call("account", &[("account_id", &account_id)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail.summary.roles, [StaffRole::FrontDesk]);
+    assert_eq!(detail.waiting_roles, [StaffRole::Supervisor]);
+    let grants: Vec<plateau_app::accounts::RoleGrant> =
+        admin.call("role_grants", &[]).await.json().await.unwrap();
+    assert_eq!(grants.len(), 1);
+    assert!(!grants[0].mine_to_decide, "the administrator asked for it");
+    let grant = grants[0].id.to_string();
+    let own = admin
+        .call("decide_role_grant", &[("grant_id", &grant), ("confirm", "true")])
+        .await;
+    assert_eq!(own.status(), 422);
+    assert!(common::refusal(own).await.contains("second_person_required"));
+    assert_eq!(audit_rows(&db, "account.roles.confirm", "refused").await, 1);
+    // The person the role is for cannot confirm it either; nor can anyone without the
+    // capability; bad ids are refused.
+    let newcomer = TestServer::start(db.store.clone()).await;
+    assert_eq!(
+        newcomer
+            .sign_in_form(&[
+                ("username", "m.roux"),
+                ("password", TEST_PASSWORD),
+                ("new_password", "mathilde chooses")
+            ])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(newcomer.call("role_grants", &[]).await.status(), 403);
+    let nurse = TestServer::start(db.store.clone()).await;
+    nurse.sign_in_demo("a.diallo").await;
+    assert_eq!(
+        nurse
+            .call("decide_role_grant", &[("grant_id", &grant), ("confirm", "true")])
+            .await
+            .status(),
+        403
+    );
+    let supervisor = TestServer::start(db.store.clone()).await;
+    supervisor.sign_in_demo("j.morel").await;
+    for (id, confirm, status) in [
+        ("-1", "true", 400),
+        ("999999", "true", 404),
+        ("x", "true", 400),
+        (&grant[..], "maybe", 400),
+    ] {
+        let response = supervisor
+            .call("decide_role_grant", &[("grant_id", id), ("confirm", confirm)])
+            .await;
+        assert_eq!(response.status(), status, "{id} {confirm}");
+    }
+    let listed: Vec<plateau_app::accounts::RoleGrant> =
+        supervisor.call("role_grants", &[]).await.json().await.unwrap();
+    assert!(listed[0].mine_to_decide);
+    ok(supervisor
+        .call("decide_role_grant", &[("grant_id", &grant), ("confirm", "false")])
+        .await)
+    .await;
+    assert_eq!(
+        supervisor
+            .call("decide_role_grant", &[("grant_id", &grant), ("confirm", "true")])
+            .await
+            .status(),
+        404,
+        "decided once"
+    );
+    assert_eq!(
+        session_state(&newcomer).await.user.unwrap().roles,
+        [StaffRole::FrontDesk]
+    );
+    assert_eq!(audit_rows(&db, "account.roles.decline", "allowed").await, 1);
+
+    // Adding a role that opens patients waits too; removing it from the request withdraws it.
+    let with_physician = [
+        ("account_id", &account_id[..]),
+        ("family_name", "Roux"),
+        ("given_name", "Mathilde"),
+        ("roles[0]", "front_desk"),
+        ("roles[1]", "physician"),
+    ];
+    ok(admin.call("update_account", &with_physician).await).await;
+    assert_eq!(
+        session_state(&newcomer).await.user.unwrap().roles,
+        [StaffRole::FrontDesk]
+    );
+    let waiting = |db: &common::TestDb| {
+        let store = db.store.clone();
+        async move {
+            plateau_app::fetch_scalar!(
+                store.read(),
+                i64,
+                "SELECT COUNT(*) FROM role_grant WHERE decision IS NULL"
+            )
+            .unwrap()
+        }
+    };
+    assert_eq!(waiting(&db).await, 1);
+    ok(admin.call("update_account", &with_physician[..4]).await).await;
+    assert_eq!(waiting(&db).await, 0);
+    // A second administrator would be a way around: that role waits as well.
+    let with_admin = [
+        ("account_id", &account_id[..]),
+        ("family_name", "Roux"),
+        ("given_name", "Mathilde"),
+        ("roles[0]", "front_desk"),
+        ("roles[1]", "administrator"),
+    ];
+    ok(admin.call("update_account", &with_admin).await).await;
+    assert_eq!(
+        session_state(&newcomer).await.user.unwrap().roles,
+        [StaffRole::FrontDesk]
+    );
+
+    // A password an administrator resets opens nothing until its owner chooses another.
+    let morel = plateau_app::fetch_scalar!(
+        db.store.read(),
+        i64,
+        "SELECT id FROM account WHERE username = 'j.morel'"
+    )
+    .unwrap()
+    .to_string();
+    ok(admin
+        .call(
+            "reset_password",
+            &[("account_id", &morel), ("password", "the admin knows this")],
+        )
+        .await)
+    .await;
+    assert_eq!(session_state(&supervisor).await.user, None, "her sessions ended");
+    let intruder = TestServer::start(db.store.clone()).await;
+    let refused = intruder.sign_in("j.morel", "the admin knows this").await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("ChangeRequired"));
+    assert_eq!(intruder.token(), None);
+    let same = [
+        ("username", "j.morel"),
+        ("password", "the admin knows this"),
+        ("new_password", "the admin knows this"),
+    ];
+    assert_eq!(intruder.sign_in_form(&same).await.status(), 400);
+    assert_eq!(audit_rows(&db, "account.reset_password", "allowed").await, 1);
+    let mine = [
+        ("username", "j.morel"),
+        ("password", "the admin knows this"),
+        ("new_password", "only morel knows this"),
+    ];
+    assert_eq!(supervisor.sign_in_form(&mine).await.status(), 200);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM audit_event WHERE action = 'account.change_password' AND username = 'j.morel'").await,
+        1
+    );
+    // Once chosen, the old one is gone and the new one needs nothing more.
+    assert_eq!(
+        TestServer::start(db.store.clone())
+            .await
+            .sign_in("j.morel", "the admin knows this")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        TestServer::start(db.store.clone())
+            .await
+            .sign_in("j.morel", "only morel knows this")
+            .await
+            .status(),
+        200
+    );
+});
 
 on_both_databases!(the_audit_trail_filters_and_exports_as_csv, |db| {
     let server = demo_server(&db).await;
@@ -1588,3 +2008,61 @@ on_both_databases!(
         }
     }
 );
+
+/// PostgreSQL: the owner migrates and gives the application's role only SELECT and INSERT
+/// on the audit trail; as that role, nothing can get past the triggers, and the
+/// application works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_the_application_role_may_only_add_to_the_trail() {
+    let Some(db) = common::TestDb::postgres().await else {
+        eprintln!("PLATEAU_TEST_POSTGRES_URL not set: PostgreSQL test not run");
+        return;
+    };
+    let role = format!("plateau_app_{}", std::process::id());
+    let make_role = format!("CREATE ROLE {role} LOGIN");
+    plateau_app::execute!(db.store.read(), &make_role).unwrap();
+    let app_url = db.url.replacen("postgres@", &format!("{role}@"), 1);
+    assert_ne!(app_url, db.url, "the test URL names no user: {}", db.url);
+    let args = plateau_server::cli::DatabaseArgs {
+        database_url: Some(app_url.clone()),
+        owner_url: Some(db.url.clone()),
+        data_dir: None,
+    };
+    let app = plateau_server::open_store(&args).await.unwrap();
+    assert_eq!(app.current_role().await.unwrap(), role);
+    assert!(!app.may_rewrite_audit().await.unwrap());
+    assert!(db.store.may_rewrite_audit().await.unwrap(), "the owner may");
+
+    demo::seed(&app, Utc::now()).await.unwrap();
+    let server = TestServer::start(app.clone()).await;
+    server.sign_in_demo("j.morel").await;
+    assert_eq!(server.call("rooms", &[]).await.status(), 200);
+    for attack in [
+        "UPDATE audit_event SET username = 'x'",
+        "DELETE FROM audit_event",
+        "TRUNCATE audit_event",
+        "ALTER TABLE audit_event DISABLE TRIGGER audit_event_no_update",
+        "DROP TRIGGER audit_event_no_update ON audit_event",
+        "DELETE FROM audit_chain",
+        "DELETE FROM _sqlx_migrations",
+    ] {
+        let mut tx = app.begin().await.unwrap();
+        let done = plateau_app::execute!(tx.exec(), attack);
+        assert!(done.is_err(), "the application's role could run {attack}");
+        drop(tx);
+    }
+    assert!(matches!(
+        plateau_app::store::trail::verify(&app).await.unwrap(),
+        plateau_app::store::trail::Verdict::Intact { .. }
+    ));
+    // Running again (a second server, an upgrade) grants again and changes nothing else.
+    let again = plateau_server::open_store(&args).await.unwrap();
+    again.close().await;
+    app.close().await;
+    db.cleanup().await;
+    if let Some(admin_url) = std::env::var("PLATEAU_TEST_POSTGRES_URL").ok() {
+        let admin = plateau_app::store::Store::connect(&admin_url).await.unwrap();
+        let _ = plateau_app::execute!(admin.read(), &format!("DROP ROLE IF EXISTS {role}"));
+        admin.close().await;
+    }
+}

@@ -561,3 +561,87 @@ on_both_databases!(
         assert_eq!(change_ids(&mut resumed, 1).await, vec![later]);
     }
 );
+
+on_both_databases!(
+    a_subscription_ends_when_its_break_glass_access_expires_and_a_session_holds_few,
+    |db| {
+        let live = LiveSettings {
+            heartbeat: Duration::from_millis(200),
+            ..LiveSettings::default()
+        };
+        let server = demo_server(&db, live).await;
+        let (visit, patient) = plateau_app::fetch_optional!(
+            db.store.read(),
+            (i64, i64),
+            "SELECT v.id, v.patient_id FROM visit v JOIN room r ON r.id = v.room_id WHERE r.code = 'S1'"
+        )
+        .unwrap()
+        .unwrap();
+        server.sign_in_demo("l.roux").await; // not on S1's care team
+        assert_eq!(
+            server
+                .subscribe_raw(&format!("topics=visit:{visit}"), None)
+                .await
+                .status(),
+            403
+        );
+        let patient_text = patient.to_string();
+        common::ok(
+            server
+                .call(
+                    "break_glass",
+                    &[
+                        ("patient_id", &patient_text),
+                        ("reason", "Covering the room while the team is away"),
+                    ],
+                )
+                .await,
+        )
+        .await;
+        let mut sse = server
+            .subscribe(&format!("topics=rooms,visit:{visit}"), None)
+            .await;
+        assert_eq!(sse.next().await.event, "ready");
+        assert_eq!(sse.next().await.event, "heartbeat");
+        // Four hours later, as far as the database knows.
+        let past = Utc::now() - chrono::Duration::minutes(1);
+        let mut tx = db.store.begin().await.unwrap();
+        plateau_app::execute!(tx.exec(), "UPDATE break_glass SET expires_at = $1", past).unwrap();
+        tx.commit().await.unwrap();
+        let end = loop {
+            let message = sse.next().await;
+            if message.event != "heartbeat" {
+                break message;
+            }
+        };
+        assert_eq!(
+            (end.event.as_str(), end.json()["reason"].as_str()),
+            ("end", Some("access_ended"))
+        );
+
+        // One session holds at most eight live links; the ninth is refused, and a link
+        // that ends gives its place back.
+        let mut links = Vec::new();
+        for _ in 0..plateau_app::live::bus::SUBSCRIPTIONS_PER_SESSION {
+            let mut link = server.subscribe("topics=rooms", None).await;
+            assert_eq!(link.next().await.event, "ready");
+            links.push(link);
+        }
+        assert_eq!(server.subscribe_raw("topics=rooms", None).await.status(), 429);
+        drop(links.pop());
+        let mut freed = None;
+        for _ in 0..50 {
+            let response = server.subscribe_raw("topics=rooms", None).await;
+            if response.status() == 200 {
+                freed = Some(response);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(freed.is_some(), "a closed link did not give its place back");
+        // Another session of the same person is not counted with this one.
+        let other = TestServer::start(db.store.clone()).await;
+        other.sign_in_demo("l.roux").await;
+        assert_eq!(other.subscribe_raw("topics=rooms", None).await.status(), 200);
+    }
+);

@@ -93,6 +93,7 @@ pub async fn checked_new_account(
         roles: person.roles,
         password_hash: crate::auth::password::hash(password).await?,
         pin_hash: None,
+        must_change_password: false,
     })
 }
 
@@ -152,6 +153,8 @@ pub async fn load_account(account_id: i64) -> Result<AccountDetail, AppError> {
     Ok(super::store::detail(&store, account_id, clock.now, clock.today(), idle).await?)
 }
 
+/// Creates an account with a password its owner changes at the first sign-in. The roles
+/// that open patients (and the administrator's) wait for a second person.
 #[server(prefix = "/api", endpoint = "create_account")]
 pub async fn create_account(
     username: String,
@@ -160,15 +163,25 @@ pub async fn create_account(
     #[server(default)] roles: Vec<String>,
     password: String,
 ) -> Result<i64, AppError> {
-    let (principal, store, facility_id, _) = administration().await?;
-    let account = checked_new_account(&username, &family_name, &given_name, &roles, password).await?;
+    let (principal, store, facility_id, clock) = administration().await?;
+    let mut account = checked_new_account(&username, &family_name, &given_name, &roles, password).await?;
+    account.must_change_password = true;
+    let (now_roles, waiting): (Vec<_>, Vec<_>) = account
+        .roles
+        .iter()
+        .partition(|role| !super::needs_second_person(**role));
+    let asked = crate::staff::role_codes(&account.roles);
+    account.roles = now_roles;
     let mut tx = store.begin().await?;
-    let account_id = super::store::create(&mut tx, facility_id, &account, chrono::Utc::now()).await?;
-    let roles = crate::staff::role_codes(&account.roles);
+    let account_id = super::store::create(&mut tx, facility_id, &account, clock.now).await?;
+    super::store::request_roles(&mut tx, account_id, &waiting, principal.account_id, clock.now).await?;
     crate::audit::record_in(
         &mut tx,
-        audit_entry(&principal, "account.create", account_id)
-            .detail(format!("{} [{roles}]", account.username)),
+        audit_entry(&principal, "account.create", account_id).detail(format!(
+            "{} [{asked}], waiting for a second person: [{}]",
+            account.username,
+            crate::staff::role_codes(&waiting)
+        )),
     )
     .await?;
     tx.commit().await?;
@@ -176,6 +189,8 @@ pub async fn create_account(
     Ok(account_id)
 }
 
+/// Renames a person and changes their roles: a role removed goes at once, a role that
+/// opens patients (or the administrator's) added waits for a second person.
 #[server(prefix = "/api", endpoint = "update_account")]
 pub async fn update_account(
     account_id: i64,
@@ -188,26 +203,119 @@ pub async fn update_account(
     let mut checks = Checks::new();
     let person = check_person(&mut checks, &family_name, &given_name, &roles);
     checks.finish()?;
-    let (principal, store, facility_id, _) = administration().await?;
+    let (principal, store, facility_id, clock) = administration().await?;
     // Nobody changes their own roles: an administrator could otherwise lock the clinic
     // out of administration, or give themselves access to patients.
     if account_id == principal.account_id && person.roles != principal.roles {
         return Err(AppError::invalid("roles", crate::error::Problem::NotAllowed));
     }
     let staff_member_id = staff_of(&store, facility_id, account_id).await?;
+    let held = super::store::roles(&store, staff_member_id).await?;
+    let (now_roles, waiting): (Vec<_>, Vec<_>) = person
+        .roles
+        .iter()
+        .partition(|role| held.contains(role) || !super::needs_second_person(**role));
     let mut tx = store.begin().await?;
     super::store::update(
         &mut tx,
         staff_member_id,
         &person.family_name,
         &person.given_name,
-        &person.roles,
+        &now_roles,
     )
     .await?;
-    let roles = crate::staff::role_codes(&person.roles);
+    super::store::withdraw_roles_except(&mut tx, account_id, &waiting, principal.account_id, clock.now)
+        .await?;
+    super::store::request_roles(&mut tx, account_id, &waiting, principal.account_id, clock.now).await?;
     crate::audit::record_in(
         &mut tx,
-        audit_entry(&principal, "account.update", account_id).detail(format!("roles [{roles}]")),
+        audit_entry(&principal, "account.update", account_id).detail(format!(
+            "roles [{}], waiting for a second person: [{}]",
+            crate::staff::role_codes(&now_roles),
+            crate::staff::role_codes(&waiting)
+        )),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Someone who may decide roles waiting for a second person: a supervisor, or an
+/// administrator (not for their own requests, checked when deciding).
+#[cfg(feature = "ssr")]
+async fn second_person() -> Result<
+    (
+        crate::auth::Principal,
+        crate::store::Store,
+        i64,
+        crate::facility::FacilityClock,
+    ),
+    AppError,
+> {
+    use crate::auth::Capability;
+    let principal = crate::auth::guard::require_signed_in()?;
+    if !crate::auth::any_allows(&principal.roles, Capability::ManageAccounts)
+        && !crate::auth::any_allows(&principal.roles, Capability::SuperviseStaff)
+    {
+        crate::error::set_response_status(&AppError::Forbidden);
+        return Err(AppError::Forbidden);
+    }
+    let store = crate::store::from_context()?;
+    let (facility_id, clock) = crate::facility::current_clock(&store).await?;
+    let facility_id = facility_id.ok_or_else(AppError::not_found)?;
+    Ok((principal, store, facility_id, clock))
+}
+
+/// The roles waiting for a second person.
+#[server(prefix = "/api", endpoint = "role_grants")]
+pub async fn list_role_grants() -> Result<Vec<super::RoleGrant>, AppError> {
+    let (principal, store, facility_id, _) = second_person().await?;
+    Ok(super::store::waiting_grants(&store, facility_id, principal.account_id).await?)
+}
+
+/// Confirms (the role takes effect) or declines a role an administrator asked for.
+/// Neither the person who asked nor the person it is for may decide it.
+#[server(prefix = "/api", endpoint = "decide_role_grant")]
+pub async fn decide_role_grant(grant_id: i64, confirm: bool) -> Result<(), AppError> {
+    use crate::audit::{Entry, Outcome};
+    use crate::procedures::Refusal;
+    let grant_id = positive("grant_id", grant_id)?;
+    let (principal, store, facility_id, clock) = second_person().await?;
+    let mut tx = store.begin().await?;
+    let grant = match super::store::waiting_grant(&mut tx, grant_id).await {
+        Ok(grant) if grant.facility_id == facility_id => grant,
+        Ok(_) | Err(crate::store::StoreError::NotFound) => return Err(AppError::not_found()),
+        Err(other) => return Err(other.into()),
+    };
+    let action = if confirm {
+        "account.roles.confirm"
+    } else {
+        "account.roles.decline"
+    };
+    let detail = format!("{} asked by account/{}", grant.role.code(), grant.requested_by);
+    if grant.requested_by == principal.account_id || grant.account_id == principal.account_id {
+        drop(tx);
+        crate::audit::record(
+            &store,
+            Entry::by(&principal, action, Outcome::Refused)
+                .record(format!("account/{}", grant.account_id))
+                .detail(detail),
+        )
+        .await?;
+        return Err(AppError::refused(Refusal::SecondPersonRequired));
+    }
+    super::store::decide_grant(
+        &mut tx,
+        grant_id,
+        &grant,
+        confirm,
+        principal.account_id,
+        clock.now,
+    )
+    .await?;
+    crate::audit::record_in(
+        &mut tx,
+        audit_entry(&principal, action, grant.account_id).detail(detail),
     )
     .await?;
     tx.commit().await?;
@@ -240,7 +348,8 @@ pub async fn set_account_active(account_id: i64, active: bool) -> Result<(), App
     Ok(())
 }
 
-/// Sets a new password for someone who forgot theirs; their sessions end.
+/// Sets a new password for someone who forgot theirs; their sessions end, and they choose
+/// a new one at the next sign-in (whoever reset it does not keep a way in).
 #[server(prefix = "/api", endpoint = "reset_password")]
 pub async fn reset_password(account_id: i64, password: String) -> Result<(), AppError> {
     use crate::auth::session::{end_all, EndReason};
@@ -255,7 +364,14 @@ pub async fn reset_password(account_id: i64, password: String) -> Result<(), App
     staff_of(&store, facility_id, account_id).await?;
     let hash = crate::auth::password::hash(password).await?;
     let mut tx = store.begin().await?;
-    super::store::set_password(&mut tx, account_id, &hash, clock.now).await?;
+    super::store::set_password(
+        &mut tx,
+        account_id,
+        &hash,
+        super::store::ChosenBy::SomeoneElse,
+        clock.now,
+    )
+    .await?;
     end_all(&mut tx, account_id, EndReason::Revoked, clock.now).await?;
     crate::audit::record_in(
         &mut tx,

@@ -13,13 +13,16 @@ pub struct Credentials {
     pub password_hash: String,
     pub pin_hash: Option<String>,
     pub active: bool,
+    /// Someone else set this password: its owner chooses a new one to sign in.
+    pub must_change_password: bool,
 }
 
 pub async fn credentials(store: &Store, username: &str) -> Result<Option<Credentials>, StoreError> {
     crate::fetch_optional!(
         store.read(),
         Credentials,
-        "SELECT a.id AS account_id, a.staff_member_id, a.password_hash, a.pin_hash, m.active \
+        "SELECT a.id AS account_id, a.staff_member_id, a.password_hash, a.pin_hash, m.active, \
+                a.must_change_password \
          FROM account a JOIN staff_member m ON m.id = a.staff_member_id WHERE a.username = $1",
         username.trim().to_lowercase()
     )
@@ -55,6 +58,9 @@ pub struct NewAccount {
     pub roles: Vec<StaffRole>,
     pub password_hash: String,
     pub pin_hash: Option<String>,
+    /// The password was chosen by someone else (an administrator): its owner changes it
+    /// at the first sign-in.
+    pub must_change_password: bool,
 }
 
 /// Creates the staff member and their account; a taken username is `Unique { "username" }`.
@@ -83,13 +89,15 @@ pub async fn attach(
     crate::fetch_scalar!(
         tx.exec(),
         i64,
-        "INSERT INTO account (staff_member_id, username, password_hash, pin_hash, created_at, password_changed_at) \
-         VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        "INSERT INTO account (staff_member_id, username, password_hash, pin_hash, created_at, password_changed_at, \
+                              must_change_password) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",
         staff_member_id,
         account.username.to_lowercase(),
         &account.password_hash,
         account.pin_hash.as_deref(),
-        now
+        now,
+        account.must_change_password
     )
 }
 
@@ -202,6 +210,7 @@ pub async fn detail(
         has_pin,
         certifications: certifications(store, staff_member_id).await?,
         sessions: crate::auth::session::list_open(store, account_id, None, now, idle_lock).await?,
+        waiting_roles: waiting_roles(store, account_id).await?,
         today,
     })
 }
@@ -261,19 +270,204 @@ pub async fn set_active(tx: &mut Tx, staff_member_id: i64, active: bool) -> Resu
     Ok(())
 }
 
+/// Who chose a password: its owner, or someone else (an administrator's reset), in which
+/// case the owner must choose a new one at the next sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChosenBy {
+    Owner,
+    SomeoneElse,
+}
+
 pub async fn set_password(
     tx: &mut Tx,
     account_id: i64,
     hash: &str,
+    chosen_by: ChosenBy,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     crate::execute!(
         tx.exec(),
-        "UPDATE account SET password_hash = $1, password_changed_at = $2 WHERE id = $3",
+        "UPDATE account SET password_hash = $1, password_changed_at = $2, must_change_password = $3 WHERE id = $4",
         hash,
         now,
+        chosen_by == ChosenBy::SomeoneElse,
         account_id
     )?;
+    Ok(())
+}
+
+/// Asks for `roles` on an account, each waiting for a second person (a role already
+/// waiting keeps its request).
+pub async fn request_roles(
+    tx: &mut Tx,
+    account_id: i64,
+    roles: &[StaffRole],
+    requested_by: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for role in roles {
+        crate::execute!(
+            tx.exec(),
+            "INSERT INTO role_grant (account_id, role, requested_by, requested_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (account_id, role) WHERE decision IS NULL DO NOTHING",
+            account_id,
+            role.code(),
+            requested_by,
+            now
+        )?;
+    }
+    Ok(())
+}
+
+/// Withdraws the waiting requests for roles no longer asked for.
+pub async fn withdraw_roles_except(
+    tx: &mut Tx,
+    account_id: i64,
+    still_asked: &[StaffRole],
+    by: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let waiting = waiting_roles_in(tx, account_id).await?;
+    for role in waiting.into_iter().filter(|r| !still_asked.contains(r)) {
+        crate::execute!(
+            tx.exec(),
+            "UPDATE role_grant SET decision = 'withdrawn', decided_by = $1, decided_at = $2 \
+             WHERE account_id = $3 AND role = $4 AND decision IS NULL",
+            by,
+            now,
+            account_id,
+            role.code()
+        )?;
+    }
+    Ok(())
+}
+
+async fn waiting_roles_in(tx: &mut Tx, account_id: i64) -> Result<Vec<StaffRole>, StoreError> {
+    let rows = crate::fetch_all!(
+        tx.exec(),
+        (String,),
+        "SELECT role FROM role_grant WHERE account_id = $1 AND decision IS NULL",
+        account_id
+    )?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(code,)| StaffRole::try_from(code).ok())
+        .collect())
+}
+
+/// The roles waiting for a second person on an account.
+pub async fn waiting_roles(store: &Store, account_id: i64) -> Result<Vec<StaffRole>, StoreError> {
+    let mut roles: Vec<StaffRole> = crate::fetch_all!(
+        store.read(),
+        (String,),
+        "SELECT role FROM role_grant WHERE account_id = $1 AND decision IS NULL",
+        account_id
+    )?
+    .into_iter()
+    .filter_map(|(code,)| StaffRole::try_from(code).ok())
+    .collect();
+    roles.sort();
+    Ok(roles)
+}
+
+#[derive(sqlx::FromRow)]
+struct GrantRow {
+    id: i64,
+    account_id: i64,
+    username: String,
+    family_name: String,
+    given_name: String,
+    #[sqlx(try_from = "String")]
+    role: StaffRole,
+    requested_by_id: i64,
+    requested_by: String,
+    requested_at: DateTime<Utc>,
+}
+
+/// Every role waiting for a second person in the facility, oldest first, with whether
+/// `viewer` may decide it.
+pub async fn waiting_grants(
+    store: &Store,
+    facility_id: i64,
+    viewer: i64,
+) -> Result<Vec<super::RoleGrant>, StoreError> {
+    let rows = crate::fetch_all!(
+        store.read(),
+        GrantRow,
+        "SELECT g.id, g.account_id, a.username, m.family_name, m.given_name, g.role, \
+                g.requested_by AS requested_by_id, r.username AS requested_by, g.requested_at \
+         FROM role_grant g JOIN account a ON a.id = g.account_id \
+              JOIN staff_member m ON m.id = a.staff_member_id \
+              JOIN account r ON r.id = g.requested_by \
+         WHERE g.decision IS NULL AND m.facility_id = $1 ORDER BY g.id",
+        facility_id
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|r| super::RoleGrant {
+            id: r.id,
+            account_id: r.account_id,
+            username: r.username,
+            display_name: crate::staff::display_name(&r.given_name, &r.family_name),
+            role: r.role,
+            requested_by: r.requested_by,
+            requested_at: r.requested_at,
+            mine_to_decide: r.requested_by_id != viewer && r.account_id != viewer,
+        })
+        .collect())
+}
+
+/// A waiting request, read in the deciding transaction.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WaitingGrant {
+    pub account_id: i64,
+    pub staff_member_id: i64,
+    pub facility_id: i64,
+    #[sqlx(try_from = "String")]
+    pub role: StaffRole,
+    pub requested_by: i64,
+}
+
+pub async fn waiting_grant(tx: &mut Tx, grant_id: i64) -> Result<WaitingGrant, StoreError> {
+    crate::fetch_optional!(
+        tx.exec(),
+        WaitingGrant,
+        "SELECT g.account_id, a.staff_member_id, m.facility_id, g.role, g.requested_by \
+         FROM role_grant g JOIN account a ON a.id = g.account_id JOIN staff_member m ON m.id = a.staff_member_id \
+         WHERE g.id = $1 AND g.decision IS NULL",
+        grant_id
+    )?
+    .ok_or(StoreError::NotFound)
+}
+
+/// Confirms (the role is added) or declines a waiting request.
+pub async fn decide_grant(
+    tx: &mut Tx,
+    grant_id: i64,
+    grant: &WaitingGrant,
+    confirm: bool,
+    by: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let changed = crate::execute!(
+        tx.exec(),
+        "UPDATE role_grant SET decision = $1, decided_by = $2, decided_at = $3 WHERE id = $4 AND decision IS NULL",
+        if confirm { "confirmed" } else { "declined" },
+        by,
+        now,
+        grant_id
+    )?;
+    if changed != 1 {
+        return Err(StoreError::Conflict);
+    }
+    if confirm {
+        crate::execute!(
+            tx.exec(),
+            "INSERT INTO staff_role (staff_member_id, role) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            grant.staff_member_id,
+            grant.role.code()
+        )?;
+    }
     Ok(())
 }
 

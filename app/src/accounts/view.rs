@@ -1,8 +1,9 @@
 //! Account administration: the list, a new account, and one account's page.
 
 use super::{
-    list_accounts, load_account, AccountDetail, CertificationKind, CreateAccount, EndAccountSessions,
-    RemoveCertification, ResetPassword, SetAccountActive, SetCertification, UpdateAccount,
+    list_accounts, list_role_grants, load_account, AccountDetail, CertificationKind, CreateAccount,
+    DecideRoleGrant, EndAccountSessions, RemoveCertification, ResetPassword, SetAccountActive,
+    SetCertification, UpdateAccount,
 };
 use crate::i18n::use_i18n;
 use crate::shell::{action_url, loaded, submit_with, ActionFeedback, FormFields, NotFound};
@@ -52,6 +53,69 @@ pub fn AccountsPage() -> impl IntoView {
                     </tbody>
                 </table>
             })}
+            <RoleGrantsToDecide/>
+        </section>
+    }
+}
+
+/// The roles an administrator asked for that wait for a second person (another
+/// administrator or a supervisor): each confirmed or declined here.
+#[component]
+pub fn RoleGrantsToDecide() -> impl IntoView {
+    let i18n = use_i18n();
+    let decide = ServerAction::<DecideRoleGrant>::new();
+    let grants = Resource::new(move || decide.version().get(), |_| list_role_grants());
+    view! {
+        <section class="role-grants" aria-labelledby="role-grants-title">
+            <h2 id="role-grants-title">{move || i18n.t().role_grants_title}</h2>
+            {loaded(grants, move |list| {
+                if list.is_empty() {
+                    return Either::Left(view! { <p class="empty">{move || i18n.t().role_grants_none}</p> });
+                }
+                Either::Right(view! {
+                    <ul class="role-grant-list">
+                        {list
+                            .into_iter()
+                            .map(|grant| {
+                                let role = grant.role;
+                                let asked_by = grant.requested_by.clone();
+                                let asked_at = grant.requested_at.format("%Y-%m-%d %H:%M").to_string();
+                                let id = grant.id;
+                                let buttons = if grant.mine_to_decide {
+                                    Either::Left(view! {
+                                        {[true, false]
+                                            .into_iter()
+                                            .map(|confirm| view! {
+                                                <form class="inline-form" method="post" action={action_url::<DecideRoleGrant>()}
+                                                    on:submit={submit_with(decide, move |_| DecideRoleGrant { grant_id: id, confirm })}>
+                                                    <input type="hidden" name="grant_id" value=id.to_string()/>
+                                                    <input type="hidden" name="confirm" value=confirm.to_string()/>
+                                                    <button type="submit" class=if confirm { "button primary" } else { "button secondary" }>
+                                                        {move || if confirm { i18n.t().role_grant_confirm } else { i18n.t().role_grant_decline }}
+                                                    </button>
+                                                </form>
+                                            })
+                                            .collect_view()}
+                                    })
+                                } else {
+                                    Either::Right(view! { <span class="hint">{move || i18n.t().role_grant_theirs}</span> })
+                                };
+                                view! {
+                                    <li data-username=grant.username.clone() data-role=role.code()>
+                                        <strong>{grant.display_name.clone()}</strong>
+                                        " · " {grant.username.clone()} " · "
+                                        <span>{move || (i18n.t().staff_role)(role)}</span>
+                                        " · "
+                                        <span class="asked">{move || (i18n.t().role_grant_asked)(&asked_by, &asked_at)}</span>
+                                        {buttons}
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                })
+            })}
+            <ActionFeedback action=decide/>
         </section>
     }
 }
@@ -233,7 +297,16 @@ fn AccountForms(detail: AccountDetail, actions: AccountActions) -> impl IntoView
                 <span>{move || i18n.t().family_name}</span>
                 <input type="text" name="family_name" required maxlength="80" value=summary.family_name.clone()/>
             </label>
-            <RoleChoices checked=summary.roles.clone()/>
+            <RoleChoices checked=summary.roles.iter().chain(&detail.waiting_roles).copied().collect()/>
+            {(!detail.waiting_roles.is_empty()).then(|| {
+                let waiting = detail.waiting_roles.clone();
+                view! {
+                    <p class="roles-waiting">
+                        {move || i18n.t().roles_waiting} " "
+                        {move || waiting.iter().map(|r| (i18n.t().staff_role)(*r)).collect::<Vec<_>>().join(", ")}
+                    </p>
+                }
+            })}
             <button type="submit" class="button primary">{move || i18n.t().save}</button>
             <ActionFeedback action=update done=|t| t.saved/>
         </form>

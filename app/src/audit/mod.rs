@@ -14,4 +14,4 @@ pub use types::*;
 pub use view::*;
 
 #[cfg(feature = "ssr")]
-pub use store::{record, record_all, record_in, Entry};
+pub use store::{record, record_all, record_in, record_patients_listed, Entry};

@@ -2,6 +2,7 @@
 
 use super::{AuditLine, AuditPage, Outcome};
 use crate::auth::{request_meta, Principal, RequestMeta};
+use crate::store::trail::TrailRow;
 use crate::store::{Store, StoreError, Tx};
 use chrono::{DateTime, Utc};
 
@@ -82,7 +83,8 @@ impl Entry {
 /// Writes `entry` inside `tx`: the audit row commits or rolls back with the change it
 /// describes.
 pub async fn record_in(tx: &mut Tx, entry: Entry) -> Result<(), StoreError> {
-    insert(tx, entry, Utc::now()).await
+    tx.audit(entry.into_row(Utc::now()));
+    Ok(())
 }
 
 /// Writes several entries in one transaction (a list that shows several patients).
@@ -90,37 +92,57 @@ pub async fn record_all(store: &Store, entries: Vec<Entry>) -> Result<(), StoreE
     let mut tx = store.begin().await?;
     let at = Utc::now();
     for entry in entries {
-        insert(&mut tx, entry, at).await?;
+        tx.audit(entry.into_row(at));
     }
     tx.commit().await
+}
+
+/// A list that shows patients (a worklist, the critical values, the send-outs, the
+/// break-glass log) was read: one row per patient it names, in one transaction.
+pub async fn record_patients_listed(
+    store: &Store,
+    principal: &Principal,
+    action: &str,
+    patients: impl IntoIterator<Item = i64>,
+) -> Result<(), StoreError> {
+    let mut seen: Vec<i64> = patients.into_iter().collect();
+    seen.sort_unstable();
+    seen.dedup();
+    let entries = if seen.is_empty() {
+        vec![Entry::by(principal, action, Outcome::Allowed)]
+    } else {
+        seen.into_iter()
+            .map(|patient| Entry::by(principal, action, Outcome::Allowed).patient(patient))
+            .collect()
+    };
+    record_all(store, entries).await
 }
 
 /// Writes `entry` on its own (reads and refusals, which change nothing else).
 pub async fn record(store: &Store, entry: Entry) -> Result<(), StoreError> {
     let mut tx = store.begin().await?;
-    insert(&mut tx, entry, Utc::now()).await?;
+    tx.audit(entry.into_row(Utc::now()));
     tx.commit().await
 }
 
-async fn insert(tx: &mut Tx, entry: Entry, at: DateTime<Utc>) -> Result<(), StoreError> {
-    crate::execute!(
-        tx.exec(),
-        "INSERT INTO audit_event (at, account_id, username, roles, action, outcome, patient_id, record, \
-         device, address, detail, break_glass) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        at,
-        entry.account_id,
-        entry.username,
-        entry.roles,
-        entry.action,
-        entry.outcome.code(),
-        entry.patient_id,
-        entry.record,
-        truncate(&entry.meta.device, 200),
-        truncate(&entry.meta.address, 64),
-        truncate(&entry.detail, 500),
-        entry.break_glass
-    )?;
-    Ok(())
+impl Entry {
+    /// The row as stored: long texts cut to their columns' sizes.
+    fn into_row(self, at: DateTime<Utc>) -> TrailRow {
+        TrailRow {
+            at: TrailRow::at_stored(at),
+            account_id: self.account_id,
+            username: self.username,
+            roles: self.roles,
+            action: self.action,
+            outcome: self.outcome.code().to_owned(),
+            patient_id: self.patient_id,
+            record: self.record,
+            device: truncate(&self.meta.device, 200),
+            address: truncate(&self.meta.address, 64),
+            detail: truncate(&self.detail, 500),
+            break_glass: self.break_glass,
+        }
+    }
 }
 
 fn truncate(text: &str, max: usize) -> String {

@@ -46,7 +46,12 @@ fn current_user(principal: &super::Principal) -> super::CurrentUser {
 /// Signing in on a browser that had someone else's (locked) session ends that session:
 /// this is how a colleague takes over a shared tablet.
 #[server(prefix = "/api", endpoint = "sign_in")]
-pub async fn sign_in(username: String, password: String, next: Option<String>) -> Result<String, AppError> {
+pub async fn sign_in(
+    username: String,
+    password: String,
+    next: Option<String>,
+    #[server(default)] new_password: String,
+) -> Result<String, AppError> {
     use super::{password, session, throttle};
     use crate::audit::{self, Entry, Outcome};
     use crate::error::{validate::Checks, Problem};
@@ -58,6 +63,9 @@ pub async fn sign_in(username: String, password: String, next: Option<String>) -
         checks.fail("password", Problem::Required);
     } else if password.chars().count() > password::PASSWORD_MAX {
         checks.fail("password", Problem::TooLong);
+    }
+    if new_password.chars().count() > password::PASSWORD_MAX {
+        checks.fail("new_password", Problem::TooLong);
     }
     checks.finish()?;
 
@@ -90,6 +98,7 @@ pub async fn sign_in(username: String, password: String, next: Option<String>) -
         }
         throttle::Attempt::Allowed { closes_until } => closes_until,
     };
+    let typed = password.clone();
     let matched = password::verify(password, usable.map(|c| c.password_hash.clone())).await?;
     let Some(account) = usable.filter(|_| matched) else {
         let mut entry =
@@ -112,9 +121,49 @@ pub async fn sign_in(username: String, password: String, next: Option<String>) -
         return Err(error);
     };
 
+    // A password someone else set (an administrator's reset) opens nothing until its
+    // owner has chosen a new one: whoever reset it keeps no way in.
+    let chosen = if account.must_change_password {
+        let problem = if new_password.is_empty() {
+            Some(Problem::ChangeRequired)
+        } else if new_password == typed {
+            Some(Problem::NotAllowed)
+        } else {
+            password::password_problem(&new_password)
+        };
+        if let Some(problem) = problem {
+            let mut tx = store.begin().await?;
+            if trusted.is_none() {
+                throttle::succeeded(&mut tx, &username).await?;
+            }
+            tx.commit().await?;
+            let error = AppError::invalid("new_password", problem);
+            crate::error::set_response_status(&error);
+            return Err(error);
+        }
+        Some(password::hash(new_password).await?)
+    } else {
+        None
+    };
+
     let settings = super::guard::settings();
     let device = device.unwrap_or_else(session::new_token);
     let mut tx = store.begin().await?;
+    if let Some(hash) = &chosen {
+        crate::accounts::store::set_password(
+            &mut tx,
+            account.account_id,
+            hash,
+            crate::accounts::store::ChosenBy::Owner,
+            now,
+        )
+        .await?;
+        let entry = Entry::anonymous(&username, "account.change_password", Outcome::Allowed)
+            .account(account.account_id)
+            .record(format!("account/{}", account.account_id))
+            .detail("chosen at sign-in after a password set by someone else");
+        audit::record_in(&mut tx, entry).await?;
+    }
     // A success on a trusted browser says nothing of whoever fails under this username
     // elsewhere: their count stands.
     if trusted.is_none() {
@@ -442,7 +491,14 @@ pub async fn change_password(current: String, new_password: String) -> Result<()
     let hash = super::password::hash(new_password).await?;
     let now = chrono::Utc::now();
     let mut tx = store.begin().await?;
-    crate::accounts::store::set_password(&mut tx, principal.account_id, &hash, now).await?;
+    crate::accounts::store::set_password(
+        &mut tx,
+        principal.account_id,
+        &hash,
+        crate::accounts::store::ChosenBy::Owner,
+        now,
+    )
+    .await?;
     crate::execute!(
         tx.exec(),
         "UPDATE session SET ended_at = $1, ended_reason = 'revoked' WHERE account_id = $2 AND id <> $3 AND ended_at IS NULL",

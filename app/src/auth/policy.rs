@@ -103,6 +103,9 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
     ("/api/end_my_session", Access::SignedIn),
     ("/api/set_pin", Access::SignedIn),
     ("/api/change_password", Access::SignedIn),
+    // A supervisor or an administrator; checked in the functions, which name both.
+    ("/api/role_grants", Access::SignedIn),
+    ("/api/decide_role_grant", Access::SignedIn),
     ("/api/rooms", Access::Needs(Capability::ViewRooms)),
     ("/api/room", Access::Needs(Capability::ViewRooms)),
     ("/api/room_status", Access::Needs(Capability::ChangeRoomStatus)),

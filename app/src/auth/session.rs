@@ -6,7 +6,6 @@ use crate::staff::StaffRole;
 use crate::store::{Store, StoreError, Tx};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
-use sha2::{Digest, Sha256};
 
 /// Fills `bytes` from the operating system's random source.
 pub fn random_bytes(bytes: &mut [u8]) {
@@ -23,8 +22,7 @@ pub fn new_token() -> String {
 
 /// What the database keeps of a token.
 pub fn token_hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::store::trail::sha256_hex(token.as_bytes())
 }
 
 /// Whether a cookie value can be a token at all; anything else is refused unread.

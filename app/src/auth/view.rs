@@ -31,10 +31,16 @@ pub fn SignInPage() -> impl IntoView {
             load_page(&destination);
         }
     });
+    // Shown once the server says this password was set by someone else.
+    let must_choose = Memo::new(move |was: Option<&bool>| match action.value().get() {
+        Some(Err(AppError::Invalid(fields))) => fields.iter().any(|f| f.field == "new_password"),
+        _ => was.copied().unwrap_or(false),
+    });
     let on_submit = submit_with(action, |f| SignIn {
         username: f.text("username"),
         password: f.text("password"),
         next: Some(f.text("next")).filter(|n| !n.is_empty()),
+        new_password: f.text("new_password"),
     });
     view! {
         <section class="page sign-in" aria-labelledby="page-title">
@@ -57,6 +63,13 @@ pub fn SignInPage() -> impl IntoView {
                     <span>{move || i18n.t().password}</span>
                     <input type="password" name="password" autocomplete="current-password" required maxlength="128"/>
                 </label>
+                <Show when=move || must_choose.get()>
+                    <p class="notice">{move || i18n.t().new_password_required_intro}</p>
+                    <label>
+                        <span>{move || i18n.t().new_password}</span>
+                        <input type="password" name="new_password" autocomplete="new-password" required minlength="10" maxlength="128"/>
+                    </label>
+                </Show>
                 <button type="submit" class="button primary">{move || i18n.t().sign_in}</button>
                 <ActionFeedback action/>
             </form>

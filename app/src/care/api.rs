@@ -86,7 +86,7 @@ pub async fn show_on_list<'a>(
 
 #[server(prefix = "/api", endpoint = "break_glass_log")]
 pub async fn break_glass_log() -> Result<Vec<BreakGlassEntry>, AppError> {
-    use crate::audit::{self, Entry, Outcome};
+    use crate::audit;
     use crate::auth::{require, Capability};
     let principal = require(Capability::ReviewBreakGlass).await?;
     let store = crate::store::from_context()?;
@@ -95,9 +95,11 @@ pub async fn break_glass_log() -> Result<Vec<BreakGlassEntry>, AppError> {
         return Ok(Vec::new());
     };
     let entries = super::store::log(&store, facility_id, 200).await?;
-    audit::record(
+    audit::record_patients_listed(
         &store,
-        Entry::by(&principal, "break_glass.read", Outcome::Allowed),
+        &principal,
+        "break_glass.read",
+        entries.iter().map(|e| e.patient_id),
     )
     .await?;
     Ok(entries)

@@ -148,6 +148,7 @@ pub async fn patient_exists(store: &Store, facility_id: i64, patient_id: i64) ->
 #[derive(sqlx::FromRow)]
 struct EntryRow {
     id: i64,
+    patient_id: i64,
     opened_at: DateTime<Utc>,
     username: String,
     staff_given: String,
@@ -164,7 +165,7 @@ pub async fn log(store: &Store, facility_id: i64, limit: i64) -> Result<Vec<Brea
     let rows = crate::fetch_all!(
         store.read(),
         EntryRow,
-        "SELECT b.id, b.opened_at, a.username, m.given_name AS staff_given, m.family_name AS staff_family, \
+        "SELECT b.id, b.patient_id, b.opened_at, a.username, m.given_name AS staff_given, m.family_name AS staff_family, \
                 p.record_number, p.given_name AS patient_given, p.family_name AS patient_family, b.reason, \
                 r.username AS reviewer \
          FROM break_glass b \
@@ -180,6 +181,7 @@ pub async fn log(store: &Store, facility_id: i64, limit: i64) -> Result<Vec<Brea
         .into_iter()
         .map(|r| BreakGlassEntry {
             id: r.id,
+            patient_id: r.patient_id,
             opened_at: r.opened_at,
             username: r.username,
             staff_name: crate::staff::display_name(&r.staff_given, &r.staff_family),

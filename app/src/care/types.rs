@@ -16,6 +16,7 @@ pub enum PatientAccess {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BreakGlassEntry {
     pub id: i64,
+    pub patient_id: i64,
     #[serde(with = "crate::time::millis")]
     pub opened_at: DateTime<Utc>,
     pub username: String,

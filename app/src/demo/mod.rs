@@ -687,6 +687,7 @@ pub async fn seed(store: &Store, now: DateTime<Utc>) -> Result<SeedOutcome, Stor
             roles: roles.to_vec(),
             password_hash: password_hash.clone(),
             pin_hash: Some(pin_hash.clone()),
+            must_change_password: false,
         };
         let member = NewStaffMember {
             family_name: account.family_name.clone(),

@@ -163,6 +163,8 @@ pub struct Messages {
     pub problem_wrong_unit: &'static str,
     pub problem_too_precise: &'static str,
     pub problem_mismatch: &'static str,
+    pub problem_change_required: &'static str,
+    pub new_password_required_intro: &'static str,
 
     pub nav_break_glass: &'static str,
     pub nav_accounts: &'static str,
@@ -208,6 +210,13 @@ pub struct Messages {
     pub certifications: &'static str,
     pub certification: fn(CertificationKind) -> &'static str,
     pub valid_until: fn(&str) -> String,
+    pub role_grants_title: &'static str,
+    pub role_grants_none: &'static str,
+    pub role_grant_asked: fn(&str, &str) -> String,
+    pub role_grant_confirm: &'static str,
+    pub role_grant_decline: &'static str,
+    pub role_grant_theirs: &'static str,
+    pub roles_waiting: &'static str,
     pub expired: &'static str,
     pub remove: &'static str,
     pub certification_label: &'static str,
@@ -506,6 +515,7 @@ impl Messages {
             Problem::WrongUnit => self.problem_wrong_unit,
             Problem::TooPrecise => self.problem_too_precise,
             Problem::Mismatch => self.problem_mismatch,
+            Problem::ChangeRequired => self.problem_change_required,
         }
     }
 

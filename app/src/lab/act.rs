@@ -31,27 +31,6 @@ pub async fn refused(store: &Store, principal: &Principal, action: &str, record:
     forbidden()
 }
 
-/// A list that shows patients (a worklist, the critical values, the send-outs) was read:
-/// one audit row per patient it names, in one transaction.
-pub async fn audit_patients_listed(
-    store: &Store,
-    principal: &Principal,
-    action: &str,
-    patients: impl IntoIterator<Item = i64>,
-) -> Result<(), AppError> {
-    let mut seen: Vec<i64> = patients.into_iter().collect();
-    seen.sort_unstable();
-    seen.dedup();
-    let entries = if seen.is_empty() {
-        vec![Entry::by(principal, action, Outcome::Allowed)]
-    } else {
-        seen.into_iter()
-            .map(|patient| Entry::by(principal, action, Outcome::Allowed).patient(patient))
-            .collect()
-    };
-    Ok(crate::audit::store::record_all(store, entries).await?)
-}
-
 /// An accession number as typed or scanned, trimmed; refused unless well formed.
 pub fn checked_accession(accession: &str) -> Result<String, AppError> {
     let accession = accession.trim().to_uppercase();

@@ -345,7 +345,7 @@ pub async fn lab_worklist() -> Result<Worklist, AppError> {
         .iter()
         .map(|item| item.patient.id)
         .chain(alerts.iter().map(|alert| alert.patient.id));
-    server::audit_patients_listed(&desk.store, &principal, "lab.worklist.read", named).await?;
+    crate::audit::record_patients_listed(&desk.store, &principal, "lab.worklist.read", named).await?;
     Ok(Worklist {
         clock: desk.clock,
         items,
@@ -482,7 +482,7 @@ pub async fn critical_alerts() -> Result<AlertList, AppError> {
     // The banner names patients, record numbers and values: each read is in the trail.
     if !mine.is_empty() {
         let named = mine.iter().map(|alert| alert.patient.id);
-        server::audit_patients_listed(&desk.store, &principal, "lab.critical.read", named).await?;
+        crate::audit::record_patients_listed(&desk.store, &principal, "lab.critical.read", named).await?;
     }
     Ok(AlertList {
         clock: desk.clock,
@@ -635,7 +635,7 @@ pub async fn load_send_outs() -> Result<SendOuts, AppError> {
     let patients = server::patients_of(&desk.store, desk.facility_id, &all).await?;
     let waiting = with_patients(waiting, &patients);
     let named = patients.iter().map(|(_, patient)| patient.id);
-    server::audit_patients_listed(&desk.store, &principal, "lab.sendouts.read", named).await?;
+    crate::audit::record_patients_listed(&desk.store, &principal, "lab.sendouts.read", named).await?;
     Ok(SendOuts {
         clock: desk.clock,
         labs,

@@ -86,6 +86,34 @@ struct Shared {
     churn: AtomicU64,
     /// Set when the server shuts down: every subscription ends.
     closing: tokio::sync::watch::Sender<bool>,
+    /// Open subscriptions per session.
+    per_session: std::sync::Mutex<std::collections::HashMap<i64, usize>>,
+}
+
+/// Live subscriptions one session may hold at once: a page holds one, a few tabs are
+/// fine; more is a leak or someone holding the server's memory.
+pub const SUBSCRIPTIONS_PER_SESSION: usize = 8;
+
+/// One of a session's subscriptions; given back when dropped.
+pub struct SessionSlot {
+    shared: Arc<Shared>,
+    session_id: i64,
+}
+
+impl Drop for SessionSlot {
+    fn drop(&mut self) {
+        let mut held = self
+            .shared
+            .per_session
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(count) = held.get_mut(&self.session_id) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                held.remove(&self.session_id);
+            }
+        }
+    }
 }
 
 /// The fan-out of one server. Cheap to clone; the pump stops when the last clone is gone.
@@ -106,6 +134,7 @@ impl EventBus {
             head: AtomicI64::new(head),
             churn: AtomicU64::new(0),
             closing: tokio::sync::watch::Sender::new(false),
+            per_session: Default::default(),
         });
         tokio::spawn(pump(Arc::downgrade(&shared), store, head));
         Ok(EventBus { shared })
@@ -126,6 +155,25 @@ impl EventBus {
         Position {
             head: self.shared.head.load(Ordering::Acquire),
         }
+    }
+
+    /// A subscription slot for `session_id`; `None` when it holds
+    /// [`SUBSCRIPTIONS_PER_SESSION`] already.
+    pub fn session_slot(&self, session_id: i64) -> Option<SessionSlot> {
+        let mut held = self
+            .shared
+            .per_session
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = held.entry(session_id).or_default();
+        if *count >= SUBSCRIPTIONS_PER_SESSION {
+            return None;
+        }
+        *count += 1;
+        Some(SessionSlot {
+            shared: self.shared.clone(),
+            session_id,
+        })
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Frame>> {

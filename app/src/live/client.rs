@@ -251,6 +251,9 @@ mod browser {
                 match data::<End>(message).map(|end| end.reason) {
                     Some(EndReason::Locked) => session.set_locked(true),
                     Some(EndReason::SignedOut) => load_page("/sign-in"),
+                    Some(EndReason::AccessEnded) => {
+                        let _ = window().location().reload();
+                    }
                     None => retry_later(live, session),
                 }
                 return;

@@ -99,6 +99,12 @@ pub async fn subscribe(
         Ok(after) => after,
         Err(reason) => return refuse(StatusCode::BAD_REQUEST, reason),
     };
+    let Some(slot) = bus.session_slot(principal.session_id) else {
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "this session holds as many live links as it may: close another tab first",
+        );
+    };
     let store = bus.store().clone();
     for topic in &topics {
         if let Err(response) = authorise(&store, &principal, &auth, *topic).await {
@@ -126,7 +132,8 @@ pub async fn subscribe(
         None => Start::Head(extent.last_id),
     };
     let token = crate::auth::session_token(&headers);
-    let subscription = Subscription::new(bus, token, auth.settings.idle_lock, topics, receiver, start);
+    let mut subscription = Subscription::new(bus, token, auth.settings.idle_lock, topics, receiver, start);
+    subscription.slot = Some(slot);
     if let Some(upgrade) = websocket {
         return upgrade
             // The browser sends nothing but pongs and a close: small buffers are enough.
@@ -276,6 +283,8 @@ struct Subscription {
     heartbeat: Pin<Box<Sleep>>,
     closing: tokio::sync::watch::Receiver<bool>,
     ended: bool,
+    /// One of its session's subscriptions, given back when this one ends.
+    slot: Option<crate::live::bus::SessionSlot>,
 }
 
 impl Subscription {
@@ -314,6 +323,7 @@ impl Subscription {
             heartbeat,
             closing: bus.closing(),
             ended: false,
+            slot: None,
             bus,
         }
     }
@@ -427,7 +437,18 @@ impl Subscription {
         match session::resolve(self.bus.store(), token, now, self.idle_lock).await {
             Ok(None) => self.end(EndReason::SignedOut),
             Ok(Some(principal)) if principal.locked => self.end(EndReason::Locked),
-            Ok(Some(_)) => message("heartbeat", None, &Position { head: self.position }),
+            Ok(Some(principal)) => {
+                // Access is checked again at every beat: a break-glass access that
+                // expired, a care team left or a role removed ends the subscription.
+                for topic in self.topics.clone() {
+                    match may_follow(self.bus.store(), &principal, topic).await {
+                        Ok(Some(true)) => {}
+                        Ok(_) => return self.end(EndReason::AccessEnded),
+                        Err(error) => tracing::warn!(%error, "cannot check a subscriber's access"),
+                    }
+                }
+                message("heartbeat", None, &Position { head: self.position })
+            }
             // The database hiccupped: keep the link, check again at the next beat.
             Err(error) => {
                 tracing::warn!(%error, "cannot check a subscriber's session");

@@ -153,6 +153,9 @@ crate::coded_enum! {
         Locked = "locked",
         /// The session ended (signed out, expired, ended from another device).
         SignedOut = "signed_out",
+        /// The person may no longer follow a topic (a break-glass access expired, they
+        /// left the care team, a role was taken away): the page reloads and says so.
+        AccessEnded = "access_ended",
     }
 }
 

@@ -157,7 +157,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/audit") view=|| guard(AuditPage) ssr=SsrMode::Async/>
                     <Route path=path!("/break-glass") view=|| guard(BreakGlassLogPage) ssr=SsrMode::Async/>
                     <Route path=path!("/procedures/:id") view=|| guard(crate::procedures::ProcedurePage) ssr=SsrMode::Async/>
-                    <Route path=path!("/supervision") view=|| guard(crate::staff::SupervisionPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/supervision") view=|| guard(supervision_page) ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalog") view=|| guard(crate::procedures::CatalogPage) ssr=SsrMode::Async/>
                     <Route path=path!("/admin/lab-tests") view=|| guard(crate::lab::LabCatalogPage) ssr=SsrMode::Async/>
                 </Routes>
@@ -308,6 +308,15 @@ enum PageAccess {
 /// Renders `page` only for someone the policy lets open this address; a locked screen
 /// shows the lock screen instead (the page is not in the document at all), others get
 /// the sign-in form or a refusal. The server refuses their data calls regardless.
+/// The supervisors' page, and the roles waiting for them as the second person (accounts
+/// sit above staff, so the shell puts the two together).
+fn supervision_page() -> impl IntoView {
+    view! {
+        <crate::staff::SupervisionPage/>
+        <div class="page"><crate::accounts::RoleGrantsToDecide/></div>
+    }
+}
+
 fn guard<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
     let path = leptos_router::hooks::use_location().pathname.get_untracked();
     let session = use_session();

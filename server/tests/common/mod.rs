@@ -250,6 +250,24 @@ impl TestServer {
         response
     }
 
+    /// Signs in with the whole form given (a new password, say); keeps the session.
+    pub async fn sign_in_form(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        let response = self
+            .client
+            .post(self.url("/api/sign_in"))
+            .header("origin", self.origin())
+            .header("accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 200 {
+            let token = session_token_in(&response).expect("sign-in sets the session cookie");
+            self.set_token(Some(token));
+        }
+        response
+    }
+
     /// Posts the sign-in form as our client does, with this browser's current cookie
     /// (signing in over an old session), without keeping the new one.
     pub async fn sign_in_over_cookie(&self, form: &[(&str, &str)]) -> reqwest::Response {
