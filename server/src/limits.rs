@@ -82,15 +82,17 @@ async fn bound(limits: &HttpLimits, request: Request, next: Next) -> Response {
     let body = match tokio::time::timeout(limits.body_timeout, read_body(body, max)).await {
         Err(_) => {
             tracing::info!(path = %parts.uri.path(), "request body not sent in time");
-            return (
-                StatusCode::REQUEST_TIMEOUT,
-                "the request body took too long to arrive",
-            )
-                .into_response();
+            return closing(
+                (
+                    StatusCode::REQUEST_TIMEOUT,
+                    "the request body took too long to arrive",
+                )
+                    .into_response(),
+            );
         }
         Ok(Err(BodyError::TooLarge)) => return too_large(max),
         Ok(Err(BodyError::Broken)) => {
-            return (StatusCode::BAD_REQUEST, "the request body could not be read").into_response()
+            return closing((StatusCode::BAD_REQUEST, "the request body could not be read").into_response())
         }
         Ok(Ok(bytes)) => bytes,
     };
@@ -132,11 +134,22 @@ async fn read_body(mut body: Body, max: usize) -> Result<axum::body::Bytes, Body
 }
 
 fn too_large(max: usize) -> Response {
-    (
-        StatusCode::PAYLOAD_TOO_LARGE,
-        format!("the request body is larger than {} KiB", max / 1024),
+    closing(
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than {} KiB", max / 1024),
+        )
+            .into_response(),
     )
-        .into_response()
+}
+
+/// The rest of the body is never read, so the connection cannot carry another request:
+/// say so, and the client opens a new one instead of sending into a closed one.
+fn closing(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// Serves `app` on `listener` within `limits` until `shutdown` resolves, then lets the

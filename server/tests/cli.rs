@@ -171,6 +171,21 @@ fn serves_then_stops_cleanly_on_sigterm() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A new clinic in `data_dir` with its first administrator, from the command line.
+fn first_administrator(data_dir: &std::path::Path) {
+    let admin = [
+        "--username",
+        "admin",
+        "--role",
+        "administrator",
+        "--password-stdin",
+        "--facility",
+        "Clinique du Parc",
+    ];
+    let made = user_add(&admin, data_dir, "a long enough password\n");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+}
+
 /// Runs `plateau user add ARGS --data-dir DIR` with `password` on standard input.
 fn user_add(args: &[&str], data_dir: &std::path::Path, password: &str) -> std::process::Output {
     use std::io::Write;
@@ -253,18 +268,7 @@ fn the_first_administrator_is_made_from_the_command_line() {
 fn a_reference_lab_is_set_up_from_the_command_line() {
     let dir = temp_dir("reference-lab");
     let data_dir = dir.join("data");
-    let admin = [
-        "--username",
-        "admin",
-        "--role",
-        "administrator",
-        "--password-stdin",
-        "--facility",
-        "Clinique du Parc",
-    ];
-    assert!(user_add(&admin, &data_dir, "a long enough password\n")
-        .status
-        .success());
+    first_administrator(&data_dir);
     let set = |args: &[&str]| {
         plateau()
             .args(["reference-lab", "set"])
@@ -330,18 +334,7 @@ fn a_reference_lab_is_set_up_from_the_command_line() {
 fn the_audit_trail_is_verified_from_the_command_line() {
     let dir = temp_dir("audit-verify");
     let data_dir = dir.join("data");
-    let admin = [
-        "--username",
-        "admin",
-        "--role",
-        "administrator",
-        "--password-stdin",
-        "--facility",
-        "Clinique du Parc",
-    ];
-    assert!(user_add(&admin, &data_dir, "a long enough password\n")
-        .status
-        .success());
+    first_administrator(&data_dir);
     let verify = |extra: &[&str]| {
         plateau()
             .args(["audit", "verify", "--data-dir"])

@@ -645,3 +645,40 @@ on_both_databases!(
         assert_eq!(other.subscribe_raw("topics=rooms", None).await.status(), 200);
     }
 );
+
+on_both_databases!(
+    a_care_team_keeps_its_access_only_for_a_while_after_the_visit,
+    |db| {
+        let server = demo_server(&db, LiveSettings::default()).await;
+        let visit = plateau_app::fetch_scalar!(
+            db.store.read(),
+            i64,
+            "SELECT v.id FROM visit v JOIN room r ON r.id = v.room_id WHERE r.code = 'S1'"
+        )
+        .unwrap();
+        server.sign_in_demo("a.girard").await; // on S1's care team
+        let topic = format!("topics=visit:{visit}");
+        assert_eq!(server.subscribe_raw(&topic, None).await.status(), 200);
+        let end_visit = |hours_ago: i64| {
+            let store = db.store.clone();
+            async move {
+                let ended = Utc::now() - chrono::Duration::hours(hours_ago);
+                let mut tx = store.begin().await.unwrap();
+                plateau_app::execute!(
+                    tx.exec(),
+                    "UPDATE visit SET ended_at = $1 WHERE id = $2",
+                    ended,
+                    visit
+                )
+                .unwrap();
+                tx.commit().await.unwrap();
+            }
+        };
+        // Ended an hour ago: the team finishes its notes.
+        end_visit(1).await;
+        assert_eq!(server.subscribe_raw(&topic, None).await.status(), 200);
+        // Ended yesterday: the patient is like any other's.
+        end_visit(13).await;
+        assert_eq!(server.subscribe_raw(&topic, None).await.status(), 403);
+    }
+);

@@ -97,18 +97,25 @@ pub async fn checked_new_account(
     })
 }
 
+/// Who acts, the store, their facility and its clock.
+#[cfg(feature = "ssr")]
+type Workplace = (
+    crate::auth::Principal,
+    crate::store::Store,
+    i64,
+    crate::facility::FacilityClock,
+);
+
 /// The administrator, the store and the facility every function below works in.
 #[cfg(feature = "ssr")]
-async fn administration() -> Result<
-    (
-        crate::auth::Principal,
-        crate::store::Store,
-        i64,
-        crate::facility::FacilityClock,
-    ),
-    AppError,
-> {
+async fn administration() -> Result<Workplace, AppError> {
     let principal = crate::auth::require(crate::auth::Capability::ManageAccounts).await?;
+    in_facility(principal).await
+}
+
+/// The store, facility and clock for `principal`'s work.
+#[cfg(feature = "ssr")]
+async fn in_facility(principal: crate::auth::Principal) -> Result<Workplace, AppError> {
     let store = crate::store::from_context()?;
     let (facility_id, clock) = crate::facility::current_clock(&store).await?;
     let facility_id = facility_id.ok_or_else(AppError::not_found)?;
@@ -243,15 +250,7 @@ pub async fn update_account(
 /// Someone who may decide roles waiting for a second person: a supervisor, or an
 /// administrator (not for their own requests, checked when deciding).
 #[cfg(feature = "ssr")]
-async fn second_person() -> Result<
-    (
-        crate::auth::Principal,
-        crate::store::Store,
-        i64,
-        crate::facility::FacilityClock,
-    ),
-    AppError,
-> {
+async fn second_person() -> Result<Workplace, AppError> {
     use crate::auth::Capability;
     let principal = crate::auth::guard::require_signed_in()?;
     if !crate::auth::any_allows(&principal.roles, Capability::ManageAccounts)
@@ -260,10 +259,7 @@ async fn second_person() -> Result<
         crate::error::set_response_status(&AppError::Forbidden);
         return Err(AppError::Forbidden);
     }
-    let store = crate::store::from_context()?;
-    let (facility_id, clock) = crate::facility::current_clock(&store).await?;
-    let facility_id = facility_id.ok_or_else(AppError::not_found)?;
-    Ok((principal, store, facility_id, clock))
+    in_facility(principal).await
 }
 
 /// The roles waiting for a second person.

@@ -24,6 +24,10 @@ pub async fn assign(
 
 /// Why `principal` may open the patient of `visit_id`, or `None` when they may not
 /// (yet: a clinician may still break the glass).
+/// How long a visit's care team keeps its access once the visit has ended: the rest of
+/// the shift, to finish the notes. After that the patient is like any other's.
+pub const CARE_AFTER_VISIT: chrono::TimeDelta = chrono::TimeDelta::hours(12);
+
 pub async fn access_to(
     store: &Store,
     principal: &Principal,
@@ -40,9 +44,11 @@ pub async fn access_to(
     let assigned = crate::fetch_scalar!(
         store.read(),
         i64,
-        "SELECT COUNT(*) FROM care_assignment WHERE visit_id = $1 AND staff_member_id = $2",
+        "SELECT COUNT(*) FROM care_assignment c JOIN visit v ON v.id = c.visit_id \
+         WHERE c.visit_id = $1 AND c.staff_member_id = $2 AND (v.ended_at IS NULL OR v.ended_at > $3)",
         visit_id,
-        principal.staff_member_id
+        principal.staff_member_id,
+        now - CARE_AFTER_VISIT
     )?;
     if assigned > 0 {
         return Ok(Some(PatientAccess::CareTeam));
@@ -95,8 +101,10 @@ pub async fn visible(
     let care_visits = crate::fetch_all!(
         store.read(),
         (i64,),
-        "SELECT visit_id FROM care_assignment WHERE staff_member_id = $1",
-        principal.staff_member_id
+        "SELECT c.visit_id FROM care_assignment c JOIN visit v ON v.id = c.visit_id \
+         WHERE c.staff_member_id = $1 AND (v.ended_at IS NULL OR v.ended_at > $2)",
+        principal.staff_member_id,
+        now - CARE_AFTER_VISIT
     )?;
     let broken_patients = crate::fetch_all!(
         store.read(),

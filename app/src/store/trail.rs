@@ -202,7 +202,7 @@ pub async fn verify(store: &super::Store) -> Result<Verdict, StoreError> {
         Some(head) if head.sealed == sealed && head.last_hash == previous => Ok(Verdict::Intact {
             sealed,
             unsealed,
-            head: (sealed > 0).then(|| (last_id, previous)),
+            head: (sealed > 0).then_some((last_id, previous)),
         }),
         _ => Ok(Verdict::Broken {
             row_id: last_id,
@@ -265,10 +265,9 @@ mod tests {
     }
 
     #[test]
-    fn times_are_sealed_to_the_microsecond() {
-        let at = DateTime::parse_from_rfc3339("2026-12-02T06:00:00.123456789Z")
-            .unwrap()
-            .with_timezone(&Utc);
+    fn times_are_sealed_to_the_microsecond() -> Result<(), chrono::ParseError> {
+        let at = DateTime::parse_from_rfc3339("2026-12-02T06:00:00.123456789Z")?.with_timezone(&Utc);
         assert_eq!(TrailRow::at_stored(at).timestamp_subsec_nanos(), 123_456_000);
+        Ok(())
     }
 }

@@ -230,24 +230,8 @@ impl TestServer {
 
     /// Signs in as our client does; on success the session is kept for later requests.
     pub async fn sign_in(&self, username: &str, password: &str) -> reqwest::Response {
-        let response = self
-            .client
-            .post(self.url("/api/sign_in"))
-            .header("origin", self.origin())
-            .header("accept", "application/json")
-            .header(
-                "user-agent",
-                "Mozilla/5.0 (Linux; Android 14) Chrome/131.0 Safari/537.36",
-            )
-            .form(&[("username", username), ("password", password)])
-            .send()
+        self.sign_in_form(&[("username", username), ("password", password)])
             .await
-            .unwrap();
-        if response.status() == 200 {
-            let token = session_token_in(&response).expect("sign-in sets the session cookie");
-            self.set_token(Some(token));
-        }
-        response
     }
 
     /// Signs in with the whole form given (a new password, say); keeps the session.
@@ -257,6 +241,10 @@ impl TestServer {
             .post(self.url("/api/sign_in"))
             .header("origin", self.origin())
             .header("accept", "application/json")
+            .header(
+                "user-agent",
+                "Mozilla/5.0 (Linux; Android 14) Chrome/131.0 Safari/537.36",
+            )
             .form(form)
             .send()
             .await
