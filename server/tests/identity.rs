@@ -2174,3 +2174,51 @@ on_both_databases!(every_server_function_answers_malformed_input_with_a_4xx, |db
         }
     }
 });
+
+on_both_databases!(ids_tell_nothing_of_what_exists, |db| {
+    let server = demo_server(&db).await;
+    // A procedure of a patient outside l.roux's care, and an id that names nothing: the
+    // same answer to both, each audited.
+    let (procedure, version, visit) = plateau_app::fetch_optional!(
+        db.store.read(),
+        (i64, i64, i64),
+        "SELECT o.id, o.version, o.visit_id FROM procedure_order o \
+         WHERE NOT EXISTS (SELECT 1 FROM care_assignment c JOIN account a ON a.staff_member_id = c.staff_member_id \
+                           WHERE c.visit_id = o.visit_id AND a.username = 'l.roux') \
+         ORDER BY o.id LIMIT 1"
+    )
+    .unwrap()
+    .expect("the demo has a procedure outside l.roux's care");
+    server.sign_in_demo("l.roux").await;
+    let before = audit_rows(&db, "patient.read", "refused").await;
+    let mut answers = Vec::new();
+    for id in [procedure.to_string(), "987654".to_owned()] {
+        let step = server
+            .call(
+                "take_procedure_step",
+                &[
+                    ("procedure_id", &id),
+                    ("version", &version.to_string()),
+                    ("step", "start"),
+                ],
+            )
+            .await;
+        let read = server.call("procedure", &[("procedure_id", &id)]).await;
+        answers.push((
+            step.status(),
+            step.text().await.unwrap(),
+            read.status(),
+            read.text().await.unwrap(),
+        ));
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "an id that exists answers like one that does not"
+    );
+    assert_eq!(answers[0].0, 403);
+    for visit_id in [visit.to_string(), "987654".to_owned()] {
+        let topic = format!("topics=visit:{visit_id}");
+        assert_eq!(server.subscribe_raw(&topic, None).await.status(), 403, "{topic}");
+    }
+    assert!(audit_rows(&db, "patient.read", "refused").await >= before + 4);
+});

@@ -304,9 +304,10 @@ on_both_databases!(subscriptions_follow_only_what_the_person_may_see, |db| {
     server.sign_in_demo("l.roux").await; // not on it
     let outside = server.subscribe_raw(&format!("topics=visit:{visit}"), None).await;
     assert_eq!(outside.status(), 403);
+    // A visit that does not exist is refused the same way: ids tell nothing.
     assert_eq!(
         server.subscribe_raw("topics=visit:999999", None).await.status(),
-        404
+        403
     );
     // Following nothing but the link itself is allowed (an administrator's screens).
     server.sign_in_demo("n.faure").await;

@@ -68,7 +68,10 @@ impl Desk {
         visit_id: i64,
     ) -> Result<PatientOfVisit, AppError> {
         let patient = match lab::patient_of_visit(self.store.read(), self.facility_id, visit_id).await {
-            Err(StoreError::NotFound) => return Err(AppError::not_found()),
+            Err(StoreError::NotFound) => {
+                let record = format!("visit/{visit_id}/lab");
+                return Err(crate::procedures::refused_unknown(&self.store, principal, record).await);
+            }
             other => other?,
         };
         crate::procedures::require_access(

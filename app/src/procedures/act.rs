@@ -46,6 +46,17 @@ pub async fn require_access(
     }
 }
 
+/// The answer about a procedure or visit that does not exist: the refusal one of someone
+/// else's patient gets, audited alike, so that probing ids tells nothing.
+pub async fn refused_unknown(store: &Store, principal: &Principal, record: String) -> AppError {
+    let entry =
+        crate::audit::Entry::by(principal, "patient.read", crate::audit::Outcome::Refused).record(record);
+    if let Err(error) = crate::audit::record(store, entry).await {
+        return error.into();
+    }
+    refuse(AppError::NotAssigned)
+}
+
 fn refuse(error: AppError) -> AppError {
     crate::error::set_response_status(&error);
     error
@@ -105,13 +116,17 @@ impl Acting {
         let facility_id = facility_id.ok_or_else(AppError::not_found)?;
         // Whose procedure it is, and whether they are in this person's care, before the
         // transaction: a refusal is audited without holding the writer.
+        // An id that names no procedure is answered like one of a patient outside this
+        // person's care (and audited alike): probing ids tells nothing of what exists.
         let visit_id = match orders::state_in(store.read(), facility_id, procedure_id).await {
-            Err(StoreError::NotFound) => return Err(AppError::not_found()),
+            Err(StoreError::NotFound) => {
+                return Err(refused_unknown(&store, &principal, format!("procedure/{procedure_id}")).await)
+            }
             other => other?.visit_id,
         };
-        let patient_id = crate::patients::store::patient_of_visit(&store, visit_id)
-            .await?
-            .ok_or_else(AppError::not_found)?;
+        let Some(patient_id) = crate::patients::store::patient_of_visit(&store, visit_id).await? else {
+            return Err(refused_unknown(&store, &principal, format!("procedure/{procedure_id}")).await);
+        };
         require_access(&store, &principal, patient_id, visit_id, clock.now).await?;
         let mut tx = store.begin().await?;
         let order = orders::state_in(tx.exec(), facility_id, procedure_id).await?;

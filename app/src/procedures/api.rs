@@ -101,9 +101,9 @@ pub async fn order_procedure(
     let store = crate::store::from_context()?;
     let (facility_id, clock) = crate::facility::current_clock(&store).await?;
     let facility_id = facility_id.ok_or_else(AppError::not_found)?;
-    let patient_id = crate::patients::store::patient_of_visit(&store, visit_id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    let Some(patient_id) = crate::patients::store::patient_of_visit(&store, visit_id).await? else {
+        return Err(super::act::refused_unknown(&store, &principal, format!("visit/{visit_id}")).await);
+    };
     super::act::require_access(&store, &principal, patient_id, visit_id, clock.now).await?;
     let mut tx = store.begin().await?;
     let (_, visit_state) = crate::patients::store::whereabouts(&mut tx, facility_id, visit_id).await?;
@@ -181,7 +181,14 @@ pub async fn load_procedure(procedure_id: i64) -> Result<ProcedureSnapshot, AppE
     let store = crate::store::from_context()?;
     let (facility_id, clock) = crate::facility::current_clock(&store).await?;
     let facility_id = facility_id.ok_or_else(AppError::not_found)?;
-    let procedure = super::store::get(&store, facility_id, procedure_id).await?;
+    let procedure = match super::store::get(&store, facility_id, procedure_id).await {
+        Err(crate::store::StoreError::NotFound) => {
+            return Err(
+                super::act::refused_unknown(&store, &principal, format!("procedure/{procedure_id}")).await,
+            )
+        }
+        other => other?,
+    };
     let patient_id = procedure.visit.patient.id;
     super::act::require_access(
         &store,

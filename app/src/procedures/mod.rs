@@ -4,7 +4,7 @@
 #[cfg(feature = "ssr")]
 mod act;
 #[cfg(feature = "ssr")]
-pub use act::require_access;
+pub use act::{refused_unknown, require_access};
 mod api;
 mod catalog_view;
 #[cfg(feature = "ssr")]
