@@ -1768,6 +1768,15 @@ on_both_databases!(lab_lists_name_their_patients_in_the_audit_trail, |db| {
         &["OBX|1|NM|2823-3^Potassium^LN||7.0|mmol/L|||||F"],
     );
     assert_eq!(msa(&post_text(&server, TOKEN, &critical).await).0, "AA");
+    // Results for an order nobody placed are held, and shown on the worklist.
+    let stray = oru(
+        "A-2",
+        "REFLAB",
+        DURAND,
+        "OBR|1|PL-NOBODY-1||24326-1^Electrolytes^LN",
+        &["OBX|1|NM|2823-3^Potassium^LN||4.0|mmol/L|||||F"],
+    );
+    post_text(&server, TOKEN, &stray).await;
     let rows = |action: &'static str, outcome: &'static str| async move {
         let sql = format!(
             "SELECT COUNT(DISTINCT patient_id) FROM audit_event WHERE action = '{action}' AND outcome = '{outcome}'"
@@ -1796,6 +1805,17 @@ on_both_databases!(lab_lists_name_their_patients_in_the_audit_trail, |db| {
         rows("lab.worklist.read", "allowed").await,
         shown.len() as i64,
         "every patient shown, once"
+    );
+    let held = worklist["quarantine"].as_array().unwrap();
+    assert!(!held.is_empty());
+    assert_eq!(
+        count(
+            store,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'lab.quarantine.read' AND detail <> ''"
+        )
+        .await,
+        held.len() as i64,
+        "every held group shown, with the name the message gives"
     );
     ok(server.call("send_outs", &[]).await).await;
     assert!(rows("lab.sendouts.read", "allowed").await >= 1);

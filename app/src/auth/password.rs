@@ -112,8 +112,42 @@ pub fn hashes_done() -> u64 {
     slots().done.load(Ordering::Relaxed)
 }
 
-/// Runs `work` (one argon2 computation) in a slot, on the blocking pool. The slot is
-/// held until the work ends, even if the request that asked is gone meanwhile.
+/// A computation for one of the hashing threads.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The threads that compute hashes, one per slot, alive as long as the process. Each
+/// hash takes 19 MiB; on threads of the blocking pool, which come and go, every new
+/// thread's allocator kept its own copy of that memory (a 300-request burst peaked at
+/// 300 to 491 MiB with two slots). A few threads that live on keep a few copies at most.
+fn hashing_threads() -> &'static std::sync::Mutex<std::sync::mpsc::Sender<Job>> {
+    static THREADS: OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> = OnceLock::new();
+    THREADS.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+        let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
+        for n in 0..slots().count {
+            let receiver = receiver.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("plateau-hash-{n}"))
+                .spawn(move || loop {
+                    let job = receiver
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .recv();
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                });
+            if let Err(error) = spawned {
+                tracing::error!(%error, "cannot start a password hashing thread");
+            }
+        }
+        std::sync::Mutex::new(sender)
+    })
+}
+
+/// Runs `work` (one argon2 computation) in a slot, on a hashing thread. The slot is held
+/// until the work ends, even if the request that asked is gone meanwhile.
 async fn in_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
     let slots = slots();
     if slots.waiting.fetch_add(1, Ordering::AcqRel) >= slots.count * WAITING_PER_SLOT {
@@ -126,17 +160,24 @@ async fn in_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -
         tracing::warn!("every password hashing slot is busy: answered busy");
         return Err(HashError::Busy);
     };
-    tokio::task::spawn_blocking(move || {
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
         let running = slots.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
         slots.peak.fetch_max(running, Ordering::AcqRel);
         let outcome = work();
         slots.in_flight.fetch_sub(1, Ordering::AcqRel);
         slots.done.fetch_add(1, Ordering::Relaxed);
         drop(permit);
-        outcome
-    })
-    .await
-    .map_err(|e| HashError::Failed(format!("password hashing task failed: {e}")))
+        let _ = answer.send(outcome);
+    });
+    hashing_threads()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .send(job)
+        .map_err(|_| HashError::Failed("the password hashing threads have stopped".to_owned()))?;
+    answered
+        .await
+        .map_err(|_| HashError::Failed("a password hashing thread stopped mid-hash".to_owned()))
 }
 
 /// The PHC string of `secret`.

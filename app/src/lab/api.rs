@@ -346,6 +346,19 @@ pub async fn lab_worklist() -> Result<Worklist, AppError> {
         .map(|item| item.patient.id)
         .chain(alerts.iter().map(|alert| alert.patient.id));
     crate::audit::record_patients_listed(&desk.store, &principal, "lab.worklist.read", named).await?;
+    // Held results name a person as the message does, perhaps nobody Plateau knows: each
+    // held group shown is its own row, with that name.
+    if !quarantine.is_empty() {
+        let held = quarantine
+            .iter()
+            .map(|item| {
+                crate::audit::Entry::by(&principal, "lab.quarantine.read", crate::audit::Outcome::Allowed)
+                    .record(format!("lab_quarantine/{}", item.id))
+                    .detail(item.patient_text.clone())
+            })
+            .collect();
+        crate::audit::record_all(&desk.store, held).await?;
+    }
     Ok(Worklist {
         clock: desk.clock,
         items,
