@@ -1852,3 +1852,56 @@ on_both_databases!(lab_lists_name_their_patients_in_the_audit_trail, |db| {
         1
     );
 });
+
+on_both_databases!(
+    a_message_with_more_critical_values_than_people_can_act_on_is_refused_whole,
+    |db| {
+        let server = demo_server(&db).await;
+        let store = &db.store;
+        electrolytes_send_out(store).await;
+        let placer = shipped(store, "Durand", "24326-1", "c.lefevre", "REFLAB").await;
+        let alerts = || async { count(store, "SELECT COUNT(*) FROM critical_alert").await };
+        let results = || async {
+            count(
+                store,
+                "SELECT COUNT(*) FROM lab_result WHERE hl7_message_id IS NOT NULL",
+            )
+            .await
+        };
+        let (alerts_before, results_before) = (alerts().await, results().await);
+        // Each value another critical potassium (a new value supersedes the one before and
+        // rings again): 21 of them, one more than a message may raise.
+        let values: Vec<String> = (0..=plateau_app::lab::import::MAX_CRITICAL_PER_MESSAGE)
+            .map(|i| {
+                format!(
+                    "OBX|{}|NM|2823-3^Potassium^LN||{:.1}|mmol/L|||||F",
+                    i + 1,
+                    6.6 + 0.1 * i as f64
+                )
+            })
+            .collect();
+        let lines: Vec<&str> = values.iter().map(String::as_str).collect();
+        let flood = oru(
+            "FLOOD-1",
+            "REFLAB",
+            DURAND,
+            &format!("OBR|1|{placer}||24326-1^Electrolytes^LN"),
+            &lines,
+        );
+        let ack = post_text(&server, TOKEN, &flood).await;
+        assert_eq!(msa(&ack).0, "AE", "{ack}");
+        assert!(ack.contains("21 critical values"), "{ack}");
+        assert_eq!(alerts().await, alerts_before, "no alert raised");
+        assert_eq!(results().await, results_before, "nothing filed");
+        // Twenty is a message like any other.
+        let twenty = oru(
+            "FLOOD-2",
+            "REFLAB",
+            DURAND,
+            &format!("OBR|1|{placer}||24326-1^Electrolytes^LN"),
+            &lines[..plateau_app::lab::import::MAX_CRITICAL_PER_MESSAGE],
+        );
+        assert_eq!(msa(&post_text(&server, TOKEN, &twenty).await).0, "AA");
+        assert_eq!(alerts().await, alerts_before + 20);
+    }
+);

@@ -205,6 +205,14 @@ pub async fn import(
             "already received: not stored again",
             &[],
         ),
+        Ok(Filed::TooManyCritical { count }) => {
+            let text = format!(
+                "{count} critical values in one message, more than the {MAX_CRITICAL_PER_MESSAGE} a person can be \
+                 told about at once: nothing was filed; telephone the clinic, then send them in smaller messages"
+            );
+            let errors = [(ErrorCondition::ApplicationInternalError, text.clone())];
+            reply(Some(&message), &control_id, AckCode::Error, &text, &errors)
+        }
         Ok(Filed::Duplicate { held: true }) => {
             let text = "already received: held for review at the clinic, not stored again";
             let errors = [(ErrorCondition::DuplicateKeyIdentifier, text.to_owned())];
@@ -252,7 +260,15 @@ enum Filed {
         held: Vec<(String, HoldReason)>,
         reused: bool,
     },
+    /// Refused whole: it would raise more critical alerts than people can act on.
+    TooManyCritical { count: usize },
 }
+
+/// The most critical values one message may raise. A real report carries a few; twenty
+/// alerts at once is a lab's system gone wrong (or a forged message), and each would ring
+/// on a tablet until acknowledged with read-back: such a message is refused (AE), nothing
+/// filed, and the lab telephones as it would for any result it cannot deliver.
+pub const MAX_CRITICAL_PER_MESSAGE: usize = 20;
 
 /// What filing needs to know beyond the message: the catalog, the escalation delay, the
 /// facility's offset for timestamps without one, who files.
@@ -349,6 +365,16 @@ async fn file(
                 held.push((placer, hold));
             }
         }
+    }
+    let alerts = changes
+        .iter()
+        .filter(|c| c.kind == crate::live::EventKind::CriticalAlert)
+        .count();
+    if alerts > MAX_CRITICAL_PER_MESSAGE {
+        // Rolled back whole: the lab is told, and telephones.
+        drop(tx);
+        tracing::warn!(control_id = %report.control_id, alerts, "HL7 message with too many critical values refused");
+        return Ok(Filed::TooManyCritical { count: alerts });
     }
     if held.is_empty() {
         crate::execute!(
