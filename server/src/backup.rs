@@ -55,20 +55,14 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 /// Opens a database file read and write without migrating it, and checks it: SQLite's
 /// integrity check, a Plateau schema, an unbroken audit chain.
 async fn check_file(path: &Path) -> Result<Checked, StartupError> {
-    let url = format!(
-        "sqlite://{}",
-        path.display()
-            .to_string()
-            .replace('%', "%25")
-            .replace('?', "%3F")
-            .replace('#', "%23")
-    );
-    let store = Store::connect(&url).await.map_err(|e| {
-        failed(format!(
-            "{} is not a SQLite database Plateau can open: {e}",
-            path.display()
-        ))
-    })?;
+    let store = Store::connect(&crate::config::sqlite_url(path))
+        .await
+        .map_err(|e| {
+            failed(format!(
+                "{} is not a SQLite database Plateau can open: {e}",
+                path.display()
+            ))
+        })?;
     let checked = check_store(&store, path).await;
     store.close().await;
     checked

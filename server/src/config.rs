@@ -98,7 +98,7 @@ pub fn database_url(args: &DatabaseArgs) -> Result<String, StartupError> {
 }
 
 /// `sqlite://PATH`, with the characters a URL gives a meaning to escaped.
-fn sqlite_url(path: &Path) -> String {
+pub fn sqlite_url(path: &Path) -> String {
     let path = path.display().to_string();
     let escaped = path.replace('%', "%25").replace('?', "%3F").replace('#', "%23");
     format!("sqlite://{escaped}")

@@ -872,6 +872,15 @@ on_both_databases!(writers_at_once_extend_one_chain, |db| {
             }
         }));
     }
+    // Checked while they write, the trail is whole each time (the rows appended
+    // meanwhile are not taken for rows missing).
+    for _ in 0..5 {
+        let during = verdict(&db).await;
+        assert!(
+            matches!(during, plateau_app::store::trail::Verdict::Intact { .. }),
+            "{during:?}"
+        );
+    }
     for writer in writers {
         writer.await.unwrap();
     }

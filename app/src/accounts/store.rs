@@ -210,7 +210,7 @@ pub async fn detail(
         has_pin,
         certifications: certifications(store, staff_member_id).await?,
         sessions: crate::auth::session::list_open(store, account_id, None, now, idle_lock).await?,
-        waiting_roles: waiting_roles(store, account_id).await?,
+        waiting_roles: waiting_roles(store.read(), account_id).await?,
         today,
     })
 }
@@ -327,7 +327,7 @@ pub async fn withdraw_roles_except(
     by: i64,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let waiting = waiting_roles_in(tx, account_id).await?;
+    let waiting = waiting_roles(tx.exec(), account_id).await?;
     for role in waiting.into_iter().filter(|r| !still_asked.contains(r)) {
         crate::execute!(
             tx.exec(),
@@ -342,23 +342,14 @@ pub async fn withdraw_roles_except(
     Ok(())
 }
 
-async fn waiting_roles_in(tx: &mut Tx, account_id: i64) -> Result<Vec<StaffRole>, StoreError> {
-    let rows = crate::fetch_all!(
-        tx.exec(),
-        (String,),
-        "SELECT role FROM role_grant WHERE account_id = $1 AND decision IS NULL",
-        account_id
-    )?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(code,)| StaffRole::try_from(code).ok())
-        .collect())
-}
-
-/// The roles waiting for a second person on an account.
-pub async fn waiting_roles(store: &Store, account_id: i64) -> Result<Vec<StaffRole>, StoreError> {
+/// The roles waiting for a second person on an account, read where `exec` says (the
+/// page's read, or the transaction changing them).
+pub async fn waiting_roles(
+    exec: crate::store::Exec<'_>,
+    account_id: i64,
+) -> Result<Vec<StaffRole>, StoreError> {
     let mut roles: Vec<StaffRole> = crate::fetch_all!(
-        store.read(),
+        exec,
         (String,),
         "SELECT role FROM role_grant WHERE account_id = $1 AND decision IS NULL",
         account_id

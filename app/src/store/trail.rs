@@ -150,14 +150,22 @@ struct Head {
     sealed: i64,
 }
 
-/// Recomputes every seal, oldest first, a page at a time.
+/// Recomputes every seal, oldest first, a page at a time. The head is read first: rows a
+/// serving server appends meanwhile come after it and are checked too, and the head is
+/// compared where the trail stood when it was read.
 pub async fn verify(store: &super::Store) -> Result<Verdict, StoreError> {
     const PAGE: i64 = 5_000;
+    let head = crate::fetch_optional!(
+        store.read(),
+        Head,
+        "SELECT last_hash, sealed FROM audit_chain WHERE id = 1"
+    )?;
     let mut previous = String::new();
     let mut sealed = 0_i64;
     let mut unsealed = 0_i64;
-    let mut after = 0_i64;
     let mut last_id = 0_i64;
+    // The seal of the row the head counted last, once reached.
+    let mut at_head: Option<String> = None;
     loop {
         let page = crate::fetch_all!(
             store.read(),
@@ -165,11 +173,12 @@ pub async fn verify(store: &super::Store) -> Result<Verdict, StoreError> {
             "SELECT id, at, account_id, username, roles, action, outcome, patient_id, record, device, address, \
                     detail, break_glass, chain_hash \
              FROM audit_event WHERE id > $1 ORDER BY id LIMIT $2",
-            after,
+            last_id,
             PAGE
         )?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
+        if page.is_empty() {
+            break;
+        }
         for stored in &page {
             last_id = stored.id;
             match &stored.chain_hash {
@@ -183,6 +192,9 @@ pub async fn verify(store: &super::Store) -> Result<Verdict, StoreError> {
                 Some(seal) if *seal == stored.row.seal(&previous) => {
                     sealed += 1;
                     previous = seal.clone();
+                    if head.as_ref().is_some_and(|h| h.sealed == sealed) {
+                        at_head = Some(previous.clone());
+                    }
                 }
                 Some(_) => {
                     return Ok(Verdict::Broken {
@@ -193,22 +205,22 @@ pub async fn verify(store: &super::Store) -> Result<Verdict, StoreError> {
             }
         }
     }
-    let head = crate::fetch_optional!(
-        store.read(),
-        Head,
-        "SELECT last_hash, sealed FROM audit_chain WHERE id = 1"
-    )?;
-    match head {
-        Some(head) if head.sealed == sealed && head.last_hash == previous => Ok(Verdict::Intact {
-            sealed,
-            unsealed,
-            head: (sealed > 0).then_some((last_id, previous)),
-        }),
-        _ => Ok(Verdict::Broken {
+    let head_found = match (&head, &at_head) {
+        (Some(head), _) if head.sealed == 0 => head.last_hash.is_empty(),
+        (Some(head), Some(seal)) => head.last_hash == *seal,
+        _ => false,
+    };
+    if !head_found {
+        return Ok(Verdict::Broken {
             row_id: last_id,
             why: Break::RowsMissingAtTheEnd,
-        }),
+        });
     }
+    Ok(Verdict::Intact {
+        sealed,
+        unsealed,
+        head: (sealed > 0).then_some((last_id, previous)),
+    })
 }
 
 /// The seal row `id` carries, if the row exists.
