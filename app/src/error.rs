@@ -75,6 +75,13 @@ pub enum AppError {
     /// The request came from another site; nothing was done.
     #[error("cross-site request refused")]
     CrossSite,
+    /// This form was already sent and is still being acted on (a double tap, a retry):
+    /// it acts once; its answer comes to the first sending.
+    #[error("already sent")]
+    AlreadySent,
+    /// This form's submission key came with another request: nothing was done.
+    #[error("submission key reused")]
+    SubmissionReused,
     /// The database is not answering; the request may be retried.
     #[error("service unavailable")]
     Unavailable,
@@ -145,7 +152,8 @@ impl AppError {
             AppError::Locked => StatusCode::LOCKED,
             AppError::Forbidden | AppError::NotAssigned | AppError::CrossSite => StatusCode::FORBIDDEN,
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Conflict => StatusCode::CONFLICT,
+            AppError::Conflict | AppError::AlreadySent => StatusCode::CONFLICT,
+            AppError::SubmissionReused => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal | AppError::Network(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -219,6 +227,7 @@ impl From<crate::store::StoreError> for AppError {
         let mapped = match error {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict => AppError::Conflict,
+            StoreError::AlreadySubmitted => AppError::AlreadySent,
             StoreError::Unique { field } => AppError::invalid(field, Problem::AlreadyTaken),
             StoreError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");

@@ -57,3 +57,10 @@ export function collectConsoleErrors(page: Page): string[] {
   page.on('pageerror', (error) => errors.push(error.message));
   return errors;
 }
+
+/** Opens the top bar's menu (account, language, sign-out). */
+export async function openMenu(page: Page) {
+  const menu = page.locator('.more-menu');
+  if ((await menu.getAttribute('open')) === null) await menu.locator('summary').tap();
+  await expect(menu).toHaveAttribute('open', '');
+}

@@ -1,5 +1,5 @@
-import { test, expect } from '@playwright/test';
-import { DEMO_PASSWORD, DEMO_PIN, signIn, waitForHydration, signedInPage } from './helpers';
+import { test, expect } from './fixtures';
+import { DEMO_PASSWORD, DEMO_PIN, openMenu, signIn, waitForHydration, signedInPage } from './helpers';
 
 const IDLE_SERVER = 'http://127.0.0.1:3101';
 
@@ -19,6 +19,7 @@ test.describe('signing in', () => {
     await expect(page.getByRole('heading', { name: 'En attente', exact: true })).toBeVisible();
     // Signing out ends it: the board sends her back to sign in.
     await waitForHydration(page);
+    await openMenu(page);
     await page.getByRole('button', { name: 'Se déconnecter' }).tap();
     await expect(page).toHaveURL(/\/sign-in$/);
     await page.goto('/board');

@@ -1,8 +1,9 @@
-import { test, expect, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
+import { allowConsoleErrors, test, expect } from './fixtures';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
-import { signIn, waitForHydration, signedInPage, collectConsoleErrors } from './helpers';
+import { DEMO_PIN, signIn, waitForHydration, signedInPage, collectConsoleErrors } from './helpers';
 
 /** Opens a room's page from the rooms screen. */
 async function openRoom(page: Page, code: string) {
@@ -24,6 +25,8 @@ test.describe('lab', () => {
     const nurseContext = await browser.newContext();
     await signIn(nurseContext, 'a.girard');
     const nurse = await nurseContext.newPage();
+    // The browser's clock runs as usual, and can be moved on to watch the countdown.
+    await nurse.clock.install();
     const labContext = await browser.newContext();
     await signIn(labContext, 'i.chevalier');
     const lab = await labContext.newPage();
@@ -54,13 +57,44 @@ test.describe('lab', () => {
     const alert = nurse.locator('.critical-banner .critical-alert');
     await expect(alert).toContainText('Potassium 6.8 mmol/L');
     await expect(nurse.locator('.lab-order[data-loinc="2823-3"] .result')).toHaveAttribute('data-flag', 'HH');
+    // Wherever the nurse has scrolled, the alert is on screen, nothing over it.
+    await nurse.mouse.wheel(0, 5000);
+    await nurse.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await expect(alert.locator('h3')).toBeInViewport();
+    const heading = await alert.locator('h3').boundingBox();
+    const topbar = await nurse.locator('.topbar').boundingBox();
+    expect(heading!.y).toBeGreaterThanOrEqual(topbar!.y + topbar!.height);
+    // Its countdown moves on by itself.
+    const countdown = alert.locator('.countdown');
+    const before = await countdown.textContent();
+    await nurse.clock.fastForward('02:00');
+    await expect(countdown).not.toHaveText(before!);
+
+    // Locked, the tablet says a critical value waits, naming nobody.
+    await nurse.getByRole('button', { name: 'Verrouiller' }).tap();
+    const waiting = nurse.locator('.critical-waiting');
+    await expect(waiting).toContainText('1 valeur critique en attente');
+    await expect(nurse.locator('body')).not.toContainText('GARNIER');
+    await nurse.getByLabel('Code PIN').fill(DEMO_PIN);
+    await nurse.getByRole('button', { name: 'Déverrouiller' }).tap();
+    await expect(alert).toContainText('Potassium 6.8 mmol/L');
+
+    // The Wi-Fi drops as the nurse acknowledges: the card stays, with what she typed.
+    allowConsoleErrors(/ERR_INTERNET_DISCONNECTED|ERR_NETWORK_CHANGED|WebSocket/);
+    await nurseContext.setOffline(true);
+    await alert.getByLabel('Valeur relue').fill('6,8');
+    await alert.getByRole('button', { name: 'Prendre en compte' }).tap();
+    await expect(nurse.locator('.critical-banner .form-error').first()).toBeVisible();
+    await expect(alert).toBeVisible();
+    await expect(alert.getByLabel('Valeur relue')).toHaveValue('6,8');
+    await nurseContext.setOffline(false);
     // A misheard value is refused; the right one is recorded.
     await alert.getByLabel('Valeur relue').fill('6,3');
     await alert.getByRole('button', { name: 'Prendre en compte' }).tap();
     await expect(nurse.locator('.form-error').first()).toContainText('Valeur relue');
     await alert.getByLabel('Valeur relue').fill('6,8');
     await alert.getByRole('button', { name: 'Prendre en compte' }).tap();
-    await expect(nurse.locator('.critical-banner')).toHaveCount(0);
+    await expect(nurse.locator('.critical-banner')).toBeHidden();
 
     // The lab sees it confirmed, live.
     await lab.goto('/lab');

@@ -1,5 +1,5 @@
-import { test, expect } from '@playwright/test';
-import { signIn, waitForHydration } from './helpers';
+import { test, expect } from './fixtures';
+import { openMenu, signIn, waitForHydration } from './helpers';
 
 test.describe('language', () => {
   // A supervisor sees every screen and every patient.
@@ -20,6 +20,7 @@ test.describe('language', () => {
     await waitForHydration(page);
     await expect(page.getByRole('heading', { level: 1, name: 'Salles' })).toBeVisible();
     await page.evaluate(() => ((window as unknown as { plateauMarker: number }).plateauMarker = 1));
+    await openMenu(page);
     await page.getByRole('button', { name: 'English' }).tap();
     await expect(page.getByRole('heading', { level: 1, name: 'Rooms' })).toBeVisible();
     await expect(page.locator('html')).toHaveAttribute('lang', 'en');
@@ -29,6 +30,7 @@ test.describe('language', () => {
     expect(await page.evaluate(() => (window as unknown as { plateauMarker?: number }).plateauMarker)).toBe(1);
     await page.reload();
     await expect(page.getByRole('heading', { level: 1, name: 'Rooms' })).toBeVisible();
+    await openMenu(page);
     await page.getByRole('button', { name: 'Français' }).tap();
     await expect(page.getByRole('heading', { level: 1, name: 'Salles' })).toBeVisible();
   });
@@ -39,6 +41,7 @@ test.describe('language', () => {
     const page = await context.newPage();
     await page.goto('/board');
     await expect(page.getByRole('heading', { level: 1, name: 'Tableau' })).toBeVisible();
+    await page.locator('.more-menu summary').click();
     await page.getByRole('button', { name: 'English' }).click();
     await expect(page).toHaveURL(/\/board/);
     await expect(page.getByRole('heading', { level: 1, name: 'Board' })).toBeVisible();

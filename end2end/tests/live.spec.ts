@@ -1,4 +1,5 @@
-import { test, expect, type Browser, type Page } from '@playwright/test';
+import { type Browser, type Page } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { signIn, waitForHydration } from './helpers';
 
 /** Opens the rooms screen and waits until its live link is up. */

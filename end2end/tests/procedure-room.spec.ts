@@ -1,4 +1,5 @@
-import { test, expect, type Page } from '@playwright/test';
+import { type Page } from '@playwright/test';
+import { test, expect } from './fixtures';
 import { signIn, waitForHydration, signedInPage } from './helpers';
 
 /** Opens a room's page from the rooms screen. */
@@ -49,7 +50,11 @@ test.describe('procedure room', () => {
     await expect(queued).toContainText('OLIVEIRA, Ana');
     await expect(queued).toContainText('Urgente');
 
-    // No procedure room is free: S2 was contaminated. Clean it first.
+    // No procedure room is free: S2 was contaminated. The procedure says so and what
+    // frees one, and which room the patient is in; clean S2 first.
+    await assistant.locator('.procedure-queue .queue-item[data-kind="ear_irrigation"] a').tap();
+    await expect(assistant.locator('.rooming .notice')).toContainText('Aucune salle d’intervention n’est libre');
+    await expect(assistant.locator('.procedure-room')).toHaveAttribute('data-room', 'E4');
     await attestCleaning(assistant, 'S2');
     await assistant.goto('/board');
     await waitForHydration(assistant);

@@ -8,6 +8,7 @@ pub mod limits;
 pub mod memory;
 pub mod router;
 pub mod security;
+pub mod submissions;
 
 use cli::{
     AuditCommand, AuditVerifyArgs, BackupArgs, Cli, Command, DatabaseArgs, ReferenceLabCommand,

@@ -76,6 +76,15 @@ pub async fn guard_requests(State(state): State<AppState>, request: Request, nex
             // Not in the policy: nobody may call it, whatever it is.
             None => refusal(AppError::NotFound),
             Some(access) => match endpoint_decision(access, principal.as_ref()) {
+                // A signed-in person's form acts once, however often it is sent.
+                Ok(()) if unsafe_method && principal.is_some() => {
+                    let account_id = principal.as_ref().map_or(0, |p| p.account_id);
+                    let max_body = state.limits.max_message_body;
+                    crate::submissions::once(&state.store, account_id, request, max_body, |request| {
+                        run(request, next, principal, meta, settings.clone())
+                    })
+                    .await
+                }
                 Ok(()) => run(request, next, principal, meta, settings.clone()).await,
                 Err(error) => {
                     if let (AppError::Forbidden, Some(principal)) = (&error, &principal) {
@@ -173,7 +182,7 @@ pub fn endpoint_decision(access: Access, principal: Option<&Principal>) -> Resul
 }
 
 /// A refusal in the shape our client decodes: the status and the error as JSON.
-fn refusal(error: AppError) -> Response {
+pub(crate) fn refusal(error: AppError) -> Response {
     let body = serde_json::to_vec(&error).unwrap_or_default();
     (error.status(), [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

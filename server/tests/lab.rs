@@ -246,7 +246,15 @@ on_both_databases!(a_critical_potassium_from_order_to_read_back, |db| {
         "the lab, the rooms and the visit are told"
     );
 
-    // The room's assistant sees it at once and must read it back right.
+    // The room's assistant sees it at once and must read it back right. Their locked
+    // tablet says only how many wait, naming nobody.
+    server.sign_in_demo("a.diallo").await;
+    ok(server.call("lock", &[]).await).await;
+    assert_eq!(server.call("critical_alerts", &[]).await.status(), 423);
+    let waiting = server.call("critical_values_waiting", &[]).await;
+    assert_eq!(waiting.status(), 200);
+    let waiting = waiting.text().await.unwrap();
+    assert!(waiting.parse::<u32>().unwrap() >= 1, "{waiting}");
     server.sign_in_demo("a.diallo").await;
     let alerts: Value = server.call("critical_alerts", &[]).await.json().await.unwrap();
     let alert = alerts["alerts"]

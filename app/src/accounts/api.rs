@@ -145,13 +145,13 @@ fn positive(field: &str, id: i64) -> Result<i64, AppError> {
     }
 }
 
-#[server(prefix = "/api", endpoint = "accounts")]
+#[server(prefix = "/api", endpoint = "accounts", client = crate::shell::SubmissionClient)]
 pub async fn list_accounts() -> Result<Vec<AccountSummary>, AppError> {
     let (_, store, facility_id, _) = administration().await?;
     Ok(super::store::list(&store, facility_id, chrono::Utc::now()).await?)
 }
 
-#[server(prefix = "/api", endpoint = "account")]
+#[server(prefix = "/api", endpoint = "account", client = crate::shell::SubmissionClient)]
 pub async fn load_account(account_id: i64) -> Result<AccountDetail, AppError> {
     let account_id = positive("account_id", account_id)?;
     let (_, store, facility_id, clock) = administration().await?;
@@ -162,7 +162,7 @@ pub async fn load_account(account_id: i64) -> Result<AccountDetail, AppError> {
 
 /// Creates an account with a password its owner changes at the first sign-in. The roles
 /// that open patients (and the administrator's) wait for a second person.
-#[server(prefix = "/api", endpoint = "create_account")]
+#[server(prefix = "/api", endpoint = "create_account", client = crate::shell::SubmissionClient)]
 pub async fn create_account(
     username: String,
     family_name: String,
@@ -198,7 +198,7 @@ pub async fn create_account(
 
 /// Renames a person and changes their roles: a role removed goes at once, a role that
 /// opens patients (or the administrator's) added waits for a second person.
-#[server(prefix = "/api", endpoint = "update_account")]
+#[server(prefix = "/api", endpoint = "update_account", client = crate::shell::SubmissionClient)]
 pub async fn update_account(
     account_id: i64,
     family_name: String,
@@ -263,7 +263,7 @@ async fn second_person() -> Result<Workplace, AppError> {
 }
 
 /// The roles waiting for a second person.
-#[server(prefix = "/api", endpoint = "role_grants")]
+#[server(prefix = "/api", endpoint = "role_grants", client = crate::shell::SubmissionClient)]
 pub async fn list_role_grants() -> Result<Vec<super::RoleGrant>, AppError> {
     let (principal, store, facility_id, _) = second_person().await?;
     Ok(super::store::waiting_grants(&store, facility_id, principal.account_id).await?)
@@ -271,7 +271,7 @@ pub async fn list_role_grants() -> Result<Vec<super::RoleGrant>, AppError> {
 
 /// Confirms (the role takes effect) or declines a role an administrator asked for.
 /// Neither the person who asked nor the person it is for may decide it.
-#[server(prefix = "/api", endpoint = "decide_role_grant")]
+#[server(prefix = "/api", endpoint = "decide_role_grant", client = crate::shell::SubmissionClient)]
 pub async fn decide_role_grant(grant_id: i64, confirm: bool) -> Result<(), AppError> {
     use crate::audit::{Entry, Outcome};
     use crate::procedures::Refusal;
@@ -320,7 +320,7 @@ pub async fn decide_role_grant(grant_id: i64, confirm: bool) -> Result<(), AppEr
 
 /// Deactivates (every session ends at once) or reactivates an account. Administrators
 /// cannot deactivate themselves, so a clinic is never left without one by accident.
-#[server(prefix = "/api", endpoint = "set_account_active")]
+#[server(prefix = "/api", endpoint = "set_account_active", client = crate::shell::SubmissionClient)]
 pub async fn set_account_active(account_id: i64, active: bool) -> Result<(), AppError> {
     use crate::auth::session::{end_all, EndReason};
     let account_id = positive("account_id", account_id)?;
@@ -346,7 +346,7 @@ pub async fn set_account_active(account_id: i64, active: bool) -> Result<(), App
 
 /// Sets a new password for someone who forgot theirs; their sessions end, and they choose
 /// a new one at the next sign-in (whoever reset it does not keep a way in).
-#[server(prefix = "/api", endpoint = "reset_password")]
+#[server(prefix = "/api", endpoint = "reset_password", client = crate::shell::SubmissionClient)]
 pub async fn reset_password(account_id: i64, password: String) -> Result<(), AppError> {
     use crate::auth::session::{end_all, EndReason};
     use crate::error::validate::Checks;
@@ -379,7 +379,7 @@ pub async fn reset_password(account_id: i64, password: String) -> Result<(), App
 }
 
 /// Records a certification, or renews it with a new expiry date.
-#[server(prefix = "/api", endpoint = "set_certification")]
+#[server(prefix = "/api", endpoint = "set_certification", client = crate::shell::SubmissionClient)]
 pub async fn set_certification(account_id: i64, kind: String, expires_on: String) -> Result<(), AppError> {
     use crate::error::{validate::Checks, Problem};
     let account_id = positive("account_id", account_id)?;
@@ -412,7 +412,7 @@ pub async fn set_certification(account_id: i64, kind: String, expires_on: String
     Ok(())
 }
 
-#[server(prefix = "/api", endpoint = "remove_certification")]
+#[server(prefix = "/api", endpoint = "remove_certification", client = crate::shell::SubmissionClient)]
 pub async fn remove_certification(account_id: i64, kind: String) -> Result<(), AppError> {
     use crate::error::Problem;
     let account_id = positive("account_id", account_id)?;
@@ -434,7 +434,7 @@ pub async fn remove_certification(account_id: i64, kind: String) -> Result<(), A
 }
 
 /// Ends every session of an account (a lost tablet, a colleague who left signed in).
-#[server(prefix = "/api", endpoint = "end_account_sessions")]
+#[server(prefix = "/api", endpoint = "end_account_sessions", client = crate::shell::SubmissionClient)]
 pub async fn end_account_sessions(account_id: i64) -> Result<u64, AppError> {
     use crate::auth::session::{end_all, EndReason};
     let account_id = positive("account_id", account_id)?;

@@ -6,7 +6,7 @@ use super::{
     SetCertification, UpdateAccount,
 };
 use crate::i18n::use_i18n;
-use crate::shell::{action_url, loaded, submit_with, ActionFeedback, FormFields, NotFound};
+use crate::shell::{action_url, loaded, submit_with, ActionFeedback, FormFields, NotFound, SubmissionField};
 use crate::staff::StaffRole;
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -164,6 +164,7 @@ pub fn NewAccountPage() -> impl IntoView {
             <p><a class="button secondary" href="/admin/accounts">{move || i18n.t().accounts_title}</a></p>
             <h1 id="page-title">{move || i18n.t().new_account}</h1>
             <form class="stacked-form" method="post" action={action_url::<CreateAccount>()} on:submit=on_submit>
+                <SubmissionField/>
                 <label>
                     <span>{move || i18n.t().given_name}</span>
                     <input type="text" name="given_name" required maxlength="80"/>
@@ -343,6 +344,7 @@ fn AccountForms(detail: AccountDetail, actions: AccountActions) -> impl IntoView
             <label>
                 <span>{move || i18n.t().certification_label}</span>
                 <select name="kind" required>
+                    <option value="" selected=true disabled=true>{move || i18n.t().choose_one}</option>
                     {CertificationKind::ALL
                         .iter()
                         .map(|k| {

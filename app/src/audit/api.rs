@@ -9,7 +9,7 @@ use leptos::prelude::*;
 pub const PAGE_SIZE: i64 = 100;
 pub const EXPORT_LIMIT: i64 = 100_000;
 
-#[server(prefix = "/api", endpoint = "audit")]
+#[server(prefix = "/api", endpoint = "audit", client = crate::shell::SubmissionClient)]
 pub async fn search_audit(filter: AuditFilter, before: Option<i64>) -> Result<AuditPage, AppError> {
     use crate::auth::{require, Capability};
     let principal = require(Capability::ReadAudit).await?;

@@ -5,7 +5,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 
 /// Who is signed in here, and whether the screen is locked. Never fails for nobody.
-#[server(prefix = "/api", endpoint = "session")]
+#[server(prefix = "/api", endpoint = "session", client = crate::shell::SubmissionClient)]
 pub async fn load_session() -> Result<SessionState, AppError> {
     Ok(SessionState {
         user: super::guard::current_principal().map(|p| current_user(&p)),
@@ -16,7 +16,7 @@ pub async fn load_session() -> Result<SessionState, AppError> {
 /// with a page load and a form posted without JavaScript, the only requests that restart
 /// the server's idle clock (the router layer records it). Answers like `load_session`,
 /// so the browser learns meanwhile whether the session was locked or ended elsewhere.
-#[server(prefix = "/api", endpoint = "activity")]
+#[server(prefix = "/api", endpoint = "activity", client = crate::shell::SubmissionClient)]
 pub async fn report_activity() -> Result<SessionState, AppError> {
     load_session().await
 }
@@ -45,7 +45,7 @@ fn current_user(principal: &super::Principal) -> super::CurrentUser {
 /// signed in from before (its device cookie), where only that browser's failures count.
 /// Signing in on a browser that had someone else's (locked) session ends that session:
 /// this is how a colleague takes over a shared tablet.
-#[server(prefix = "/api", endpoint = "sign_in")]
+#[server(prefix = "/api", endpoint = "sign_in", client = crate::shell::SubmissionClient)]
 pub async fn sign_in(
     username: String,
     password: String,
@@ -297,7 +297,7 @@ fn redirect_plain_form(path: &str) {
     }
 }
 
-#[server(prefix = "/api", endpoint = "sign_out")]
+#[server(prefix = "/api", endpoint = "sign_out", client = crate::shell::SubmissionClient)]
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::audit::{self, Entry, Outcome};
     let principal = super::guard::require_signed_in_even_locked()?;
@@ -321,7 +321,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 }
 
 /// Locks this browser's screen now (the idle timer, or the person leaving the tablet).
-#[server(prefix = "/api", endpoint = "lock")]
+#[server(prefix = "/api", endpoint = "lock", client = crate::shell::SubmissionClient)]
 pub async fn lock_screen() -> Result<(), AppError> {
     use crate::audit::{self, Entry, Outcome};
     let principal = super::guard::require_signed_in_even_locked()?;
@@ -341,7 +341,7 @@ pub const PIN_TRIES: i64 = 5;
 
 /// Unlocks this browser's screen for the person who locked it, with their PIN (or their
 /// password when they have no PIN). Five wrong tries end the session.
-#[server(prefix = "/api", endpoint = "unlock")]
+#[server(prefix = "/api", endpoint = "unlock", client = crate::shell::SubmissionClient)]
 pub async fn unlock(secret: String) -> Result<(), AppError> {
     use crate::audit::{self, Entry, Outcome};
     use crate::error::{validate::Checks, Problem};
@@ -418,7 +418,7 @@ pub async fn unlock(secret: String) -> Result<(), AppError> {
     Err(error)
 }
 
-#[server(prefix = "/api", endpoint = "my_sessions")]
+#[server(prefix = "/api", endpoint = "my_sessions", client = crate::shell::SubmissionClient)]
 pub async fn my_sessions() -> Result<Vec<SessionSummary>, AppError> {
     let principal = super::guard::require_signed_in()?;
     let store = crate::store::from_context()?;
@@ -434,7 +434,7 @@ pub async fn my_sessions() -> Result<Vec<SessionSummary>, AppError> {
 }
 
 /// Ends one of one's own sessions (a tablet left signed in elsewhere).
-#[server(prefix = "/api", endpoint = "end_my_session")]
+#[server(prefix = "/api", endpoint = "end_my_session", client = crate::shell::SubmissionClient)]
 pub async fn end_my_session(session_id: i64) -> Result<(), AppError> {
     use crate::audit::{self, Entry, Outcome};
     let principal = super::guard::require_signed_in()?;
@@ -459,7 +459,7 @@ pub async fn end_my_session(session_id: i64) -> Result<(), AppError> {
 }
 
 /// Sets one's PIN for unlocking shared tablets; the password proves it is them.
-#[server(prefix = "/api", endpoint = "set_pin")]
+#[server(prefix = "/api", endpoint = "set_pin", client = crate::shell::SubmissionClient)]
 pub async fn set_pin(password: String, pin: String) -> Result<(), AppError> {
     use crate::error::validate::Checks;
     let principal = super::guard::require_signed_in()?;
@@ -477,7 +477,7 @@ pub async fn set_pin(password: String, pin: String) -> Result<(), AppError> {
 }
 
 /// Changes one's password; every other session of the account ends.
-#[server(prefix = "/api", endpoint = "change_password")]
+#[server(prefix = "/api", endpoint = "change_password", client = crate::shell::SubmissionClient)]
 pub async fn change_password(current: String, new_password: String) -> Result<(), AppError> {
     use crate::error::validate::Checks;
     let principal = super::guard::require_signed_in()?;

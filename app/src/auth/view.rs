@@ -77,21 +77,15 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
-/// The signed-in person's name, with lock, account and sign-out.
+/// The signed-in person's name, with the lock (what a tablet left for a moment needs).
 #[component]
 pub fn UserMenu() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let lock = ServerAction::<LockScreenFn>::new();
-    let sign_out_action = ServerAction::<SignOut>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = lock.value().get() {
             session.set_locked(true);
-        }
-    });
-    Effect::new(move |_| {
-        if sign_out_action.value().get().is_some() {
-            load_page("/sign-in");
         }
     });
     move || {
@@ -101,15 +95,33 @@ pub fn UserMenu() -> impl IntoView {
             <div class="user-menu">
                 <span class="user-name" data-username=user.username.clone()>{user.display_name.clone()}</span>
                 {(!locked).then(|| view! {
-                    <a class="button secondary" href="/account">{move || i18n.t().my_account}</a>
                     <form method="post" action={action_url::<LockScreenFn>()} on:submit={submit_with(lock, |_| LockScreenFn {})}>
                         <button type="submit" class="button secondary">{move || i18n.t().lock_screen}</button>
                     </form>
                 })}
-                <form method="post" action={action_url::<SignOut>()} on:submit={submit_with(sign_out_action, |_| SignOut {})}>
-                    <button type="submit" class="button secondary">{move || i18n.t().sign_out}</button>
-                </form>
             </div>
+        })
+    }
+}
+
+/// The signed-in person's account and sign-out, in the top bar's menu.
+#[component]
+pub fn UserMenuItems() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let sign_out_action = ServerAction::<SignOut>::new();
+    Effect::new(move |_| {
+        if sign_out_action.value().get().is_some() {
+            load_page("/sign-in");
+        }
+    });
+    move || {
+        let locked = session.user()?.locked;
+        Some(view! {
+            {(!locked).then(|| view! { <a class="button secondary" href="/account">{move || i18n.t().my_account}</a> })}
+            <form method="post" action={action_url::<SignOut>()} on:submit={submit_with(sign_out_action, |_| SignOut {})}>
+                <button type="submit" class="button secondary">{move || i18n.t().sign_out}</button>
+            </form>
         })
     }
 }

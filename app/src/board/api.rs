@@ -24,7 +24,7 @@ pub struct BoardSnapshot {
     pub short_identifiers: bool,
 }
 
-#[server(prefix = "/api", endpoint = "board")]
+#[server(prefix = "/api", endpoint = "board", client = crate::shell::SubmissionClient)]
 pub async fn load_board() -> Result<BoardSnapshot, AppError> {
     let principal = crate::auth::require(crate::auth::Capability::ViewBoard).await?;
     let store = crate::store::from_context()?;
@@ -52,12 +52,13 @@ pub async fn load_board() -> Result<BoardSnapshot, AppError> {
     // Those in the back-office queue are listed there, with their procedure.
     waiting.retain(|v| v.state == crate::patients::VisitState::Waiting);
     // The board names patients in rooms, waiting and queued: a read of each one's data.
+    let takeable = crate::procedures::takeable_visits(&principal, &open);
     let shown = rooms
         .iter_mut()
         .filter_map(|r| r.occupant.as_mut())
         .chain(waiting.iter_mut())
         .chain(open.iter_mut().map(|p| &mut p.visit));
-    crate::care::show_on_list(&store, &principal, "board", shown).await?;
+    crate::care::show_on_list(&store, &principal, "board", shown, &takeable).await?;
     let queue = crate::procedures::store::queue(&open);
     open.retain(|p| p.state != crate::procedures::ProcedureState::Ordered);
     Ok(BoardSnapshot {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 /// Opens a patient outside one's assignments, for the configured time, giving a reason.
 /// The access is written to the audit trail flagged, and listed for supervisors.
-#[server(prefix = "/api", endpoint = "break_glass")]
+#[server(prefix = "/api", endpoint = "break_glass", client = crate::shell::SubmissionClient)]
 pub async fn break_glass(patient_id: i64, reason: String) -> Result<(), AppError> {
     use crate::audit::{self, Entry, Outcome};
     use crate::auth::{require, Capability};
@@ -49,23 +49,28 @@ pub async fn break_glass(patient_id: i64, reason: String) -> Result<(), AppError
     Ok(())
 }
 
-/// Prepares patients on a list (rooms screen, board) for `principal`: the clinical
-/// details (the reason for the visit) of patients they may not open are left out, and one
-/// audit row per patient shown records the read.
+/// Prepares patients on a list (rooms screen, board) for `principal`, the minimum they
+/// need: patients they may open (their care team's, or `takeable`: visits of queued
+/// procedures they may take) in full with the reason for the visit; any other patient
+/// shortened (initials, year of birth, end of the record number) and without the
+/// reason, whatever the role. One audit row per patient shown records the read.
 #[cfg(feature = "ssr")]
 pub async fn show_on_list<'a>(
     store: &crate::store::Store,
     principal: &crate::auth::Principal,
     list: &str,
     visits: impl IntoIterator<Item = &'a mut crate::patients::PatientVisit>,
+    takeable: &[i64],
 ) -> Result<(), AppError> {
     use crate::audit::{Entry, Outcome};
     let visible = super::store::visible(store, principal, chrono::Utc::now()).await?;
     let mut entries = Vec::new();
     for visit in visits {
-        let details = visible.details_of(visit.visit_id, visit.patient.id);
+        let details =
+            visible.details_of(visit.visit_id, visit.patient.id) || takeable.contains(&visit.visit_id);
         if !details {
             visit.reason.clear();
+            visit.patient = visit.patient.shortened();
         }
         let entry = Entry::by(principal, &format!("{list}.read"), Outcome::Allowed)
             .patient(visit.patient.id)
@@ -73,7 +78,7 @@ pub async fn show_on_list<'a>(
             .detail(if details {
                 "identity and reason"
             } else {
-                "identity"
+                "shortened identity"
             });
         entries.push(entry);
     }
@@ -84,7 +89,7 @@ pub async fn show_on_list<'a>(
     Ok(())
 }
 
-#[server(prefix = "/api", endpoint = "break_glass_log")]
+#[server(prefix = "/api", endpoint = "break_glass_log", client = crate::shell::SubmissionClient)]
 pub async fn break_glass_log() -> Result<Vec<BreakGlassEntry>, AppError> {
     use crate::audit;
     use crate::auth::{require, Capability};
@@ -105,7 +110,7 @@ pub async fn break_glass_log() -> Result<Vec<BreakGlassEntry>, AppError> {
     Ok(entries)
 }
 
-#[server(prefix = "/api", endpoint = "review_break_glass")]
+#[server(prefix = "/api", endpoint = "review_break_glass", client = crate::shell::SubmissionClient)]
 pub async fn review_break_glass(id: i64) -> Result<(), AppError> {
     use crate::audit::{self, Entry, Outcome};
     use crate::auth::{require, Capability};

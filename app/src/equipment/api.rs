@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 /// Sets an item's state by hand, if it is still `from`: a sterilised kit back to
 /// available, a broken machine out of service. An item in use is freed by its procedure.
-#[server(prefix = "/api", endpoint = "equipment_state")]
+#[server(prefix = "/api", endpoint = "equipment_state", client = crate::shell::SubmissionClient)]
 pub async fn change_equipment_state(equipment_id: i64, from: String, to: String) -> Result<(), AppError> {
     use super::EquipmentState;
     use crate::audit::{self, Entry, Outcome};

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 /// Sets the interface language and remembers it in a cookie for a year. Works as a plain
 /// form post without JavaScript (the server then sends the browser back to the page).
-#[server(prefix = "/api", endpoint = "language")]
+#[server(prefix = "/api", endpoint = "language", client = crate::shell::SubmissionClient)]
 pub async fn set_language(lang: String) -> Result<Locale, AppError> {
     use crate::error::{validate::Checks, Problem};
     let mut checks = Checks::new();

@@ -68,6 +68,10 @@ pub static MESSAGES: Messages = Messages {
     error_not_found: "This item does not exist, or no longer exists.",
     error_conflict:
         "Someone changed this at the same time. The screen shows the latest version; check it and try again.",
+    choose_one: "Choose…",
+    menu: "Menu",
+    error_already_sent: "This form was already sent and is being recorded once: the screen shows it when done.",
+    error_submission_reused: "This form was already used for something else. Nothing was changed; reload the page and fill it in again.",
     error_unavailable: "The database is not answering. Nothing was changed; try again in a moment.",
     error_busy: "Too many sign-ins at once. Nothing was changed; try again in a few seconds.",
     error_internal:
@@ -395,6 +399,10 @@ pub static MESSAGES: Messages = Messages {
         ordered_by: |who, at| format!("Ordered by {who} at {at}"),
         rooming_title: "Bring the patient to a room",
         rooming_hint: "The room the patient leaves goes to housekeeping at once.",
+        no_room_free: "No procedure room is free: each is occupied, waiting for cleaning or out of service. A room is freed when its patient leaves and housekeeping attests its cleaning, or when it is put back in service.",
+        see_rooms: "See the rooms",
+        patient_in_room: |code, name| format!("Patient in room {code} · {name}"),
+        not_in_a_room: "The patient is not in a room yet",
         bring_to: |code| format!("To {code}"),
         team_title: "Team",
         role_label: "As",
@@ -470,6 +478,12 @@ pub static MESSAGES: Messages = Messages {
             StaffPresence::OnShift => "Start or resume my shift",
             StaffPresence::Break => "Take a break",
         },
+        presence_set: |presence| match presence {
+            StaffPresence::Off => "End their shift",
+            StaffPresence::OnShift => "Put on shift",
+            StaffPresence::Break => "Put on break",
+        },
+        my_presence_title: "My shift",
         position: |position| match position {
             BodyPosition::Seated => "Seated",
             BodyPosition::Supine => "Supine",
@@ -675,6 +689,11 @@ pub static MESSAGES: Messages = Messages {
         raised_at: |at| format!("raised at {at}"),
         escalated: "escalated to the supervisors",
         minutes_left: |m| format!("{m} min before escalation"),
+        critical_waiting: |n| match n {
+            1 => "1 critical value waiting: unlock to see it".to_owned(),
+            n => format!("{n} critical values waiting: unlock to see them"),
+        },
+        alerts_unreachable: "The connection to the server is lost: these values stay here until acknowledged. Try again when it returns.",
         acknowledge_title: "Who was told, and how",
         read_back_value: "Value as read back",
         notified_person: "Person told (if not you)",

@@ -149,7 +149,13 @@ pub struct Messages {
     pub retry: &'static str,
     pub error_malformed: &'static str,
     pub error_not_found: &'static str,
+    /// The empty first choice of a list: nothing is chosen for the person.
+    pub choose_one: &'static str,
+    /// The top bar's menu: account, language, sign-out.
+    pub menu: &'static str,
     pub error_conflict: &'static str,
+    pub error_already_sent: &'static str,
+    pub error_submission_reused: &'static str,
     pub error_unavailable: &'static str,
     pub error_busy: &'static str,
     pub error_internal: &'static str,
@@ -394,6 +400,10 @@ pub struct LabWords {
     pub raised_at: fn(&str) -> String,
     pub escalated: &'static str,
     pub minutes_left: fn(i64) -> String,
+    /// On a locked screen: how many critical values wait, without naming anyone.
+    pub critical_waiting: fn(usize) -> String,
+    /// The banner could not be brought up to date: what it shows may be older.
+    pub alerts_unreachable: &'static str,
     pub acknowledge_title: &'static str,
     pub read_back_value: &'static str,
     pub notified_person: &'static str,
@@ -449,6 +459,12 @@ pub struct BackOfficeWords {
     pub ordered_by: fn(&str, &str) -> String,
     pub rooming_title: &'static str,
     pub rooming_hint: &'static str,
+    /// Why no room is offered, and what frees one.
+    pub no_room_free: &'static str,
+    pub see_rooms: &'static str,
+    /// Where the patient is: room code and name.
+    pub patient_in_room: fn(&str, &str) -> String,
+    pub not_in_a_room: &'static str,
     pub bring_to: fn(&str) -> String,
     pub team_title: &'static str,
     pub role_label: &'static str,
@@ -491,6 +507,9 @@ pub struct BackOfficeWords {
     pub staffing_role: fn(StaffingRole) -> &'static str,
     pub presence: fn(StaffPresence) -> &'static str,
     pub presence_change: fn(StaffPresence) -> &'static str,
+    /// The same, done by a supervisor for someone else.
+    pub presence_set: fn(StaffPresence) -> &'static str,
+    pub my_presence_title: &'static str,
     pub position: fn(BodyPosition) -> &'static str,
     pub pressure_point: fn(PressurePoint) -> &'static str,
     pub support: fn(Support) -> &'static str,
@@ -535,6 +554,8 @@ impl Messages {
             AppError::Malformed => self.error_malformed.to_owned(),
             AppError::NotFound => self.error_not_found.to_owned(),
             AppError::Conflict => self.error_conflict.to_owned(),
+            AppError::AlreadySent => self.error_already_sent.to_owned(),
+            AppError::SubmissionReused => self.error_submission_reused.to_owned(),
             AppError::Unavailable => self.error_unavailable.to_owned(),
             AppError::Busy => self.error_busy.to_owned(),
             AppError::Internal => self.error_internal.to_owned(),

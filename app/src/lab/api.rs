@@ -74,7 +74,7 @@ mod server {
 }
 
 /// The lab work of a visit, for the tablet of the room where its patient is.
-#[server(prefix = "/api", endpoint = "visit_lab")]
+#[server(prefix = "/api", endpoint = "visit_lab", client = crate::shell::SubmissionClient)]
 pub async fn load_visit_lab(visit_id: i64) -> Result<VisitLab, AppError> {
     use crate::auth::Capability;
     if visit_id <= 0 {
@@ -106,7 +106,7 @@ pub async fn load_visit_lab(visit_id: i64) -> Result<VisitLab, AppError> {
 }
 
 /// The physician orders a test for the visit of a patient in their care.
-#[server(prefix = "/api", endpoint = "order_lab_test")]
+#[server(prefix = "/api", endpoint = "order_lab_test", client = crate::shell::SubmissionClient)]
 pub async fn order_lab_test(
     visit_id: i64,
     test_id: i64,
@@ -158,7 +158,7 @@ pub async fn order_lab_test(
 
 /// The collector, with the patient, confirms two identifiers and labels one specimen for
 /// the chosen tests. Only then does the label exist.
-#[server(prefix = "/api", endpoint = "collect_specimen")]
+#[server(prefix = "/api", endpoint = "collect_specimen", client = crate::shell::SubmissionClient)]
 pub async fn collect_specimen(
     visit_id: i64,
     #[server(default)] order_ids: Vec<i64>,
@@ -272,7 +272,7 @@ pub async fn collect_specimen(
 
 /// What a specimen's label prints; only for a specimen that exists (so only after the
 /// identity was confirmed).
-#[server(prefix = "/api", endpoint = "specimen_label")]
+#[server(prefix = "/api", endpoint = "specimen_label", client = crate::shell::SubmissionClient)]
 pub async fn load_specimen_label(accession: String) -> Result<SpecimenLabel, AppError> {
     let accession = server::checked_accession(&accession)?;
     let principal = crate::auth::require_signed_in()?;
@@ -325,7 +325,7 @@ fn with_patients(orders: Vec<LabOrder>, patients: &[(i64, PatientSummary)]) -> V
 }
 
 /// The lab workstation's worklist.
-#[server(prefix = "/api", endpoint = "lab_worklist")]
+#[server(prefix = "/api", endpoint = "lab_worklist", client = crate::shell::SubmissionClient)]
 pub async fn lab_worklist() -> Result<Worklist, AppError> {
     let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
     let desk = server::Desk::open().await?;
@@ -369,7 +369,7 @@ pub async fn lab_worklist() -> Result<Worklist, AppError> {
 }
 
 /// A specimen at the workstation, found by its accession number (as the scanner types it).
-#[server(prefix = "/api", endpoint = "specimen_desk")]
+#[server(prefix = "/api", endpoint = "specimen_desk", client = crate::shell::SubmissionClient)]
 pub async fn load_specimen_desk(accession: String) -> Result<SpecimenDesk, AppError> {
     let accession = server::checked_accession(&accession)?;
     let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
@@ -394,7 +394,7 @@ pub async fn load_specimen_desk(accession: String) -> Result<SpecimenDesk, AppEr
 }
 
 /// The lab receives a specimen.
-#[server(prefix = "/api", endpoint = "receive_specimen")]
+#[server(prefix = "/api", endpoint = "receive_specimen", client = crate::shell::SubmissionClient)]
 pub async fn receive_specimen(accession: String) -> Result<(), AppError> {
     let accession = server::checked_accession(&accession)?;
     let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
@@ -419,7 +419,7 @@ pub async fn receive_specimen(accession: String) -> Result<(), AppError> {
 }
 
 /// The lab refuses a specimen, with its reason; the tests wait for a new specimen.
-#[server(prefix = "/api", endpoint = "reject_specimen")]
+#[server(prefix = "/api", endpoint = "reject_specimen", client = crate::shell::SubmissionClient)]
 pub async fn reject_specimen(accession: String, reason: String) -> Result<(), AppError> {
     let accession = server::checked_accession(&accession)?;
     let Some(reason) = super::RejectionReason::from_code(&reason) else {
@@ -457,7 +457,7 @@ pub async fn reject_specimen(accession: String, reason: String) -> Result<(), Ap
 
 /// A technician enters a result: checked against the test (a number within plausible
 /// bounds, at its precision, in its unit; or one of its codes), flagged for the patient.
-#[server(prefix = "/api", endpoint = "enter_result")]
+#[server(prefix = "/api", endpoint = "enter_result", client = crate::shell::SubmissionClient)]
 pub async fn enter_result(
     order_id: i64,
     version: i64,
@@ -471,7 +471,7 @@ pub async fn enter_result(
 }
 
 /// A technician verifies the entered result; a critical one raises its alert at once.
-#[server(prefix = "/api", endpoint = "verify_result")]
+#[server(prefix = "/api", endpoint = "verify_result", client = crate::shell::SubmissionClient)]
 pub async fn verify_result(order_id: i64, version: i64) -> Result<(), AppError> {
     let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
     let mut bench = server::Bench::begin(&principal, order_id, version).await?;
@@ -481,17 +481,10 @@ pub async fn verify_result(order_id: i64, version: i64) -> Result<(), AppError> 
 
 /// Critical values that the viewer should see now: for patients in their care, the
 /// tests they ordered, and (for supervisors) those escalated to them.
-#[server(prefix = "/api", endpoint = "critical_alerts")]
+#[server(prefix = "/api", endpoint = "critical_alerts", client = crate::shell::SubmissionClient)]
 pub async fn critical_alerts() -> Result<AlertList, AppError> {
     let principal = crate::auth::require_signed_in()?;
-    let desk = server::Desk::open().await?;
-    let alerts = super::store::recent_alerts(&desk.store, desk.facility_id, desk.clock.now).await?;
-    let mut mine = Vec::new();
-    for alert in alerts.into_iter().filter(CriticalAlert::is_open) {
-        if server::may_see_alert(&desk, &principal, &alert).await? {
-            mine.push(alert);
-        }
-    }
+    let (desk, mine) = open_alerts_for(&principal).await?;
     // The banner names patients, record numbers and values: each read is in the trail.
     if !mine.is_empty() {
         let named = mine.iter().map(|alert| alert.patient.id);
@@ -503,10 +496,35 @@ pub async fn critical_alerts() -> Result<AlertList, AppError> {
     })
 }
 
+/// How many critical values wait for this person, asked by a locked screen: a count, so
+/// nothing of any patient shows on a tablet nobody has unlocked.
+#[server(prefix = "/api", endpoint = "critical_values_waiting", client = crate::shell::SubmissionClient)]
+pub async fn critical_values_waiting() -> Result<usize, AppError> {
+    let principal = crate::auth::require_signed_in_even_locked()?;
+    let (_, mine) = open_alerts_for(&principal).await?;
+    Ok(mine.len())
+}
+
+/// The open critical values `principal` should see now.
+#[cfg(feature = "ssr")]
+async fn open_alerts_for(
+    principal: &crate::auth::Principal,
+) -> Result<(server::Desk, Vec<CriticalAlert>), AppError> {
+    let desk = server::Desk::open().await?;
+    let alerts = super::store::recent_alerts(&desk.store, desk.facility_id, desk.clock.now).await?;
+    let mut mine = Vec::new();
+    for alert in alerts.into_iter().filter(CriticalAlert::is_open) {
+        if server::may_see_alert(&desk, principal, &alert).await? {
+            mine.push(alert);
+        }
+    }
+    Ok((desk, mine))
+}
+
 /// Whoever was reached acknowledges a critical value: with the value read back (checked
 /// against the result), without read-back, or the lab records that nobody could be
 /// reached, which escalates it at once.
-#[server(prefix = "/api", endpoint = "acknowledge_critical")]
+#[server(prefix = "/api", endpoint = "acknowledge_critical", client = crate::shell::SubmissionClient)]
 pub async fn acknowledge_critical(
     alert_id: i64,
     outcome: String,
@@ -546,7 +564,7 @@ pub async fn acknowledge_critical(
 /// having compared the patient the message names with the order's (for another patient,
 /// `reason` asks a second person, who confirms or declines), or discards them with a
 /// reason.
-#[server(prefix = "/api", endpoint = "resolve_quarantine")]
+#[server(prefix = "/api", endpoint = "resolve_quarantine", client = crate::shell::SubmissionClient)]
 pub async fn resolve_quarantine(
     quarantine_id: i64,
     resolution: String,
@@ -592,7 +610,7 @@ pub async fn resolve_quarantine(
 
 /// The patient a held message names beside the patient of the order a person proposes to
 /// attach it to.
-#[server(prefix = "/api", endpoint = "compare_held")]
+#[server(prefix = "/api", endpoint = "compare_held", client = crate::shell::SubmissionClient)]
 pub async fn compare_held(
     quarantine_id: i64,
     placer_number: String,
@@ -610,7 +628,7 @@ pub async fn compare_held(
 }
 
 /// A person has looked at a message whose control id its lab had used for another one.
-#[server(prefix = "/api", endpoint = "review_reused_control_id")]
+#[server(prefix = "/api", endpoint = "review_reused_control_id", client = crate::shell::SubmissionClient)]
 pub async fn review_reused_control_id(hl7_message_id: i64) -> Result<(), AppError> {
     use crate::error::{validate::Checks, Problem};
     let mut checks = Checks::new();
@@ -633,7 +651,7 @@ pub struct SendOuts {
     pub patients: Vec<(i64, PatientSummary)>,
 }
 
-#[server(prefix = "/api", endpoint = "send_outs")]
+#[server(prefix = "/api", endpoint = "send_outs", client = crate::shell::SubmissionClient)]
 pub async fn load_send_outs() -> Result<SendOuts, AppError> {
     let principal = crate::auth::require(crate::auth::Capability::UseLab).await?;
     let desk = server::Desk::open().await?;
@@ -659,7 +677,7 @@ pub async fn load_send_outs() -> Result<SendOuts, AppError> {
 }
 
 /// Packs the chosen specimens for a reference lab.
-#[server(prefix = "/api", endpoint = "pack_shipment")]
+#[server(prefix = "/api", endpoint = "pack_shipment", client = crate::shell::SubmissionClient)]
 pub async fn pack_shipment(
     reference_lab_id: i64,
     #[server(default)] accessions: Vec<String>,
@@ -684,7 +702,7 @@ pub async fn pack_shipment(
 }
 
 /// Records a shipment's next step: shipped, received by the reference lab, resulted.
-#[server(prefix = "/api", endpoint = "advance_shipment")]
+#[server(prefix = "/api", endpoint = "advance_shipment", client = crate::shell::SubmissionClient)]
 pub async fn advance_shipment(shipment_id: i64, state: String) -> Result<(), AppError> {
     use crate::error::{validate::Checks, Problem};
     let mut checks = Checks::new();
@@ -707,7 +725,7 @@ pub struct TurnaroundBoard {
     pub lines: Vec<super::Turnaround>,
 }
 
-#[server(prefix = "/api", endpoint = "turnaround")]
+#[server(prefix = "/api", endpoint = "turnaround", client = crate::shell::SubmissionClient)]
 pub async fn load_turnaround() -> Result<TurnaroundBoard, AppError> {
     crate::auth::require(crate::auth::Capability::UseLab).await?;
     let desk = server::Desk::open().await?;
@@ -732,7 +750,7 @@ pub async fn load_turnaround() -> Result<TurnaroundBoard, AppError> {
 }
 
 /// The whole test catalog, retired tests included, for administrators.
-#[server(prefix = "/api", endpoint = "lab_tests")]
+#[server(prefix = "/api", endpoint = "lab_tests", client = crate::shell::SubmissionClient)]
 pub async fn load_lab_tests() -> Result<Vec<LabTest>, AppError> {
     crate::auth::require(crate::auth::Capability::EditCatalog).await?;
     let desk = server::Desk::open().await?;
@@ -741,7 +759,7 @@ pub async fn load_lab_tests() -> Result<Vec<LabTest>, AppError> {
 
 /// Adds (id 0) or changes a test of the catalog; every field is checked, and a LOINC code
 /// already in the catalog is refused on its field.
-#[server(prefix = "/api", endpoint = "save_lab_test")]
+#[server(prefix = "/api", endpoint = "save_lab_test", client = crate::shell::SubmissionClient)]
 pub async fn save_lab_test(
     id: i64,
     loinc: String,

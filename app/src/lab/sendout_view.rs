@@ -6,7 +6,7 @@ use crate::facility::FacilityClock;
 use crate::i18n::use_i18n;
 use crate::live::{use_live, Topic};
 use crate::patients::PatientSummary;
-use crate::shell::{action_url, loaded, submit_with, ActionFeedback};
+use crate::shell::{action_url, loaded, submit_with, ActionFeedback, SubmissionField};
 use leptos::prelude::*;
 
 #[component]
@@ -84,6 +84,7 @@ fn SendOutsView(
         .collect_view();
     view! {
         <form class="stacked-form screen-only pack-form" method="post" action={action_url::<PackShipment>()} on:submit=submit>
+                <SubmissionField/>
             <h2>{move || i18n.t().lab.awaiting_send_out}</h2>
             {(count == 0).then(|| view! { <p class="empty">{move || i18n.t().lab.nothing_to_send}</p> })}
             <fieldset class="choices">
@@ -91,7 +92,7 @@ fn SendOutsView(
                 {choices}
             </fieldset>
             <label for="reference-lab">{move || i18n.t().lab.reference_lab}</label>
-            <select id="reference-lab" name="reference_lab_id">{lab_options}</select>
+            <select id="reference-lab" name="reference_lab_id" required><option value="" selected=true disabled=true>{move || i18n.t().choose_one}</option>{lab_options}</select>
             <button type="submit" class="button">{move || i18n.t().lab.pack}</button>
         </form>
         <h2 class="screen-only">{move || i18n.t().lab.shipments}</h2>
@@ -168,7 +169,7 @@ fn Manifest(
                 <tbody>{rows}</tbody>
             </table>
             <div class="button-row">
-                <button type="button" class="button secondary screen-only" onclick="window.print()">{move || i18n.t().lab.print_manifest}</button>
+                <span class="screen-only"><crate::shell::PrintButton label=|t| t.lab.print_manifest secondary=true/></span>
                 {next}
             </div>
         </article>

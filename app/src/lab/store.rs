@@ -615,6 +615,7 @@ impl PatientOfVisit {
             family_name: self.family_name.clone(),
             given_name: self.given_name.clone(),
             birth_date: self.birth_date,
+            shortened: false,
         }
     }
 }
@@ -1182,6 +1183,7 @@ async fn alerts_where(
                 family_name: row.family_name,
                 given_name: row.given_name,
                 birth_date: row.birth_date,
+                shortened: false,
             },
             room_code: row.room_code,
             test_name: row.test_name,

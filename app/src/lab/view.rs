@@ -15,7 +15,10 @@ use crate::i18n::use_i18n;
 use crate::live::{use_live, Topic};
 use crate::patients::PatientIdentity;
 use crate::procedures::Priority;
-use crate::shell::{action_url, loaded, submit_with, use_session, ActionFeedback, NotFound};
+use crate::shell::{
+    action_url, loaded, submit_with, use_session, ActionFeedback, NotFound, PrintButton, SubmissionField,
+};
+use chrono::{DateTime, Utc};
 use leptos::either::Either;
 use leptos::prelude::*;
 
@@ -360,11 +363,15 @@ fn LabOrderForm(
         })
         .collect_view();
     view! {
-        <form class="stacked-form lab-order-form" method="post" action={action_url::<OrderLabTest>()} on:submit=submit>
+        <form class="stacked-form lab-order-form" method="post" action={action_url::<OrderLabTest>()} on:submit=submit data-reset="on-success">
             <h3>{move || i18n.t().lab.order_title}</h3>
+            <SubmissionField/>
             <input type="hidden" name="visit_id" value=visit_id/>
             <label for="lab-test">{move || i18n.t().lab.test}</label>
-            <select id="lab-test" name="test_id">{options}</select>
+            <select id="lab-test" name="test_id" required>
+                <option value="" selected=true disabled=true>{move || i18n.t().choose_one}</option>
+                {options}
+            </select>
             <fieldset class="choices">
                 <legend>{move || i18n.t().back_office.priority_label}</legend>
                 {priorities}
@@ -420,6 +427,7 @@ fn CollectionForm(
     let name = patient.display_name();
     view! {
         <form class="stacked-form collection-form" method="post" action={action_url::<CollectSpecimen>()} on:submit=submit>
+                <SubmissionField/>
             <h3>{move || i18n.t().lab.collect_title}</h3>
             <input type="hidden" name="visit_id" value=visit_id/>
             <fieldset class="choices">
@@ -455,17 +463,28 @@ fn CollectionForm(
 }
 
 /// A critical value to acknowledge: who was told, and the value as they read it back.
+/// Its countdown moves on with `now`.
 #[component]
 fn CriticalAlertCard(
     alert: CriticalAlert,
     clock: FacilityClock,
     action: ServerAction<AcknowledgeCritical>,
+    /// The facility's time, moving on; without it the countdown stays at `clock.now`.
+    #[prop(optional)]
+    now: Option<Memo<Option<DateTime<Utc>>>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let alert_id = alert.id;
     let raised = clock.time_of_day(alert.raised_at);
-    let overdue = clock.now >= alert.due_at;
-    let minutes_left = (alert.due_at - clock.now).num_minutes().max(0);
+    let due_at = alert.due_at;
+    let countdown = move || {
+        let now = now.and_then(|now| now.get()).unwrap_or(clock.now);
+        if now >= due_at {
+            i18n.t().lab.escalated.to_owned()
+        } else {
+            (i18n.t().lab.minutes_left)((due_at - now).num_minutes())
+        }
+    };
     let submit = submit_with(action, move |fields| AcknowledgeCritical {
         alert_id,
         outcome: fields.text("outcome"),
@@ -500,7 +519,7 @@ fn CriticalAlertCard(
             <PatientIdentity patient=alert.patient.clone() today=clock.today()/>
             <p class="hint">
                 {move || (i18n.t().lab.raised_at)(&raised)} " · " {alert.ordered_by.clone()} " · "
-                {move || if overdue { i18n.t().lab.escalated.to_owned() } else { (i18n.t().lab.minutes_left)(minutes_left) }}
+                <span class="countdown">{countdown}</span>
             </p>
             <form class="stacked-form" method="post" action={action_url::<AcknowledgeCritical>()} on:submit=submit>
                 <input type="hidden" name="alert_id" value=alert_id/>
@@ -519,9 +538,24 @@ fn CriticalAlertCard(
 }
 
 /// Open critical values for this person, on every screen, each to acknowledge where it
-/// shows, with a sound when one arrives: nobody can miss one.
+/// shows, with a sound when one arrives: nobody can miss one. The banner is fixed to the
+/// bottom of the screen whatever the scroll; a locked screen shows how many wait.
 #[component]
 pub fn CriticalBanner() -> impl IntoView {
+    let session = use_session();
+    let locked = Memo::new(move |_| session.user().map(|user| user.locked));
+    move || match locked.get() {
+        Some(false) => Some(Either::Left(view! { <OpenCriticalAlerts/> })),
+        Some(true) => Some(Either::Right(view! { <CriticalValuesWaiting/> })),
+        None => None,
+    }
+}
+
+/// The banner of an unlocked screen: every open critical value with its form. Cards stay
+/// through a failed reading or a failed acknowledgement (with what was typed), and one
+/// arriving adds its card without redrawing the others.
+#[component]
+fn OpenCriticalAlerts() -> impl IntoView {
     let i18n = use_i18n();
     let live = use_live();
     let session = use_session();
@@ -547,36 +581,84 @@ pub fn CriticalBanner() -> impl IntoView {
             }
         },
     );
+    let read = crate::shell::last_read(alerts);
+    let unreachable = Memo::new(move |_| matches!(alerts.get(), Some(Err(_))));
+    let shown = Memo::new(move |_| {
+        read.with(|read| {
+            read.as_ref()
+                .and_then(|(list, _)| list.as_ref())
+                .map(|list| list.alerts.clone())
+        })
+        .unwrap_or_default()
+    });
+    let browser_now = crate::shell::browser_millis(std::time::Duration::from_secs(15));
+    let now = Memo::new(move |_| {
+        read.with(|read| {
+            read.as_ref().and_then(|(list, read_at)| {
+                let list = list.as_ref()?;
+                Some(crate::shell::moved_on(
+                    list.clock.now,
+                    *read_at,
+                    browser_now.get(),
+                ))
+            })
+        })
+    });
     let heard = StoredValue::new(Vec::<i64>::new());
     Effect::new(move |_| {
-        if let Some(Ok(Some(list))) = alerts.get() {
-            let ids: Vec<i64> = list.alerts.iter().map(|a| a.id).collect();
-            let new = ids.iter().any(|id| !heard.get_value().contains(id));
-            heard.set_value(ids);
-            if new {
-                super::sound::alarm();
-            }
+        let ids: Vec<i64> = shown.with(|alerts| alerts.iter().map(|a| a.id).collect());
+        let new = ids.iter().any(|id| !heard.get_value().contains(id));
+        heard.set_value(ids);
+        if new {
+            super::sound::alarm();
         }
+    });
+    let card = move |alert: CriticalAlert| {
+        // A card exists only for a list read, which carries the facility's clock.
+        let clock = read.with_untracked(|read| {
+            read.as_ref()
+                .and_then(|(list, _)| list.as_ref())
+                .map(|l| l.clock.clone())
+        })?;
+        Some(view! { <CriticalAlertCard alert clock now action=acknowledge/> })
+    };
+    view! {
+        <Transition fallback=|| ()>
+            // Read here so the server waits for the alerts before sending the page.
+            {move || alerts.with(|_| ())}
+            <div class="critical-banner" aria-labelledby="critical-banner-title" hidden=move || shown.with(Vec::is_empty)>
+                <h2 id="critical-banner-title">{move || i18n.t().lab.critical_banner}</h2>
+                {move || unreachable.get().then(|| view! { <p class="form-error" role="alert">{move || i18n.t().lab.alerts_unreachable}</p> })}
+                <For each=move || shown.get() key=|alert| (alert.id, alert.escalated_at.is_some()) children=card/>
+                <ActionFeedback action=acknowledge done=|t| t.lab.acknowledged/>
+            </div>
+        </Transition>
+    }
+}
+
+/// The banner of a locked screen: how many critical values wait, asked every 20 seconds
+/// (the live link is closed while locked), with the alarm when the number grows.
+#[component]
+fn CriticalValuesWaiting() -> impl IntoView {
+    let i18n = use_i18n();
+    let tick = crate::shell::browser_millis(std::time::Duration::from_secs(20));
+    let waiting = Resource::new(move || tick.get(), |_| super::critical_values_waiting());
+    let read = crate::shell::last_read(waiting);
+    let count = Memo::new(move |_| read.with(|read| read.as_ref().map_or(0, |(n, _)| *n)));
+    let heard = StoredValue::new(0usize);
+    Effect::new(move |_| {
+        let n = count.get();
+        if n > heard.get_value() {
+            super::sound::alarm();
+        }
+        heard.set_value(n);
     });
     view! {
         <Transition fallback=|| ()>
-            {move || {
-                alerts.get().and_then(Result::ok).flatten().filter(|list| !list.alerts.is_empty()).map(|list| {
-                    let clock = list.clock.clone();
-                    let cards = list
-                        .alerts
-                        .into_iter()
-                        .map(|alert| view! { <CriticalAlertCard alert clock=clock.clone() action=acknowledge/> })
-                        .collect_view();
-                    view! {
-                        <div class="critical-banner" aria-labelledby="critical-banner-title">
-                            <h2 id="critical-banner-title">{move || i18n.t().lab.critical_banner}</h2>
-                            {cards}
-                        </div>
-                    }
-                })
-            }}
-            <ActionFeedback action=acknowledge done=|t| t.lab.acknowledged/>
+            {move || waiting.with(|_| ())}
+            <div class="critical-banner critical-waiting" role="alert" hidden=move || count.get() == 0>
+                <p>{move || (i18n.t().lab.critical_waiting)(count.get())}</p>
+            </div>
         </Transition>
     }
 }
@@ -1107,7 +1189,7 @@ fn SpecimenDetail(desk: SpecimenDesk, actions: DeskActions) -> impl IntoView {
                 <input type="hidden" name="accession" value=accession/>
                 <div class="field">
                     <label for="reject-reason">{move || i18n.t().lab.reject_reason}</label>
-                    <select id="reject-reason" name="reason">{reasons}</select>
+                    <select id="reject-reason" name="reason" required><option value="" selected=true disabled=true>{move || i18n.t().choose_one}</option>{reasons}</select>
                 </div>
                 <button type="submit" class="button danger">{move || i18n.t().lab.reject}</button>
             </form>
@@ -1189,6 +1271,7 @@ fn BenchOrder(
         let unit = unit.clone();
         view! {
             <form class="inline-form result-form" method="post" action={action_url::<EnterResult>()} on:submit=submit>
+                <SubmissionField/>
                 <input type="hidden" name="order_id" value=order_id/>
                 <input type="hidden" name="version" value=version/>
                 <input type="hidden" name="unit" value=unit.clone()/>
@@ -1281,7 +1364,7 @@ fn Label(label: SpecimenLabel) -> impl IntoView {
             </p>
             <p class="label-collection">{collected} " · " {specimen.collected_by.clone()}</p>
         </div>
-        <p class="screen-only"><button type="button" class="button" onclick="window.print()">{move || i18n.t().lab.print_label}</button></p>
+        <p class="screen-only"><PrintButton label=|t| t.lab.print_label/></p>
     }
 }
 

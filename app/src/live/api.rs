@@ -7,7 +7,7 @@ use leptos::prelude::*;
 /// Where the event log ends now. A browser that lost its link asks before subscribing
 /// again: a log that ends before what it last saw (a restored database) means its data
 /// must be reloaded.
-#[server(prefix = "/api", endpoint = "live_position")]
+#[server(prefix = "/api", endpoint = "live_position", client = crate::shell::SubmissionClient)]
 pub async fn live_position() -> Result<Position, AppError> {
     crate::auth::require_signed_in()?;
     let store = crate::store::from_context()?;

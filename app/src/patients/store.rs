@@ -31,6 +31,7 @@ impl From<VisitRow> for PatientVisit {
                 family_name: row.family_name,
                 given_name: row.given_name,
                 birth_date: row.birth_date,
+                shortened: false,
             },
             visit_id: row.visit_id,
             reason: row.reason,
@@ -94,6 +95,17 @@ pub async fn whereabouts(
     .ok_or(StoreError::NotFound)?;
     let state = VisitState::try_from(row.1).map_err(StoreError::Database)?;
     Ok((row.0, state))
+}
+
+/// The room a visit's patient is in now, if any.
+pub async fn room_of_visit(store: &Store, visit_id: i64) -> Result<Option<i64>, StoreError> {
+    let room = crate::fetch_optional!(
+        store.read(),
+        (Option<i64>,),
+        "SELECT room_id FROM visit WHERE id = $1",
+        visit_id
+    )?;
+    Ok(room.and_then(|(room,)| room))
 }
 
 /// Moves a visit to `room_id` (or out of any room) in `state`, if it is still in

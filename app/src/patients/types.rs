@@ -38,9 +38,29 @@ pub struct PatientSummary {
     pub given_name: String,
     #[serde(with = "crate::time::days")]
     pub birth_date: NaiveDate,
+    /// Sent shortened (see [`PatientSummary::shortened`]): the viewer may not see more,
+    /// and screens show only the short identity.
+    #[serde(default)]
+    pub shortened: bool,
 }
 
 impl PatientSummary {
+    /// What a list may show of a patient outside the viewer's care: initials, the year of
+    /// birth and the end of the record number (enough to tell two patients on one
+    /// screen apart, not to know who they are). The rest never leaves the server.
+    pub fn shortened(&self) -> PatientSummary {
+        let initials = |name: &str, letters: usize| name.chars().take(letters).collect::<String>();
+        let chars: Vec<char> = self.record_number.chars().collect();
+        PatientSummary {
+            id: self.id,
+            record_number: chars[chars.len().saturating_sub(4)..].iter().collect(),
+            family_name: initials(&self.family_name, 2),
+            given_name: initials(&self.given_name, 1),
+            birth_date: NaiveDate::from_ymd_opt(self.birth_date.year(), 1, 1).unwrap_or(self.birth_date),
+            shortened: true,
+        }
+    }
+
     /// "DUPONT, Marie": family name first and in capitals, as clinics write it to avoid
     /// mixing up given and family names.
     pub fn display_name(&self) -> String {
@@ -108,7 +128,29 @@ mod tests {
             family_name: "Martin".into(),
             given_name: "Léa".into(),
             birth_date: NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default(),
+            shortened: false,
         }
+    }
+
+    #[test]
+    fn a_shortened_patient_keeps_only_what_tells_two_apart() {
+        let patient = PatientSummary {
+            record_number: "P2026-0042".into(),
+            family_name: "Ébrard".into(),
+            ..born(1958, 7, 14)
+        };
+        let short = patient.shortened();
+        assert!(short.shortened);
+        assert_eq!(short.family_name, "Éb");
+        assert_eq!(short.given_name, "L");
+        assert_eq!(short.record_number, "0042");
+        assert_eq!(
+            short.birth_date,
+            NaiveDate::from_ymd_opt(1958, 1, 1).unwrap_or_default()
+        );
+        // The short identity reads the same from the full and the shortened summary.
+        assert_eq!(short.short_identity(), patient.short_identity());
+        assert_eq!(short.shortened().short_identity(), patient.short_identity());
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub fn PatientLabel(
     today: NaiveDate,
     #[prop(optional)] short: bool,
 ) -> impl IntoView {
-    if short {
+    if short || patient.shortened {
         leptos::either::Either::Left(
             view! { <p class="patient-name short-identity">{patient.short_identity()}</p> },
         )

@@ -5,7 +5,7 @@ use super::{BodyPosition, Positioning, PressurePoint, Support};
 use crate::facility::FacilityClock;
 use crate::i18n::use_i18n;
 use crate::procedures::PositionPatient;
-use crate::shell::{action_url, submit_with, ActionFeedback};
+use crate::shell::{action_url, submit_with, ActionFeedback, SubmissionField};
 use leptos::prelude::*;
 
 /// The line drawing of a position: (table or chair, head centre, body polyline). The
@@ -120,6 +120,7 @@ pub fn PositioningForm(
     };
     view! {
         <form class="positioning-form" method="post" action={action_url::<PositionPatient>()} on:submit=submit>
+                <SubmissionField/>
             <input type="hidden" name="procedure_id" value=procedure_id/>
             <input type="hidden" name="version" value=version/>
             <fieldset class="position-choices">

@@ -46,6 +46,48 @@ pub async fn require_access(
     }
 }
 
+/// Like [`require_access`], and also open to whoever may take a procedure still waiting in
+/// the queue (ordered or roomed, not started): they are meant to do it, and the queue
+/// sends them there. Such an opening is audited with its reason; acting on the procedure
+/// then puts them on the care team. Answers whether the queue was the way in.
+pub async fn require_access_or_queue(
+    store: &Store,
+    principal: &Principal,
+    patient_id: i64,
+    visit_id: i64,
+    state: ProcedureState,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let queued = matches!(state, ProcedureState::Ordered | ProcedureState::Roomed);
+    if !queued || !principal.can(Capability::PerformProcedures) {
+        require_access(store, principal, patient_id, visit_id, now).await?;
+        return Ok(false);
+    }
+    if crate::care::store::access_to(store, principal, patient_id, visit_id, now)
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let entry = crate::audit::Entry::by(principal, "patient.read.queue", crate::audit::Outcome::Allowed)
+        .patient(patient_id)
+        .record(format!("visit/{visit_id}"))
+        .detail("a queued procedure this person may take");
+    crate::audit::record(store, entry).await?;
+    Ok(true)
+}
+
+/// The visits of queued procedures in `open` that `principal` may take (and so open).
+pub fn takeable_visits(principal: &Principal, open: &[super::Procedure]) -> Vec<i64> {
+    if !principal.can(Capability::PerformProcedures) {
+        return Vec::new();
+    }
+    open.iter()
+        .filter(|p| matches!(p.state, ProcedureState::Ordered | ProcedureState::Roomed))
+        .map(|p| p.visit.visit_id)
+        .collect()
+}
+
 /// The answer about a procedure or visit that does not exist: the refusal one of someone
 /// else's patient gets, audited alike, so that probing ids tells nothing.
 pub async fn refused_unknown(store: &Store, principal: &Principal, record: String) -> AppError {
@@ -118,16 +160,18 @@ impl Acting {
         // transaction: a refusal is audited without holding the writer.
         // An id that names no procedure is answered like one of a patient outside this
         // person's care (and audited alike): probing ids tells nothing of what exists.
-        let visit_id = match orders::state_in(store.read(), facility_id, procedure_id).await {
+        let seen = match orders::state_in(store.read(), facility_id, procedure_id).await {
             Err(StoreError::NotFound) => {
                 return Err(refused_unknown(&store, &principal, format!("procedure/{procedure_id}")).await)
             }
-            other => other?.visit_id,
+            other => other?,
         };
+        let visit_id = seen.visit_id;
         let Some(patient_id) = crate::patients::store::patient_of_visit(&store, visit_id).await? else {
             return Err(refused_unknown(&store, &principal, format!("procedure/{procedure_id}")).await);
         };
-        require_access(&store, &principal, patient_id, visit_id, clock.now).await?;
+        let from_queue =
+            require_access_or_queue(&store, &principal, patient_id, visit_id, seen.state, clock.now).await?;
         let mut tx = store.begin().await?;
         let order = orders::state_in(tx.exec(), facility_id, procedure_id).await?;
         if order.version != version {
@@ -140,6 +184,11 @@ impl Acting {
             return Err(AppError::conflict());
         }
         let kind = orders::kind_in(&mut tx, facility_id, order.procedure_kind_id).await?;
+        if from_queue {
+            // Taking a queued procedure puts its taker on the patient's care team, in the
+            // transaction of what they do (the trail has the action).
+            crate::care::store::assign(&mut tx, visit_id, principal.staff_member_id, clock.now).await?;
+        }
         Ok(Acting {
             principal,
             facility_id,

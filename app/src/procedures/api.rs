@@ -40,6 +40,8 @@ pub struct ProcedureSnapshot {
     pub procedure: Procedure,
     /// Rooms the patient may be brought to now.
     pub available_rooms: Vec<Room>,
+    /// The room the patient is in now (the procedure's, once roomed), if any.
+    pub patient_room: Option<Room>,
     pub staff: Vec<StaffChoice>,
     pub positioning: Vec<crate::positioning::Positioning>,
     pub reposition_reminder_minutes: i64,
@@ -49,7 +51,7 @@ pub struct ProcedureSnapshot {
 }
 
 /// What a physician orders from: the active catalog.
-#[server(prefix = "/api", endpoint = "procedure_catalog")]
+#[server(prefix = "/api", endpoint = "procedure_catalog", client = crate::shell::SubmissionClient)]
 pub async fn procedure_catalog() -> Result<Vec<ProcedureKind>, AppError> {
     crate::auth::require(crate::auth::Capability::OrderProcedures).await?;
     let store = crate::store::from_context()?;
@@ -88,7 +90,7 @@ pub fn checked_order(
 }
 
 /// The physician orders a procedure for the visit of a patient in their care.
-#[server(prefix = "/api", endpoint = "order_procedure")]
+#[server(prefix = "/api", endpoint = "order_procedure", client = crate::shell::SubmissionClient)]
 pub async fn order_procedure(
     visit_id: i64,
     kind_id: i64,
@@ -144,7 +146,7 @@ pub async fn order_procedure(
 }
 
 /// The back-office queue and what is under way.
-#[server(prefix = "/api", endpoint = "procedure_queue")]
+#[server(prefix = "/api", endpoint = "procedure_queue", client = crate::shell::SubmissionClient)]
 pub async fn procedure_queue() -> Result<QueueSnapshot, AppError> {
     let principal = crate::auth::require(crate::auth::Capability::ViewRooms).await?;
     let store = crate::store::from_context()?;
@@ -157,8 +159,9 @@ pub async fn procedure_queue() -> Result<QueueSnapshot, AppError> {
         });
     };
     let mut open = super::store::open(&store, facility_id).await?;
+    let takeable = super::takeable_visits(&principal, &open);
     let shown = open.iter_mut().map(|p| &mut p.visit);
-    crate::care::show_on_list(&store, &principal, "procedures", shown).await?;
+    crate::care::show_on_list(&store, &principal, "procedures", shown, &takeable).await?;
     let queue = super::store::queue(&open);
     open.retain(|p| p.state != super::ProcedureState::Ordered);
     Ok(QueueSnapshot {
@@ -169,7 +172,7 @@ pub async fn procedure_queue() -> Result<QueueSnapshot, AppError> {
 }
 
 /// One procedure with what staff need to carry it out.
-#[server(prefix = "/api", endpoint = "procedure")]
+#[server(prefix = "/api", endpoint = "procedure", client = crate::shell::SubmissionClient)]
 pub async fn load_procedure(procedure_id: i64) -> Result<ProcedureSnapshot, AppError> {
     use crate::error::{validate::Checks, Problem};
     let mut checks = Checks::new();
@@ -190,11 +193,12 @@ pub async fn load_procedure(procedure_id: i64) -> Result<ProcedureSnapshot, AppE
         other => other?,
     };
     let patient_id = procedure.visit.patient.id;
-    super::act::require_access(
+    super::act::require_access_or_queue(
         &store,
         &principal,
         patient_id,
         procedure.visit.visit_id,
+        procedure.state,
         clock.now,
     )
     .await?;
@@ -211,6 +215,11 @@ pub async fn load_procedure(procedure_id: i64) -> Result<ProcedureSnapshot, AppE
         crate::facility::store::settings(&store, facility_id),
         crate::equipment::store::list(&store, facility_id),
     )?;
+    let room_now = match procedure.room_id {
+        Some(room) => Some(room),
+        None => crate::patients::store::room_of_visit(&store, procedure.visit.visit_id).await?,
+    };
+    let patient_room = rooms.iter().find(|r| Some(r.id) == room_now).cloned();
     let available_rooms = rooms
         .into_iter()
         .filter(|r| r.kind.takes_procedures() && r.status.is_available())
@@ -239,6 +248,7 @@ pub async fn load_procedure(procedure_id: i64) -> Result<ProcedureSnapshot, AppE
         clock,
         procedure,
         available_rooms,
+        patient_room,
         staff,
         positioning,
         reposition_reminder_minutes: settings.reposition_reminder_minutes,
@@ -249,7 +259,7 @@ pub async fn load_procedure(procedure_id: i64) -> Result<ProcedureSnapshot, AppE
 
 /// Brings the patient to a procedure room: the room becomes occupied, the room they leave
 /// goes to housekeeping at once.
-#[server(prefix = "/api", endpoint = "room_patient")]
+#[server(prefix = "/api", endpoint = "room_patient", client = crate::shell::SubmissionClient)]
 pub async fn room_patient(procedure_id: i64, version: i64, room_id: i64) -> Result<(), AppError> {
     use crate::error::{validate::Checks, Problem};
     let mut checks = Checks::new();
@@ -264,7 +274,7 @@ pub async fn room_patient(procedure_id: i64, version: i64, room_id: i64) -> Resu
 }
 
 /// Takes one step of the procedure's life: start, complete, or cancel with a reason.
-#[server(prefix = "/api", endpoint = "take_procedure_step")]
+#[server(prefix = "/api", endpoint = "take_procedure_step", client = crate::shell::SubmissionClient)]
 pub async fn take_procedure_step(
     procedure_id: i64,
     version: i64,
@@ -292,7 +302,7 @@ pub async fn take_procedure_step(
 
 /// Puts a person on the procedure, if the clinic's rules allow: qualified and certified,
 /// at work, and a supervisor for those who need one.
-#[server(prefix = "/api", endpoint = "assign_staff")]
+#[server(prefix = "/api", endpoint = "assign_staff", client = crate::shell::SubmissionClient)]
 pub async fn assign_staff(
     procedure_id: i64,
     version: i64,
@@ -323,7 +333,7 @@ pub async fn assign_staff(
 }
 
 /// Takes a person off a procedure that has not started.
-#[server(prefix = "/api", endpoint = "unassign_staff")]
+#[server(prefix = "/api", endpoint = "unassign_staff", client = crate::shell::SubmissionClient)]
 pub async fn unassign_staff(procedure_id: i64, version: i64, staff_member_id: i64) -> Result<(), AppError> {
     use crate::error::{validate::Checks, Problem};
     let mut checks = Checks::new();
@@ -340,7 +350,7 @@ pub async fn unassign_staff(procedure_id: i64, version: i64, staff_member_id: i6
 }
 
 /// The supervisor on a procedure attests, themself, being present.
-#[server(prefix = "/api", endpoint = "attest_supervision")]
+#[server(prefix = "/api", endpoint = "attest_supervision", client = crate::shell::SubmissionClient)]
 pub async fn attest_supervision(procedure_id: i64, version: i64) -> Result<(), AppError> {
     let mut checks = crate::error::validate::Checks::new();
     super::act::check_ids(&mut checks, procedure_id, version);
@@ -351,7 +361,7 @@ pub async fn attest_supervision(procedure_id: i64, version: i64) -> Result<(), A
 }
 
 /// The supervisor co-signs the work they supervised, once done, with an optional remark.
-#[server(prefix = "/api", endpoint = "cosign_procedure")]
+#[server(prefix = "/api", endpoint = "cosign_procedure", client = crate::shell::SubmissionClient)]
 pub async fn cosign_procedure(
     procedure_id: i64,
     version: i64,
@@ -369,7 +379,7 @@ pub async fn cosign_procedure(
 }
 
 /// Places or repositions the patient: the position, supports used, pressure points checked.
-#[server(prefix = "/api", endpoint = "position_patient")]
+#[server(prefix = "/api", endpoint = "position_patient", client = crate::shell::SubmissionClient)]
 pub async fn position_patient(
     procedure_id: i64,
     version: i64,
@@ -409,7 +419,7 @@ pub async fn position_patient(
 }
 
 /// Reserves an item of equipment for the procedure; released when it ends.
-#[server(prefix = "/api", endpoint = "reserve_equipment")]
+#[server(prefix = "/api", endpoint = "reserve_equipment", client = crate::shell::SubmissionClient)]
 pub async fn reserve_equipment(procedure_id: i64, version: i64, equipment_id: i64) -> Result<(), AppError> {
     use crate::error::{validate::Checks, Problem};
     let mut checks = Checks::new();
@@ -433,7 +443,7 @@ pub struct CatalogSnapshot {
     pub settings: crate::facility::FacilitySettings,
 }
 
-#[server(prefix = "/api", endpoint = "catalog")]
+#[server(prefix = "/api", endpoint = "catalog", client = crate::shell::SubmissionClient)]
 pub async fn load_catalog() -> Result<CatalogSnapshot, AppError> {
     crate::auth::require(crate::auth::Capability::EditCatalog).await?;
     let store = crate::store::from_context()?;
@@ -453,7 +463,7 @@ pub async fn load_catalog() -> Result<CatalogSnapshot, AppError> {
 
 /// Adds a catalog entry (`id` 0) or replaces one. Entries are retired, never deleted:
 /// orders refer to them.
-#[server(prefix = "/api", endpoint = "save_procedure_kind")]
+#[server(prefix = "/api", endpoint = "save_procedure_kind", client = crate::shell::SubmissionClient)]
 pub async fn save_procedure_kind(
     #[server(default)] id: i64,
     code: String,
@@ -532,7 +542,7 @@ pub async fn save_procedure_kind(
 
 /// Sets how often patients are repositioned and whether wall screens shorten patient
 /// identifiers.
-#[server(prefix = "/api", endpoint = "facility_settings")]
+#[server(prefix = "/api", endpoint = "facility_settings", client = crate::shell::SubmissionClient)]
 pub async fn save_facility_settings(
     reposition_reminder_minutes: i64,
     #[server(default)] board_short_identifiers: bool,

@@ -4,7 +4,7 @@
 #[cfg(feature = "ssr")]
 mod act;
 #[cfg(feature = "ssr")]
-pub use act::{refused_unknown, require_access};
+pub use act::{refused_unknown, require_access, takeable_visits};
 mod api;
 mod catalog_view;
 #[cfg(feature = "ssr")]

@@ -11,7 +11,7 @@ use crate::i18n::use_i18n;
 use crate::live::{use_live, Topic};
 use crate::patients::{PatientIdentity, PatientLabel};
 use crate::positioning::{PositioningForm, PositioningHistory};
-use crate::shell::{action_url, loaded, submit_with, ActionFeedback, NotFound};
+use crate::shell::{action_url, loaded, submit_with, ActionFeedback, NotFound, SubmissionField};
 use leptos::either::Either;
 use leptos::prelude::*;
 
@@ -91,10 +91,15 @@ pub fn OrderForm(
     view! {
         <section class="order-form" aria-labelledby="order-title">
             <h2 id="order-title">{move || i18n.t().back_office.order_title}</h2>
-            <form class="stacked-form" method="post" action={action_url::<OrderProcedure>()} on:submit=submit>
+            <form class="stacked-form" method="post" action={action_url::<OrderProcedure>()} on:submit=submit data-reset="on-success">
+                <SubmissionField/>
                 <input type="hidden" name="visit_id" value=visit_id/>
                 <label for="order-kind">{move || i18n.t().back_office.procedure_label}</label>
-                <select id="order-kind" name="kind_id" required>{options}</select>
+                // Nothing is chosen until someone chooses: one tap orders nothing.
+                <select id="order-kind" name="kind_id" required>
+                    <option value="" selected=true disabled=true>{move || i18n.t().choose_one}</option>
+                    {options}
+                </select>
                 <fieldset class="choices">
                     <legend>{move || i18n.t().back_office.priority_label}</legend>
                     {priorities}
@@ -182,6 +187,7 @@ fn ProcedureDetail(snapshot: ProcedureSnapshot, actions: Actions) -> impl IntoVi
         clock,
         procedure,
         available_rooms,
+        patient_room,
         staff,
         positioning,
         reposition_reminder_minutes,
@@ -196,6 +202,7 @@ fn ProcedureDetail(snapshot: ProcedureSnapshot, actions: Actions) -> impl IntoVi
     let ordered_at = clock.time_of_day(procedure.ordered_at);
     let elapsed = procedure.started_at.map(|at| clock.minutes_since(at));
     let title_kind = kind.clone();
+    let patient_room_code = patient_room.as_ref().map(|r| r.code.clone());
     let rooming = (state == ProcedureState::Ordered).then(|| {
         let rooms = available_rooms.clone();
         view! { <RoomingForm id version rooms action=actions.room/> }
@@ -229,6 +236,14 @@ fn ProcedureDetail(snapshot: ProcedureSnapshot, actions: Actions) -> impl IntoVi
                 <span class="procedure-state">{move || (i18n.t().back_office.procedure_state)(state)}</span>
                 {elapsed.map(|m| view! { " · " {move || (i18n.t().for_duration)(m)} })}
             </p>
+            <p class="procedure-room" data-room=patient_room_code>
+                {match patient_room {
+                    Some(room) => Either::Left(view! {
+                        {move || (i18n.t().back_office.patient_in_room)(&room.code, &room.name)}
+                    }),
+                    None => Either::Right(view! { {move || i18n.t().back_office.not_in_a_room} }),
+                }}
+            </p>
             <p class="hint">
                 {move || (i18n.t().back_office.ordered_by)(&procedure.ordered_by, &ordered_at)}
                 {(!procedure.note.is_empty()).then(|| view! { " · " <em>{procedure.note.clone()}</em> })}
@@ -252,6 +267,7 @@ fn RoomingForm(
     action: ServerAction<RoomPatient>,
 ) -> impl IntoView {
     let i18n = use_i18n();
+    let rooms_count = rooms.len();
     let buttons = rooms
         .into_iter()
         .map(|room| {
@@ -273,9 +289,16 @@ fn RoomingForm(
             }
         })
         .collect_view();
+    let none_free = rooms_count == 0;
     view! {
         <section class="rooming" aria-labelledby="rooming-title">
             <h2 id="rooming-title">{move || i18n.t().back_office.rooming_title}</h2>
+            {none_free.then(|| view! {
+                <p class="notice" role="status">
+                    {move || i18n.t().back_office.no_room_free} " "
+                    <a href="/">{move || i18n.t().back_office.see_rooms}</a>
+                </p>
+            })}
             <div class="button-row">{buttons}</div>
             <p class="hint">{move || i18n.t().back_office.rooming_hint}</p>
             <ActionFeedback action/>
@@ -382,11 +405,11 @@ fn TeamSection(
                 <input type="hidden" name="version" value=version/>
                 <div class="field">
                     <label for="assign-person">{move || i18n.t().person}</label>
-                    <select id="assign-person" name="staff_member_id">{people}</select>
+                    <select id="assign-person" name="staff_member_id" required><option value="" selected=true disabled=true>{move || i18n.t().choose_one}</option>{people}</select>
                 </div>
                 <div class="field">
                     <label for="assign-role">{move || i18n.t().back_office.role_label}</label>
-                    <select id="assign-role" name="role">{roles}</select>
+                    <select id="assign-role" name="role" required><option value="" selected=true disabled=true>{move || i18n.t().choose_one}</option>{roles}</select>
                 </div>
                 <button type="submit" class="button">{move || i18n.t().back_office.assign}</button>
             </form>

@@ -40,7 +40,7 @@ pub struct RestrictedOccupant {
     pub may_break_glass: bool,
 }
 
-#[server(prefix = "/api", endpoint = "rooms")]
+#[server(prefix = "/api", endpoint = "rooms", client = crate::shell::SubmissionClient)]
 pub async fn list_rooms() -> Result<RoomsSnapshot, AppError> {
     let principal = crate::auth::require(crate::auth::Capability::ViewRooms).await?;
     let store = crate::store::from_context()?;
@@ -51,11 +51,11 @@ pub async fn list_rooms() -> Result<RoomsSnapshot, AppError> {
     };
     // The rooms screen names the patients in the rooms: a read of each one's data.
     let shown = rooms.iter_mut().filter_map(|r| r.occupant.as_mut());
-    crate::care::show_on_list(&store, &principal, "rooms", shown).await?;
+    crate::care::show_on_list(&store, &principal, "rooms", shown, &[]).await?;
     Ok(RoomsSnapshot { clock, rooms })
 }
 
-#[server(prefix = "/api", endpoint = "room")]
+#[server(prefix = "/api", endpoint = "room", client = crate::shell::SubmissionClient)]
 pub async fn load_room(room_id: i64) -> Result<RoomSnapshot, AppError> {
     use crate::audit::{self, Entry, Outcome};
     use crate::auth::Capability;
@@ -126,7 +126,7 @@ pub async fn load_room(room_id: i64) -> Result<RoomSnapshot, AppError> {
 /// Sets a room's status by hand (closed, contaminated, available again), if it is still
 /// `from`: when two people act on the same room at once, the second is told it changed.
 /// Every screen following the rooms sees the change at once.
-#[server(prefix = "/api", endpoint = "room_status")]
+#[server(prefix = "/api", endpoint = "room_status", client = crate::shell::SubmissionClient)]
 pub async fn change_room_status(room_id: i64, from: String, to: String) -> Result<(), AppError> {
     use super::RoomStatus;
     use crate::audit::{self, Entry, Outcome};
@@ -162,7 +162,7 @@ pub async fn change_room_status(room_id: i64, from: String, to: String) -> Resul
 
 /// Attests that a room waiting for cleaning (housekeeping or contaminated) was cleaned,
 /// every item of its kind's checklist ticked: the only way it becomes available again.
-#[server(prefix = "/api", endpoint = "attest_cleaning")]
+#[server(prefix = "/api", endpoint = "attest_cleaning", client = crate::shell::SubmissionClient)]
 pub async fn attest_cleaning(
     room_id: i64,
     from: String,

@@ -14,6 +14,8 @@ use leptos::prelude::*;
 pub struct FormFields {
     #[cfg(feature = "hydrate")]
     data: Option<web_sys::FormData>,
+    #[cfg(feature = "hydrate")]
+    form: Option<web_sys::HtmlFormElement>,
 }
 
 impl FormFields {
@@ -21,11 +23,13 @@ impl FormFields {
         #[cfg(feature = "hydrate")]
         {
             use wasm_bindgen::JsCast;
-            let data = ev
+            let form = ev
                 .target()
-                .and_then(|target| target.dyn_into::<web_sys::HtmlFormElement>().ok())
-                .and_then(|form| web_sys::FormData::new_with_form(&form).ok());
-            FormFields { data }
+                .and_then(|target| target.dyn_into::<web_sys::HtmlFormElement>().ok());
+            let data = form
+                .as_ref()
+                .and_then(|form| web_sys::FormData::new_with_form(form).ok());
+            FormFields { data, form }
         }
         #[cfg(not(feature = "hydrate"))]
         {
@@ -62,20 +66,55 @@ impl FormFields {
 
 /// Handles a form's submit with JavaScript: builds the server function's arguments from
 /// the fields and dispatches it; the browser's own post is cancelled.
+///
+/// The form acts once however often it is sent: it carries one submission key, the same
+/// for a double tap or a retry after a network failure, and a new one once the server
+/// has answered. A form marked `data-reset="on-success"` is emptied once it succeeded,
+/// so a second tap sends nothing chosen rather than the same order again.
 pub fn submit_with<S>(
     action: ServerAction<S>,
     build: impl Fn(&FormFields) -> S + 'static,
 ) -> impl Fn(leptos::ev::SubmitEvent) + 'static
 where
-    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    S: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Send + Sync + 'static,
-    S::Error: Send + Sync + 'static,
 {
+    let key = StoredValue::new(super::new_submission_key());
+    #[cfg(feature = "hydrate")]
+    let sent_from = StoredValue::new_local(None::<web_sys::HtmlFormElement>);
+    Effect::new(move |_| {
+        let answered = action.value().with(|value| match value {
+            None | Some(Err(AppError::Network(_))) => None,
+            Some(result) => Some(result.is_ok()),
+        });
+        if let Some(succeeded) = answered {
+            key.set_value(super::new_submission_key());
+            #[cfg(feature = "hydrate")]
+            if let Some(form) = sent_from.get_value().filter(|_| succeeded) {
+                if form.get_attribute("data-reset").as_deref() == Some("on-success") {
+                    form.reset();
+                }
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = succeeded;
+        }
+    });
     move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let fields = FormFields::of(&ev);
+        #[cfg(feature = "hydrate")]
+        sent_from.set_value(fields.form.clone());
+        super::send_key_with(S::PATH, key.get_value());
         action.dispatch(build(&fields));
     }
+}
+
+/// The submission key of a form a browser without JavaScript posts: sent twice (a double
+/// click), the form acts once. With JavaScript the form's own key is sent instead.
+#[component]
+pub fn SubmissionField() -> impl IntoView {
+    let key = super::new_submission_key();
+    view! { <input type="hidden" name="submission" value=key/> }
 }
 
 /// The URL a form posts to: its server function's.
@@ -118,6 +157,21 @@ where
         let (text, class, role) = message;
         Some(Either::Right(view! { <p class=class role=role>{text}</p> }))
     }
+}
+
+/// Opens the browser's print dialog. A handler the client attaches, not an inline
+/// `onclick`: the page's Content-Security-Policy runs no inline script.
+#[component]
+pub fn PrintButton(label: super::Label, #[prop(optional)] secondary: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let print = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let _ = window().print();
+        }
+    };
+    let class = if secondary { "button secondary" } else { "button" };
+    view! { <button type="button" class=class on:click=print>{move || label(i18n.t())}</button> }
 }
 
 /// Sends the browser to `path` with a full page load: after signing in or out, every

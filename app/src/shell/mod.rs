@@ -4,7 +4,7 @@
 use crate::accounts::{AccountEditPage, AccountsPage, NewAccountPage};
 use crate::audit::AuditPage;
 use crate::auth::{
-    page_access, Access, AccountPage, CurrentUser, IdleLock, LockScreen, SignInPage, UserMenu,
+    page_access, Access, AccountPage, CurrentUser, IdleLock, LockScreen, SignInPage, UserMenu, UserMenuItems,
 };
 use crate::board::BoardPage;
 use crate::care::BreakGlassLogPage;
@@ -19,8 +19,12 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
 mod forms;
+mod submission;
+mod ticking;
 
 pub use forms::*;
+pub use submission::*;
+pub use ticking::*;
 
 /// The HTML document the server sends; the client hydrates `App` inside it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -122,15 +126,22 @@ pub fn App() -> impl IntoView {
         <Title text=messages.app_name/>
         <Router>
             <a class="skip-link" href="#main">{move || i18n.t().skip_to_content}</a>
+            // One line: the surfaces, the live link, who is signed in with the lock; the
+            // rest (account, language, sign-out) in a menu, so the page keeps the screen.
             <header class="topbar">
                 <a class="brand" href="/">
                     <span class="brand-name">{move || i18n.t().app_name}</span>
-                    <span class="brand-tagline">{move || i18n.t().tagline}</span>
                 </a>
                 <Navigation/>
                 <LiveIndicator/>
                 <UserMenu/>
-                <LanguageSwitch/>
+                <details class="more-menu">
+                    <summary class="button secondary">{move || i18n.t().menu}</summary>
+                    <div class="more-menu-panel">
+                        <UserMenuItems/>
+                        <LanguageSwitch/>
+                    </div>
+                </details>
             </header>
             <crate::lab::CriticalBanner/>
             <main id="main" tabindex="-1">
@@ -150,7 +161,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/lab/labels/:accession") view=|| guard(crate::lab::LabelPage) ssr=SsrMode::Async/>
                     <Route path=path!("/escort") view=|| guard(EscortPage) ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=|| guard(SignInPage) ssr=SsrMode::Async/>
-                    <Route path=path!("/account") view=|| guard(AccountPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=|| guard(account_page) ssr=SsrMode::Async/>
                     <Route path=path!("/admin/accounts") view=|| guard(AccountsPage) ssr=SsrMode::Async/>
                     <Route path=path!("/admin/accounts/new") view=|| guard(NewAccountPage) ssr=SsrMode::Async/>
                     <Route path=path!("/admin/accounts/:id") view=|| guard(AccountEditPage) ssr=SsrMode::Async/>
@@ -163,7 +174,36 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
             <IdleLock/>
+            <AfterNavigation/>
         </Router>
+    }
+}
+
+/// After moving to another page in the browser: focus goes to the new page's content (a
+/// screen reader starts there, a keyboard continues from there) and the top bar's menu
+/// closes. Nothing happens on the first page, or during server rendering.
+#[component]
+fn AfterNavigation() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let location = leptos_router::hooks::use_location();
+        Effect::new(move |previous: Option<String>| {
+            let path = location.pathname.get();
+            if previous.is_some_and(|previous| previous != path) {
+                let document = document();
+                if let Some(main) = document
+                    .get_element_by_id("main")
+                    .and_then(|m| m.dyn_into::<web_sys::HtmlElement>().ok())
+                {
+                    let _ = main.focus();
+                }
+                if let Ok(Some(menu)) = document.query_selector(".more-menu[open]") {
+                    let _ = menu.remove_attribute("open");
+                }
+            }
+            path
+        });
     }
 }
 
@@ -317,6 +357,15 @@ fn supervision_page() -> impl IntoView {
     }
 }
 
+/// One's own account, and one's own shift (staff sits above accounts and sign-in, so the
+/// shell puts the two together).
+fn account_page() -> impl IntoView {
+    view! {
+        <AccountPage/>
+        <div class="page"><crate::staff::MyPresence/></div>
+    }
+}
+
 fn guard<V: IntoView + 'static>(page: fn() -> V) -> impl IntoView {
     let path = leptos_router::hooks::use_location().pathname.get_untracked();
     let session = use_session();
@@ -437,6 +486,19 @@ where
             </ErrorBoundary>
         </Transition>
     }
+}
+
+/// What `resource` last read successfully, with the browser's clock at that reading. A
+/// failed reading (a Wi-Fi drop) keeps what was shown rather than emptying the screen:
+/// what must not be missed stays until the server says it is gone.
+pub fn last_read<T>(resource: Resource<Result<T, AppError>>) -> Memo<Option<(T, f64)>>
+where
+    T: Clone + PartialEq + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+{
+    Memo::new(move |previous: Option<&Option<(T, f64)>>| match resource.get() {
+        Some(Ok(value)) => Some((value, now_millis())),
+        _ => previous.cloned().flatten(),
+    })
 }
 
 /// The page's `:id` as a positive number; `None` for an address that names none.

@@ -38,6 +38,8 @@ pub struct StaffOverview {
     pub awaiting_me: Vec<i64>,
     /// Done procedures this supervisor supervised and has yet to co-sign.
     pub to_cosign: Vec<Procedure>,
+    /// The supervisor looking: their own row speaks in the first person.
+    pub viewer_staff_member_id: i64,
 }
 
 /// Everyone's presence and assignments in the facility.
@@ -74,7 +76,7 @@ pub async fn statuses(
         .collect())
 }
 
-#[server(prefix = "/api", endpoint = "staff_overview")]
+#[server(prefix = "/api", endpoint = "staff_overview", client = crate::shell::SubmissionClient)]
 pub async fn load_staff_overview() -> Result<StaffOverview, AppError> {
     let principal = crate::auth::require(crate::auth::Capability::SuperviseStaff).await?;
     let store = crate::store::from_context()?;
@@ -86,6 +88,7 @@ pub async fn load_staff_overview() -> Result<StaffOverview, AppError> {
             procedures: Vec::new(),
             awaiting_me: Vec::new(),
             to_cosign: Vec::new(),
+            viewer_staff_member_id: principal.staff_member_id,
         });
     };
     let me = principal.staff_member_id;
@@ -98,7 +101,7 @@ pub async fn load_staff_overview() -> Result<StaffOverview, AppError> {
         .iter_mut()
         .chain(to_cosign.iter_mut())
         .map(|p| &mut p.visit);
-    crate::care::show_on_list(&store, &principal, "supervision", shown).await?;
+    crate::care::show_on_list(&store, &principal, "supervision", shown, &[]).await?;
     let awaiting_me = procedures
         .iter()
         .filter(|p| {
@@ -116,11 +119,31 @@ pub async fn load_staff_overview() -> Result<StaffOverview, AppError> {
         procedures,
         awaiting_me,
         to_cosign,
+        viewer_staff_member_id: me,
     })
 }
 
+/// The signed-in person's own staff member and presence, for their account page; `None`
+/// in a facility not yet set up.
+#[server(prefix = "/api", endpoint = "my_presence", client = crate::shell::SubmissionClient)]
+pub async fn my_presence() -> Result<Option<(i64, StaffPresence)>, AppError> {
+    let principal = crate::auth::require_signed_in()?;
+    let store = crate::store::from_context()?;
+    let (facility_id, _) = crate::facility::current_clock(&store).await?;
+    let Some(facility_id) = facility_id else {
+        return Ok(None);
+    };
+    let me = principal.staff_member_id;
+    let presence = super::store::presences(&store, facility_id)
+        .await?
+        .into_iter()
+        .find(|(id, _, _)| *id == me)
+        .map_or(StaffPresence::Off, |(_, presence, _)| presence);
+    Ok(Some((me, presence)))
+}
+
 /// Starts or ends a shift or a break: one's own, or anyone's for a supervisor.
-#[server(prefix = "/api", endpoint = "set_presence")]
+#[server(prefix = "/api", endpoint = "set_presence", client = crate::shell::SubmissionClient)]
 pub async fn set_presence(staff_member_id: i64, presence: String) -> Result<(), AppError> {
     use crate::audit::{self, Entry, Outcome};
     use crate::error::{validate::Checks, Problem};

@@ -12,17 +12,22 @@ use leptos::prelude::*;
 pub fn SupervisionPage() -> impl IntoView {
     let i18n = use_i18n();
     let live = use_live();
-    let overview = Resource::new(move || live.changes(Topic::Rooms), |_| load_staff_overview());
+    let presence = ServerAction::<SetPresence>::new();
+    let overview = Resource::new(
+        move || (live.changes(Topic::Rooms), presence.version().get()),
+        |_| load_staff_overview(),
+    );
     view! {
         <section class="page supervision" aria-labelledby="page-title">
             <h1 id="page-title">{move || i18n.t().back_office.supervision_title}</h1>
-            {loaded(overview, |overview| view! { <Supervision overview/> })}
+            <ActionFeedback action=presence/>
+            {loaded(overview, move |overview| view! { <Supervision overview presence/> })}
         </section>
     }
 }
 
 #[component]
-fn Supervision(overview: StaffOverview) -> impl IntoView {
+fn Supervision(overview: StaffOverview, presence: ServerAction<SetPresence>) -> impl IntoView {
     let i18n = use_i18n();
     let StaffOverview {
         clock,
@@ -30,6 +35,7 @@ fn Supervision(overview: StaffOverview) -> impl IntoView {
         procedures,
         awaiting_me,
         to_cosign,
+        viewer_staff_member_id: overview_viewer,
     } = overview;
     let today = clock.today();
     let awaiting: Vec<Procedure> = procedures
@@ -37,9 +43,11 @@ fn Supervision(overview: StaffOverview) -> impl IntoView {
         .filter(|p| awaiting_me.contains(&p.id))
         .cloned()
         .collect();
+    let viewer = overview_viewer;
     let rows = staff
         .into_iter()
         .map(|person| {
+            let presence_action = presence;
             let presence = person.presence;
             let since = person.since.map(|at| clock.time_of_day(at)).unwrap_or_default();
             let work = person
@@ -64,7 +72,7 @@ fn Supervision(overview: StaffOverview) -> impl IntoView {
                     <td>{move || (i18n.t().back_office.presence)(presence)} " · " {since}</td>
                     <td>{load}</td>
                     <td><ul class="plain-list">{work}</ul></td>
-                    <td><PresenceButtons staff_member_id current=presence/></td>
+                    <td><PresenceButtons staff_member_id current=presence action=presence_action own={staff_member_id == viewer}/></td>
                 </tr>
             }
         })
@@ -118,11 +126,18 @@ fn ProcedureLinks(
     Either::Right(view! { <ol class="queue">{items}</ol> })
 }
 
-/// Buttons to start a shift, take a break, or end the shift.
+/// Buttons to start a shift, take a break, or end the shift: in the first person on one's
+/// own (`own`), in the third on a supervisor's row for someone else. The action belongs
+/// to the page: the row it is on is redrawn when the change comes back over the live link,
+/// possibly before the server's answer.
 #[component]
-pub fn PresenceButtons(staff_member_id: i64, current: StaffPresence) -> impl IntoView {
+pub fn PresenceButtons(
+    staff_member_id: i64,
+    current: StaffPresence,
+    action: ServerAction<SetPresence>,
+    own: bool,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let action = ServerAction::<SetPresence>::new();
     let buttons = StaffPresence::ALL
         .iter()
         .filter(|p| **p != current)
@@ -137,14 +152,37 @@ pub fn PresenceButtons(staff_member_id: i64, current: StaffPresence) -> impl Int
                     <input type="hidden" name="staff_member_id" value=staff_member_id/>
                     <input type="hidden" name="presence" value=presence.code()/>
                     <button type="submit" class="button secondary" data-presence=presence.code()>
-                        {move || (i18n.t().back_office.presence_change)(presence)}
+                        {move || {
+                            let t = i18n.t();
+                            if own { (t.back_office.presence_change)(presence) } else { (t.back_office.presence_set)(presence) }
+                        }}
                     </button>
                 </form>
             }
         })
         .collect_view();
+    view! { <div class="button-row">{buttons}</div> }
+}
+
+/// One's own presence, on one's account page: start or resume the shift, take a break,
+/// end it.
+#[component]
+pub fn MyPresence() -> impl IntoView {
+    let i18n = use_i18n();
+    let live = use_live();
+    let action = ServerAction::<SetPresence>::new();
+    let mine = Resource::new(
+        move || (live.changes(Topic::Rooms), action.version().get()),
+        |_| super::my_presence(),
+    );
     view! {
-        <div class="button-row">{buttons}</div>
-        <ActionFeedback action/>
+        <section aria-labelledby="my-presence-title">
+            <h2 id="my-presence-title">{move || i18n.t().back_office.my_presence_title}</h2>
+            <ActionFeedback action/>
+            {loaded(mine, move |mine| mine.map(|(staff_member_id, current)| view! {
+                <p class="my-presence" data-presence=current.code()>{move || (i18n.t().back_office.presence)(current)}</p>
+                <PresenceButtons staff_member_id current action own=true/>
+            }))}
+        </section>
     }
 }

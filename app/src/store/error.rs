@@ -11,6 +11,10 @@ pub enum StoreError {
     /// A unique constraint refused the write; `field` names the form field it guards.
     #[error("unique constraint on {field}")]
     Unique { field: &'static str },
+    /// The request's submission key was claimed by another request (a double tap): this
+    /// one must not act.
+    #[error("submission already claimed")]
+    AlreadySubmitted,
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("database error: {0}")]

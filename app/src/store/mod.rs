@@ -15,6 +15,7 @@
 mod error;
 mod roles;
 mod schema;
+pub mod submission;
 pub mod trail;
 
 pub use error::StoreError;
@@ -96,6 +97,8 @@ pub struct Tx {
     wrote_events: bool,
     /// Audit rows, appended to the chain when the transaction commits (see [`trail`]).
     trail: Vec<trail::TrailRow>,
+    /// The request's submission key, if this transaction claimed it (see [`submission`]).
+    claim: submission::ClaimHeld,
     /// SQLite: this task holds the write connection while the transaction is open.
     _writer: Option<WriterHeld>,
 }
@@ -141,6 +144,7 @@ impl Tx {
             TxInner::Sqlite(tx) => tx.commit().await?,
             TxInner::Postgres(tx) => tx.commit().await?,
         }
+        self.claim.committed();
         if self.wrote_events {
             self.events.notify_one();
         }
@@ -313,13 +317,18 @@ impl Store {
             }
             Pools::Postgres(pool) => (TxInner::Postgres(pool.begin().await?), None),
         };
-        Ok(Tx {
+        let mut tx = Tx {
             inner,
             events: self.events.clone(),
             wrote_events: false,
             trail: Vec::new(),
+            claim: submission::ClaimHeld::none(),
             _writer: writer,
-        })
+        };
+        // A form's submission is claimed by the first transaction of its request, so the
+        // change commits with its claim and a repeat of the form cannot act again.
+        tx.claim = submission::claim(&mut tx, chrono::Utc::now()).await?;
+        Ok(tx)
     }
 
     /// Resolves when a transaction of this process that wrote events has committed since
