@@ -49,13 +49,13 @@ test.describe('lab', () => {
     await expect(bench.locator('.form-error')).toContainText('plausible');
     await bench.getByLabel(/Résultat/).fill('6,8');
     await bench.getByRole('button', { name: 'Saisir' }).tap();
-    await expect(bench.locator('.result[data-flag="HH"]')).toContainText('6.8');
+    await expect(bench.locator('.result[data-flag="HH"]')).toContainText('6,8');
     await bench.getByRole('button', { name: 'Valider' }).tap();
     await expect(lab.locator('.bench-order[data-loinc="2823-3"]')).toHaveAttribute('data-state', 'verified');
 
     // The room's tablet shows the alert without a reload, and the result with its flag.
     const alert = nurse.locator('.critical-banner .critical-alert');
-    await expect(alert).toContainText('Potassium 6.8 mmol/L');
+    await expect(alert).toContainText('Potassium 6,8 mmol/L');
     await expect(nurse.locator('.lab-order[data-loinc="2823-3"] .result')).toHaveAttribute('data-flag', 'HH');
     // Wherever the nurse has scrolled, the alert is on screen, nothing over it.
     await nurse.mouse.wheel(0, 5000);
@@ -77,7 +77,7 @@ test.describe('lab', () => {
     await expect(nurse.locator('body')).not.toContainText('GARNIER');
     await nurse.getByLabel('Code PIN').fill(DEMO_PIN);
     await nurse.getByRole('button', { name: 'Déverrouiller' }).tap();
-    await expect(alert).toContainText('Potassium 6.8 mmol/L');
+    await expect(alert).toContainText('Potassium 6,8 mmol/L');
 
     // The Wi-Fi drops as the nurse acknowledges: the card stays, with what she typed.
     allowConsoleErrors(/ERR_INTERNET_DISCONNECTED|ERR_NETWORK_CHANGED|WebSocket/);
@@ -99,7 +99,7 @@ test.describe('lab', () => {
     // The lab sees it confirmed, live.
     await lab.goto('/lab');
     await waitForHydration(lab);
-    const confirmed = lab.locator('.alert-line[data-state="acknowledged"]', { hasText: 'Potassium 6.8' });
+    const confirmed = lab.locator('.alert-line[data-state="acknowledged"]', { hasText: 'Potassium 6,8' });
     await expect(confirmed).toContainText('Antoine Girard');
     await expect(confirmed).toContainText('Confirmé avec relecture');
     await nurseContext.close();
@@ -288,7 +288,7 @@ test.describe('lab', () => {
     const { context: doctor, page: room } = await signedInPage(browser, 'c.lefevre', '/');
     await openRoom(room, 'E1');
     const result = room.locator('.lab-order[data-loinc="24317-0"] .result', { hasText: 'Hémoglobine' });
-    await expect(result).toContainText('13.1 g/dL');
+    await expect(result).toContainText('13,1 g/dL');
     await expect(result).toContainText('rendu par Laboratoire de référence (démo)');
     await expect(result).toContainText('Échantillon légèrement hémolysé');
     await doctor.close();

@@ -61,6 +61,21 @@ impl Locale {
         }
     }
 
+    /// A number as this language writes it: `6.8` is `6,8` in French, as it is typed.
+    /// Anything that is not a plain decimal number (`>10`, `positive`) is left as it is.
+    pub fn decimal(self, text: &str) -> String {
+        let plain = {
+            let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+            !digits.is_empty()
+                && digits.bytes().filter(|b| *b == b'.').count() <= 1
+                && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        };
+        match self {
+            Locale::Fr if plain => text.replace('.', ","),
+            _ => text.to_owned(),
+        }
+    }
+
     /// The language's own name, as a person looking for it would recognise it.
     pub fn native_name(self) -> &'static str {
         match self {
@@ -654,6 +669,17 @@ pub fn document_locale() -> Locale {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_written_as_the_language_does() {
+        assert_eq!(Locale::Fr.decimal("6.8"), "6,8");
+        assert_eq!(Locale::Fr.decimal("-0.25"), "-0,25");
+        assert_eq!(Locale::Fr.decimal("+1.50"), "+1,50");
+        assert_eq!(Locale::En.decimal("6.8"), "6.8");
+        for kept in [">10", "positive", "1.2.3", "", "3.5-5.1"] {
+            assert_eq!(Locale::Fr.decimal(kept), kept);
+        }
+    }
 
     #[test]
     fn negotiates_by_quality_then_order() {

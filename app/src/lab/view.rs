@@ -226,9 +226,8 @@ fn ResultLine(result: LabResult, earlier: Vec<EarlierValue>, clock: FacilityCloc
     let status_not_sent = (result.reported_by_lab.is_some() && result.status_as_sent.is_empty())
         .then(|| view! { <span class="hint status-not-sent">{move || i18n.t().lab.status_not_sent}</span> });
     let replaces = result.replaces.clone().map(|old| {
-        let text = format!("{} {}", old.value, old.unit);
         let at = clock.time_of_day(old.entered_at);
-        view! { <span class="hint replaces">{move || (i18n.t().lab.replaces)(&text, &at)}</span> }
+        view! { <span class="hint replaces">{move || (i18n.t().lab.replaces)(&format!("{} {}", i18n.locale().decimal(&old.value), old.unit), &at)}</span> }
     });
     let sender = match (result.sender_disagrees().map(str::to_owned), result.clinic_rules) {
         (Some(theirs), _) => Some(
@@ -259,8 +258,11 @@ fn ResultLine(result: LabResult, earlier: Vec<EarlierValue>, clock: FacilityCloc
         (Some(before), Some(now)) => {
             let at = clock.time_of_day(before.at);
             let change = now - before.value;
-            let text = format!("{} ({change:+.2})", trim_number(before.value));
-            Some(view! { <span class="hint previous">{move || (i18n.t().lab.previous)(&text, &at)}</span> })
+            let (value, change) = (trim_number(before.value), format!("{change:+.2}"));
+            Some(view! { <span class="hint previous">{move || {
+                let locale = i18n.locale();
+                (i18n.t().lab.previous)(&format!("{} ({})", locale.decimal(&value), locale.decimal(&change)), &at)
+            }}</span> })
         }
         _ => None,
     };
@@ -273,7 +275,7 @@ fn ResultLine(result: LabResult, earlier: Vec<EarlierValue>, clock: FacilityCloc
         <li class="result" data-flag=flag_code data-status=result.status.code() data-rules=result.clinic_rules.code()>
             <span class="result-name">{result.name.clone()}</span>
             {local_code}
-            <strong class="result-value">{result.value.clone()} " " {result.unit.clone()}</strong>
+            <strong class="result-value">{let value = result.value.clone(); move || i18n.locale().decimal(&value)} " " {result.unit.clone()}</strong>
             {coded}
             {flag.map(|flag| view! { <span class=format!("flag flag-{}", flag.code())>{move || (i18n.t().lab.flag)(flag)}</span> })}
             {sender}
@@ -505,10 +507,15 @@ fn CriticalAlertCard(
             }
         })
         .collect_view();
-    let heading = format!(
-        "{} {} {} ({})",
-        alert.test_name, alert.value, alert.unit, alert.flag
-    );
+    let heading = {
+        let (test, value, unit, flag) = (
+            alert.test_name.clone(),
+            alert.value.clone(),
+            alert.unit.clone(),
+            alert.flag.clone(),
+        );
+        move || format!("{test} {} {unit} ({flag})", i18n.locale().decimal(&value))
+    };
     let read_back_id = format!("read-back-{alert_id}");
     let read_back_for = read_back_id.clone();
     let notified_id = format!("notified-{alert_id}");
@@ -828,7 +835,7 @@ fn WorklistView(
             let at = alert.acknowledged_at.map(|at| clock.time_of_day(at)).unwrap_or_default();
             view! {
                 <li class="alert-line" data-state="acknowledged" data-alert=alert.id>
-                    <strong>{format!("{} {} {}", alert.test_name, alert.value, alert.unit)}</strong>
+                    <strong>{let (test, value, unit) = (alert.test_name.clone(), alert.value.clone(), alert.unit.clone()); move || format!("{test} {} {unit}", i18n.locale().decimal(&value))}</strong>
                     " · " {alert.patient.display_name()} " · " {alert.acknowledged_by.clone().unwrap_or_default()}
                     " · " {at} " · "
                     <span class="outcome">{move || outcome.map(|o| (i18n.t().lab.outcome)(o)).unwrap_or_default()}</span>
