@@ -1,6 +1,6 @@
 import { test, expect } from './fixtures';
 import AxeBuilder from '@axe-core/playwright';
-import { signIn, TABLETS, waitForHydration } from './helpers';
+import { openMenu, signIn, TABLETS, waitForHydration } from './helpers';
 
 test.describe('tablet layout and accessibility', () => {
   // A supervisor sees every screen and every patient.
@@ -13,15 +13,24 @@ test.describe('tablet layout and accessibility', () => {
       await waitForHydration(page);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow).toBeLessThanOrEqual(0);
-      const targets = page.locator('header a, header button, .room-card a');
-      const count = await targets.count();
-      expect(count).toBeGreaterThan(10);
-      for (let i = 0; i < count; i++) {
-        const box = await targets.nth(i).boundingBox();
-        expect(box, `target ${i} is laid out`).not.toBeNull();
-        expect(box!.height, `target ${i} height`).toBeGreaterThanOrEqual(48);
-        expect(box!.width, `target ${i} width`).toBeGreaterThanOrEqual(48);
-      }
+      // The top bar is one line whatever the size.
+      const bar = await page.locator('.topbar').boundingBox();
+      expect(bar!.height).toBeLessThanOrEqual(64);
+      const targetsOf = async (selector: string, least: number) => {
+        const targets = page.locator(selector);
+        const count = await targets.count();
+        expect(count).toBeGreaterThan(least);
+        for (let i = 0; i < count; i++) {
+          const box = await targets.nth(i).boundingBox();
+          expect(box, `${selector} target ${i} is laid out`).not.toBeNull();
+          expect(box!.height, `${selector} target ${i} height`).toBeGreaterThanOrEqual(48);
+          expect(box!.width, `${selector} target ${i} width`).toBeGreaterThanOrEqual(48);
+        }
+      };
+      await targetsOf('header a:visible, header button:visible, header summary, .room-card a', 10);
+      // And what the menu holds, once open.
+      await openMenu(page);
+      await targetsOf('.more-menu-panel a, .more-menu-panel button', 2);
     });
   }
 

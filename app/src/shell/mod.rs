@@ -481,7 +481,11 @@ where
             <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
                 {move || {
                     let render = render.clone();
-                    Suspend::new(async move { resource.await.map(render) })
+                    // The resource's future is taken now, while the resource lives: a
+                    // page redrawn by a live change can dispose of it before this is first
+                    // polled, and awaiting a disposed resource panics the client.
+                    let reading = std::future::IntoFuture::into_future(resource);
+                    Suspend::new(async move { reading.await.map(render) })
                 }}
             </ErrorBoundary>
         </Transition>
