@@ -480,12 +480,16 @@ where
         <Transition fallback=Loading>
             <ErrorBoundary fallback=|errors| view! { <ErrorPanel errors/> }>
                 {move || {
+                    // A live change can reach this view and the page around it at once: the
+                    // page's redraw disposes of this view and its resource, and this may
+                    // still run once after. Awaiting a disposed resource panics the client,
+                    // so a disposed one shows nothing (the new view is on its way).
+                    if resource.is_disposed() {
+                        return None;
+                    }
                     let render = render.clone();
-                    // The resource's future is taken now, while the resource lives: a
-                    // page redrawn by a live change can dispose of it before this is first
-                    // polled, and awaiting a disposed resource panics the client.
                     let reading = std::future::IntoFuture::into_future(resource);
-                    Suspend::new(async move { reading.await.map(render) })
+                    Some(Suspend::new(async move { reading.await.map(render) }))
                 }}
             </ErrorBoundary>
         </Transition>
