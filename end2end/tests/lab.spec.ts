@@ -160,6 +160,9 @@ test.describe('lab', () => {
     await expect(lab.getByRole('heading', { level: 1 })).toHaveText('Envois au laboratoire de référence');
     // Samir Haddad's blood count waits; packing nothing is refused.
     const form = lab.locator('.pack-form');
+    // Nothing is chosen, not even the reference lab: a tap sends nothing.
+    await expect(form.locator('#reference-lab')).toHaveValue('');
+    await form.locator('#reference-lab').selectOption({ index: 1 });
     await form.getByRole('button', { name: 'Préparer le colis et son bordereau' }).tap();
     await expect(lab.locator('.form-error').first()).toBeVisible();
     await form.getByLabel(/HADDAD, Samir/).check();
