@@ -48,12 +48,20 @@ where
         .headers()
         .get(plateau_app::shell::SUBMISSION_HEADER)
         .map(|v| v.to_str().map(str::to_owned));
-    let is_form = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
-    if header_key.is_none() && !is_form {
+    // Only a form posted without JavaScript (it asks for a page back) carries its key in
+    // the body; our client's calls, which carry it in the header, are not read twice.
+    let plain_form = {
+        let text = |name| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .unwrap_or("")
+        };
+        text(header::CONTENT_TYPE).starts_with("application/x-www-form-urlencoded")
+            && text(header::ACCEPT).contains("text/html")
+    };
+    if header_key.is_none() && !plain_form {
         return handle(request).await;
     }
     let (parts, body) = request.into_parts();

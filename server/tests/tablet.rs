@@ -198,7 +198,8 @@ on_both_databases!(whoever_may_take_a_queued_procedure_opens_it, |db| {
         .await,
         1
     );
-    // Taking it (bringing the patient to a room) puts them on the care team.
+    // Acting on it (here: cancelling it, which needs no free room) puts them on the care
+    // team, and the action's own row is in the trail.
     let snapshot: Value = server
         .call("procedure", &[("procedure_id", &queued.to_string())])
         .await
@@ -206,29 +207,28 @@ on_both_databases!(whoever_may_take_a_queued_procedure_opens_it, |db| {
         .await
         .unwrap();
     let version = snapshot["procedure"]["version"].to_string();
-    if let Some(room) = snapshot["available_rooms"][0]["id"].as_i64() {
-        ok(server
-            .call(
-                "room_patient",
-                &[
-                    ("procedure_id", &queued.to_string()),
-                    ("version", &version),
-                    ("room_id", &room.to_string()),
-                ],
-            )
-            .await)
-        .await;
-        let on_team = fetch_scalar!(
-            store.read(),
-            i64,
-            "SELECT COUNT(*) FROM care_assignment c JOIN account a ON a.staff_member_id = c.staff_member_id \
-             WHERE c.visit_id = $1 AND a.username = 'h.mercier'",
-            visit
+    ok(server
+        .call(
+            "take_procedure_step",
+            &[
+                ("procedure_id", &queued.to_string()),
+                ("version", &version),
+                ("step", "cancel"),
+                ("reason", "prescrit deux fois"),
+            ],
         )
-        .unwrap();
-        assert_eq!(on_team, 1);
-    }
-    // The front desk may not, and a done procedure is not in the queue.
+        .await)
+    .await;
+    let on_team = fetch_scalar!(
+        store.read(),
+        i64,
+        "SELECT COUNT(*) FROM care_assignment c JOIN account a ON a.staff_member_id = c.staff_member_id \
+         WHERE c.visit_id = $1 AND a.username = 'h.mercier'",
+        visit
+    )
+    .unwrap();
+    assert_eq!(on_team, 1);
+    // The front desk may not open it.
     server.sign_in_demo("s.lambert").await;
     assert_eq!(
         server
