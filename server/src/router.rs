@@ -142,12 +142,12 @@ async fn audit_csv(
     };
     let answer = async {
         let query = plateau_app::audit::validated_query(&store, &filter).await?;
-        let page = plateau_app::audit::store::search(&store, &query).await?;
+        let (lines, _) = plateau_app::audit::store::search(&store, &query).await?;
         let entry = audit::Entry::by(&principal, "audit.export", audit::Outcome::Allowed)
             .meta(auth.meta.clone())
-            .detail(format!("{} lines; {}", page.lines.len(), filter.query_string()));
+            .detail(format!("{} lines; {}", lines.len(), filter.query_string()));
         audit::record(&store, entry).await?;
-        Ok::<_, AppError>(plateau_app::audit::store::to_csv(&page.lines))
+        Ok::<_, AppError>(plateau_app::audit::store::to_csv(&lines))
     };
     match answer.await {
         Ok(csv) => (

@@ -12,8 +12,8 @@ use chrono::Utc;
 use plateau_app::audit::{self, Entry, Outcome};
 use plateau_app::auth::guard::RequestAuth;
 use plateau_app::auth::{
-    endpoint_access, page_access, session, session_cookie, session_token, Access, AuthSettings, Principal,
-    RequestMeta, SESSION_COOKIE,
+    endpoint_access, page_access, session, session_cookie, session_token, wall_board_reaches, Access,
+    AuthSettings, Principal, RequestMeta, SESSION_COOKIE,
 };
 use plateau_app::error::AppError;
 use std::net::{IpAddr, SocketAddr};
@@ -75,7 +75,7 @@ pub async fn guard_requests(State(state): State<AppState>, request: Request, nex
         match endpoint_access(&path) {
             // Not in the policy: nobody may call it, whatever it is.
             None => refusal(AppError::NotFound),
-            Some(access) => match endpoint_decision(access, principal.as_ref()) {
+            Some(access) => match endpoint_decision(&path, access, principal.as_ref()) {
                 // A signed-in person's form acts once, however often it is sent.
                 Ok(()) if unsafe_method && principal.is_some() => {
                     let account_id = principal.as_ref().map_or(0, |p| p.account_id);
@@ -168,11 +168,13 @@ pub fn caused_by_a_person(method: &Method, path: &str, wants_json: bool) -> bool
     *method == Method::GET
 }
 
-/// Whether the policy lets this caller through to an endpoint; the refusal if not.
-pub fn endpoint_decision(access: Access, principal: Option<&Principal>) -> Result<(), AppError> {
+/// Whether the policy lets this caller through to the endpoint at `path`; the refusal
+/// if not.
+pub fn endpoint_decision(path: &str, access: Access, principal: Option<&Principal>) -> Result<(), AppError> {
     match (access, principal) {
         (Access::Public, _) => Ok(()),
         (_, None) => Err(AppError::Unauthenticated),
+        (_, Some(p)) if p.wall_board && !wall_board_reaches(path, access) => Err(AppError::Forbidden),
         (Access::SignedInEvenLocked, Some(_)) => Ok(()),
         (_, Some(p)) if p.locked => Err(AppError::Locked),
         (Access::SignedIn, Some(_)) => Ok(()),

@@ -648,8 +648,13 @@ on_both_databases!(patients_open_to_their_care_team_or_through_break_glass, |db|
     );
     // Supervisors see the access and mark it reviewed.
     server.sign_in_demo("j.morel").await;
-    let log: Vec<plateau_app::care::BreakGlassEntry> =
-        server.call("break_glass_log", &[]).await.json().await.unwrap();
+    let log = server
+        .call("break_glass_log", &[])
+        .await
+        .json::<plateau_app::care::EmergencyAccesses>()
+        .await
+        .unwrap()
+        .entries;
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].username, "a.girard");
     assert!(log[0].reviewed_by.is_none());
@@ -1564,8 +1569,13 @@ on_both_databases!(
                 .status(),
             200
         );
-        let log: Vec<plateau_app::care::BreakGlassEntry> =
-            server.call("break_glass_log", &[]).await.json().await.unwrap();
+        let log = server
+            .call("break_glass_log", &[])
+            .await
+            .json::<plateau_app::care::EmergencyAccesses>()
+            .await
+            .unwrap()
+            .entries;
         let id = log[0].id.to_string();
         assert_eq!(
             server.call("review_break_glass", &[("id", &id)]).await.status(),

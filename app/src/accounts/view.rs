@@ -320,11 +320,11 @@ fn AccountForms(detail: AccountDetail, actions: AccountActions) -> impl IntoView
                 .map(|c| {
                     let kind = c.kind;
                     let expired = !c.valid_on(today);
-                    let until = c.expires_on.to_string();
+                    let until = c.expires_on;
                     view! {
                         <li data-kind=kind.code() data-expired=expired.to_string()>
                             <span>{move || (i18n.t().certification)(kind)}</span>
-                            <span>{move || (i18n.t().valid_until)(&until)}</span>
+                            <span>{move || (i18n.t().valid_until)(&(i18n.t().date)(until))}</span>
                             {expired.then(|| view! { <span class="badge warning">{move || i18n.t().expired}</span> })}
                             <form method="post" action={action_url::<RemoveCertification>()}
                                 on:submit={submit_with(uncertify, move |_| RemoveCertification { account_id: id, kind: kind.code().to_owned() })}>

@@ -17,11 +17,18 @@ pub async fn search_audit(filter: AuditFilter, before: Option<i64>) -> Result<Au
     let mut query = validated_query(&store, &filter).await?;
     query.before_id = before.filter(|id| *id > 0);
     query.limit = PAGE_SIZE;
-    let page = super::store::search(&store, &query).await?;
+    let ((lines, next_before), (_, clock)) = tokio::try_join!(
+        async { Ok::<_, AppError>(super::store::search(&store, &query).await?) },
+        crate::facility::current_clock(&store)
+    )?;
     let entry =
         super::Entry::by(&principal, "audit.read", super::Outcome::Allowed).detail(filter.query_string());
     super::record(&store, entry).await?;
-    Ok(page)
+    Ok(AuditPage {
+        lines,
+        next_before,
+        clock,
+    })
 }
 
 /// Checks an administrator's filter and turns its facility days into UTC instants.

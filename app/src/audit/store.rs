@@ -1,6 +1,6 @@
 //! Writing and reading the audit trail.
 
-use super::{AuditLine, AuditPage, Outcome};
+use super::{AuditLine, Outcome};
 use crate::auth::{request_meta, Principal, RequestMeta};
 use crate::store::trail::TrailRow;
 use crate::store::{Store, StoreError, Tx};
@@ -178,7 +178,9 @@ struct LineRow {
 }
 
 /// Newest first, at most `query.limit` lines.
-pub async fn search(store: &Store, query: &Query) -> Result<AuditPage, StoreError> {
+/// The lines `query` asks for, newest first, and the id to continue before when more
+/// are left.
+pub async fn search(store: &Store, query: &Query) -> Result<(Vec<AuditLine>, Option<i64>), StoreError> {
     let rows = crate::fetch_all!(
         store.read(),
         LineRow,
@@ -218,7 +220,7 @@ pub async fn search(store: &Store, query: &Query) -> Result<AuditPage, StoreErro
         })
         .collect();
     let next_before = if more { lines.last().map(|l| l.id) } else { None };
-    Ok(AuditPage { lines, next_before })
+    Ok((lines, next_before))
 }
 
 /// The lines as CSV (RFC 4180), with cells that a spreadsheet would run as a formula

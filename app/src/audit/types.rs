@@ -76,6 +76,8 @@ fn encode(text: &str) -> String {
 pub struct AuditPage {
     pub lines: Vec<AuditLine>,
     pub next_before: Option<i64>,
+    /// The facility's clock: times are shown in its time zone.
+    pub clock: crate::facility::FacilityClock,
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! The audit trail for administrators: filter by person, patient and days; export CSV.
 
 use super::{search_audit, AuditFilter};
+use crate::facility::Stamp;
 use crate::i18n::use_i18n;
 use crate::shell::loaded;
+use crate::staff::StaffRole;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -78,14 +80,25 @@ pub fn AuditPage() -> impl IntoView {
                                 .lines
                                 .into_iter()
                                 .map(|l| {
-                                    let at = crate::time::utc_stamp(l.at);
                                     let outcome = l.outcome;
-                                    let action = l.action.clone();
+                                    let roles: Vec<StaffRole> =
+                                        l.roles.split(',').filter_map(StaffRole::from_code).collect();
+                                    let code = l.action.clone();
+                                    let words = l.action.clone();
                                     view! {
-                                        <tr data-action=action data-outcome=outcome.code() data-break-glass=l.break_glass.to_string()>
-                                            <td><time>{at}</time></td>
-                                            <td>{l.username} <small>{l.roles}</small></td>
-                                            <td>{l.action} {l.break_glass.then(|| view! { <span class="badge warning">"break-glass"</span> })}</td>
+                                        <tr data-action=l.action.clone() data-outcome=outcome.code() data-break-glass=l.break_glass.to_string()>
+                                            <td><Stamp clock=page.clock.clone() at=l.at/></td>
+                                            <td>
+                                                {l.username} " "
+                                                <small>
+                                                    {move || roles.iter().map(|r| (i18n.t().staff_role)(*r)).collect::<Vec<_>>().join(", ")}
+                                                </small>
+                                            </td>
+                                            <td>
+                                                {move || i18n.t().audit_action(&words).map(|w| view! { {w} " " })}
+                                                <small class="audit-code">{code}</small>
+                                                {l.break_glass.then(|| view! { <span class="badge warning">{move || i18n.t().nav_break_glass}</span> })}
+                                            </td>
                                             <td>{move || (i18n.t().outcome_label)(outcome)}</td>
                                             <td>{l.patient}</td>
                                             <td>{l.record} <small>{l.detail}</small></td>

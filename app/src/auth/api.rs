@@ -36,6 +36,7 @@ fn current_user(principal: &super::Principal) -> super::CurrentUser {
         locked: principal.locked,
         has_pin: principal.has_pin,
         idle_lock_seconds: u32::try_from(super::guard::settings().idle_lock.as_secs()).unwrap_or(u32::MAX),
+        wall_board: principal.wall_board,
     }
 }
 
@@ -179,15 +180,22 @@ pub async fn sign_in(
         )
         .await?;
     }
-    let (session_id, token) =
-        session::create(&mut tx, account.account_id, &meta, now, settings.session_lifetime).await?;
+    let (session_id, token) = session::create(
+        &mut tx,
+        account.account_id,
+        &meta,
+        now,
+        session::SessionKind::Person,
+        &settings,
+    )
+    .await?;
     let entry = Entry::anonymous(&username, "sign_in", Outcome::Allowed)
         .account(account.account_id)
         .record(format!("session/{session_id}"))
         .detail(if trusted.is_some() { "trusted device" } else { "" });
     audit::record_in(&mut tx, entry).await?;
     tx.commit().await?;
-    set_session_cookie(Some(&token), &settings);
+    set_session_cookie(Some((&token, session::SessionKind::Person)), &settings);
     set_cookie(device_cookie(&device, &settings));
 
     let roles = crate::accounts::store::roles(&store, account.staff_member_id).await?;
@@ -253,15 +261,19 @@ pub fn device_cookie(token: &str, settings: &super::AuthSettings) -> String {
     )
 }
 
-/// `Set-Cookie` for the session: the token, or its removal with `None`.
+/// `Set-Cookie` for the session: the token, kept as long as its kind of session lasts,
+/// or its removal with `None`.
 #[cfg(feature = "ssr")]
-pub fn session_cookie(token: Option<&str>, settings: &super::AuthSettings) -> String {
+pub fn session_cookie(
+    token: Option<(&str, super::session::SessionKind)>,
+    settings: &super::AuthSettings,
+) -> String {
     let secure = if settings.behind_tls { "; Secure" } else { "" };
     match token {
-        Some(token) => format!(
+        Some((token, kind)) => format!(
             "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
             super::SESSION_COOKIE,
-            settings.session_lifetime.as_secs()
+            kind.lifetime(settings).as_secs()
         ),
         None => format!(
             "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}",
@@ -271,7 +283,7 @@ pub fn session_cookie(token: Option<&str>, settings: &super::AuthSettings) -> St
 }
 
 #[cfg(feature = "ssr")]
-fn set_session_cookie(token: Option<&str>, settings: &super::AuthSettings) {
+fn set_session_cookie(token: Option<(&str, super::session::SessionKind)>, settings: &super::AuthSettings) {
     set_cookie(session_cookie(token, settings));
 }
 
@@ -318,6 +330,40 @@ pub async fn sign_out() -> Result<(), AppError> {
     set_session_cookie(None, &super::guard::settings());
     redirect_plain_form("/sign-in");
     Ok(())
+}
+
+/// Turns this screen into a wall board: the person's own session ends, and the browser
+/// gets a wall board's, which shows the board alone with patients shortened, changes
+/// nothing and never locks itself. It stays in the person's list of sessions, where they
+/// (or an administrator, with all of theirs) can end it; signing out ends it here.
+#[server(prefix = "/api", endpoint = "wall_board", client = crate::shell::SubmissionClient)]
+pub async fn start_wall_board() -> Result<String, AppError> {
+    use super::session::{self, EndReason, SessionKind};
+    use crate::audit::{self, Entry, Outcome};
+    let principal = super::guard::require(super::Capability::SetUpWallBoard).await?;
+    let store = crate::store::from_context()?;
+    let settings = super::guard::settings();
+    let meta = super::guard::request_meta();
+    let now = chrono::Utc::now();
+    let mut tx = store.begin().await?;
+    session::end(&mut tx, principal.session_id, EndReason::BecameWallBoard, now).await?;
+    let (session_id, token) = session::create(
+        &mut tx,
+        principal.account_id,
+        &meta,
+        now,
+        SessionKind::WallBoard,
+        &settings,
+    )
+    .await?;
+    let entry = Entry::by(&principal, "session.wall_board", Outcome::Allowed)
+        .record(format!("session/{session_id}"))
+        .detail(format!("in place of session/{}", principal.session_id));
+    audit::record_in(&mut tx, entry).await?;
+    tx.commit().await?;
+    set_session_cookie(Some((&token, SessionKind::WallBoard)), &settings);
+    redirect_plain_form("/board");
+    Ok("/board".to_owned())
 }
 
 /// Locks this browser's screen now (the idle timer, or the person leaving the tablet).

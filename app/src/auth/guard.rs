@@ -1,7 +1,7 @@
 //! The server side of access control: who is calling, from where, and the checks every
 //! server function makes before it touches anything.
 
-use super::policy::{any_allows, Capability};
+use super::policy::{session_allows, Capability};
 use crate::audit::{self, Outcome};
 use crate::error::{set_response_status, AppError};
 use crate::staff::StaffRole;
@@ -20,11 +20,13 @@ pub struct Principal {
     pub locked: bool,
     pub has_pin: bool,
     pub last_active_at: DateTime<Utc>,
+    /// A wall screen's session: the board alone, shortened, never locked by idleness.
+    pub wall_board: bool,
 }
 
 impl Principal {
     pub fn can(&self, capability: Capability) -> bool {
-        any_allows(&self.roles, capability)
+        session_allows(&self.roles, self.wall_board, capability)
     }
 
     /// "nurse,supervisor": the roles as the audit trail records them.
@@ -54,6 +56,9 @@ pub struct AuthSettings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How long an emergency access to a patient lasts.
     pub break_glass_for: Duration,
+    /// A wall board's session ends this long after it was set up (thirty days): it runs
+    /// all day every day, and its person or an administrator can end it sooner.
+    pub wall_board_lifetime: Duration,
 }
 
 impl Default for AuthSettings {
@@ -64,6 +69,7 @@ impl Default for AuthSettings {
             behind_tls: false,
             trusted_proxies: Vec::new(),
             break_glass_for: Duration::from_secs(4 * 60 * 60),
+            wall_board_lifetime: Duration::from_secs(30 * 24 * 60 * 60),
         }
     }
 }

@@ -37,6 +37,9 @@ coded_enum! {
         ManageAccounts = "manage_accounts",
         /// Read and export the audit trail.
         ReadAudit = "read_audit",
+        /// Turn the screen one is signed in on into a wall board (its own sign-in, which
+        /// reaches the board alone).
+        SetUpWallBoard = "set_up_wall_board",
     }
 }
 
@@ -67,12 +70,33 @@ pub fn allows(role: StaffRole, capability: Capability) -> bool {
         ),
         SuperviseStaff => matches!(role, Supervisor),
         ManageAccounts | ReadAudit | EditCatalog => matches!(role, Administrator),
+        SetUpWallBoard => matches!(role, Supervisor | Administrator),
     }
 }
 
 /// Whether any of a person's roles grants `capability`.
 pub fn any_allows(roles: &[StaffRole], capability: Capability) -> bool {
     roles.iter().any(|role| allows(*role, capability))
+}
+
+/// Whether a session grants `capability`: a wall board grants the board and nothing
+/// else, whoever set it up; any other session, what its person's roles grant.
+pub fn session_allows(roles: &[StaffRole], wall_board: bool, capability: Capability) -> bool {
+    if wall_board {
+        capability == Capability::ViewBoard
+    } else {
+        any_allows(roles, capability)
+    }
+}
+
+/// The endpoints a wall board reaches besides the public ones: the board, its live
+/// link, and signing out (which ends wall board mode). Anything else is refused, even
+/// what any signed-in person may call, so a screen on a wall can change nothing.
+pub const WALL_BOARD_REACHES: &[&str] = &["/api/board", "/api/sign_out", crate::live::SUBSCRIBE_PATH];
+
+/// Whether a wall board may call the endpoint at `path` that needs `access`.
+pub fn wall_board_reaches(path: &str, access: Access) -> bool {
+    access == Access::Public || WALL_BOARD_REACHES.contains(&path)
 }
 
 /// Who may call an endpoint or open a page.
@@ -98,6 +122,7 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
     ("/api/activity", Access::Public),
     ("/api/sign_out", Access::SignedInEvenLocked),
     ("/api/lock", Access::SignedInEvenLocked),
+    ("/api/wall_board", Access::Needs(Capability::SetUpWallBoard)),
     ("/api/unlock", Access::SignedInEvenLocked),
     ("/api/my_sessions", Access::SignedIn),
     ("/api/my_presence", Access::SignedIn),
@@ -355,6 +380,51 @@ mod tests {
                 StaffRole::ALL.iter().any(|r| !allows(*r, *capability)),
                 "{capability}"
             );
+        }
+    }
+
+    #[test]
+    fn a_wall_board_sees_the_board_and_nothing_else() {
+        let supervisor = [StaffRole::Supervisor];
+        for capability in Capability::ALL {
+            assert_eq!(
+                session_allows(&supervisor, true, *capability),
+                *capability == Capability::ViewBoard,
+                "{capability}"
+            );
+            assert_eq!(
+                session_allows(&supervisor, false, *capability),
+                any_allows(&supervisor, *capability)
+            );
+        }
+        // Even set up by an administrator, who has no board of their own.
+        assert!(session_allows(
+            &[StaffRole::Administrator],
+            true,
+            Capability::ViewBoard
+        ));
+        assert!(wall_board_reaches(
+            "/api/board",
+            Access::Needs(Capability::ViewBoard)
+        ));
+        assert!(wall_board_reaches("/api/session", Access::Public));
+        assert!(!wall_board_reaches("/api/lock", Access::SignedInEvenLocked));
+        assert!(!wall_board_reaches("/api/set_presence", Access::SignedIn));
+        assert!(!wall_board_reaches(
+            "/api/equipment_state",
+            Access::Needs(Capability::PerformProcedures)
+        ));
+        for path in WALL_BOARD_REACHES {
+            assert!(endpoint_access(path).is_some(), "{path}");
+        }
+    }
+
+    #[test]
+    fn whoever_sees_the_rooms_sees_the_board() {
+        for role in StaffRole::ALL {
+            if allows(*role, Capability::ViewRooms) {
+                assert!(allows(*role, Capability::ViewBoard), "{role}");
+            }
         }
     }
 

@@ -41,6 +41,8 @@ pub enum EndReason {
     SwitchedUser,
     PinFailures,
     Deactivated,
+    /// The person turned this screen into a wall board, which has a session of its own.
+    BecameWallBoard,
 }
 
 impl EndReason {
@@ -51,6 +53,27 @@ impl EndReason {
             EndReason::SwitchedUser => "switched_user",
             EndReason::PinFailures => "pin_failures",
             EndReason::Deactivated => "deactivated",
+            EndReason::BecameWallBoard => "wall_board",
+        }
+    }
+}
+
+/// What a session is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// A person working: their roles, locked when idle, ended after the session lifetime.
+    Person,
+    /// A wall screen: the board alone, never locked by idleness, ended after the wall
+    /// board lifetime.
+    WallBoard,
+}
+
+impl SessionKind {
+    /// How long a session of this kind lasts.
+    pub fn lifetime(self, settings: &super::AuthSettings) -> std::time::Duration {
+        match self {
+            SessionKind::Person => settings.session_lifetime,
+            SessionKind::WallBoard => settings.wall_board_lifetime,
         }
     }
 }
@@ -61,21 +84,23 @@ pub async fn create(
     account_id: i64,
     meta: &RequestMeta,
     now: DateTime<Utc>,
-    lifetime: std::time::Duration,
+    kind: SessionKind,
+    settings: &super::AuthSettings,
 ) -> Result<(i64, String), StoreError> {
     let token = new_token();
-    let expires_at = now + Duration::from_std(lifetime).unwrap_or(Duration::hours(12));
+    let expires_at = now + Duration::from_std(kind.lifetime(settings)).unwrap_or(Duration::hours(12));
     let id = crate::fetch_scalar!(
         tx.exec(),
         i64,
-        "INSERT INTO session (token_hash, account_id, created_at, last_active_at, expires_at, user_agent, address) \
-         VALUES ($1, $2, $3, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO session (token_hash, account_id, created_at, last_active_at, expires_at, user_agent, address, wall_board) \
+         VALUES ($1, $2, $3, $3, $4, $5, $6, $7) RETURNING id",
         token_hash(&token),
         account_id,
         now,
         expires_at,
         &meta.device,
-        &meta.address
+        &meta.address,
+        kind == SessionKind::WallBoard
     )?;
     Ok((id, token))
 }
@@ -91,6 +116,7 @@ struct SessionRow {
     has_pin: bool,
     last_active_at: DateTime<Utc>,
     locked_at: Option<DateTime<Utc>>,
+    wall_board: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -100,7 +126,8 @@ struct RoleRow {
 }
 
 /// The person behind `token`, if it names a live session of an active account. A
-/// session idle for longer than `idle_lock` is locked, whatever the browser says.
+/// session idle for longer than `idle_lock` is locked, whatever the browser says; a wall
+/// board's never is (nobody touches a screen on a wall).
 pub async fn resolve(
     store: &Store,
     token: &str,
@@ -114,7 +141,7 @@ pub async fn resolve(
         store.read(),
         SessionRow,
         "SELECT s.id, s.account_id, a.staff_member_id, a.username, m.given_name, m.family_name, \
-                (a.pin_hash IS NOT NULL) AS has_pin, s.last_active_at, s.locked_at \
+                (a.pin_hash IS NOT NULL) AS has_pin, s.last_active_at, s.locked_at, s.wall_board \
          FROM session s JOIN account a ON a.id = s.account_id JOIN staff_member m ON m.id = a.staff_member_id \
          WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2 AND m.active = $3",
         token_hash(token),
@@ -133,7 +160,7 @@ pub async fn resolve(
     .collect();
     roles.sort();
     let idle = Duration::from_std(idle_lock).unwrap_or(Duration::minutes(5));
-    let locked = row.locked_at.is_some() || now - row.last_active_at > idle;
+    let locked = row.locked_at.is_some() || (!row.wall_board && now - row.last_active_at > idle);
     Ok(Some(Principal {
         session_id: row.id,
         account_id: row.account_id,
@@ -144,6 +171,7 @@ pub async fn resolve(
         locked,
         has_pin: row.has_pin,
         last_active_at: row.last_active_at,
+        wall_board: row.wall_board,
     }))
 }
 
@@ -264,6 +292,7 @@ struct SummaryRow {
     created_at: DateTime<Utc>,
     last_active_at: DateTime<Utc>,
     locked_at: Option<DateTime<Utc>>,
+    wall_board: bool,
 }
 
 /// An account's open sessions, most recently active first.
@@ -277,7 +306,7 @@ pub async fn list_open(
     let rows = crate::fetch_all!(
         store.read(),
         SummaryRow,
-        "SELECT id, user_agent, address, created_at, last_active_at, locked_at FROM session \
+        "SELECT id, user_agent, address, created_at, last_active_at, locked_at, wall_board FROM session \
          WHERE account_id = $1 AND ended_at IS NULL AND expires_at > $2 ORDER BY last_active_at DESC, id DESC",
         account_id,
         now
@@ -291,7 +320,8 @@ pub async fn list_open(
             address: r.address,
             signed_in_at: r.created_at,
             last_active_at: r.last_active_at,
-            locked: r.locked_at.is_some() || now - r.last_active_at > idle,
+            locked: r.locked_at.is_some() || (!r.wall_board && now - r.last_active_at > idle),
+            wall_board: r.wall_board,
             current: Some(r.id) == current_session,
         })
         .collect())

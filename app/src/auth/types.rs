@@ -1,4 +1,4 @@
-use crate::auth::policy::{any_allows, Capability};
+use crate::auth::policy::{session_allows, Capability};
 use crate::staff::StaffRole;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,8 @@ pub struct CurrentUser {
     pub has_pin: bool,
     /// Seconds without a touch or a key before the screen locks itself.
     pub idle_lock_seconds: u32,
+    /// This browser is a wall board: the board alone, and it never locks itself.
+    pub wall_board: bool,
 }
 
 impl CurrentUser {
@@ -27,11 +29,12 @@ impl CurrentUser {
             locked: true,
             has_pin: false,
             idle_lock_seconds: 300,
+            wall_board: false,
         }
     }
 
     pub fn can(&self, capability: Capability) -> bool {
-        !self.locked && any_allows(&self.roles, capability)
+        !self.locked && session_allows(&self.roles, self.wall_board, capability)
     }
 }
 
@@ -52,6 +55,8 @@ pub struct SessionSummary {
     #[serde(with = "crate::time::millis")]
     pub last_active_at: DateTime<Utc>,
     pub locked: bool,
+    /// A wall board set up from this account.
+    pub wall_board: bool,
     /// The browser this list is shown on.
     pub current: bool,
 }

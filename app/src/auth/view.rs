@@ -4,11 +4,12 @@
 use super::lock_screen;
 use super::{
     my_sessions, ChangePassword, CurrentUser, EndMySession, LockScreen as LockScreenFn, SetPin, SignIn,
-    SignOut, Unlock,
+    SignOut, StartWallBoard, Unlock,
 };
 use crate::error::AppError;
 use crate::i18n::use_i18n;
 use crate::shell::{action_url, load_page, loaded, submit_with, use_session, ActionFeedback};
+use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_query_map};
 
@@ -90,8 +91,18 @@ pub fn UserMenu() -> impl IntoView {
     });
     move || {
         let user = session.user()?;
+        if user.wall_board {
+            let by = user.display_name.clone();
+            return Some(Either::Left(view! {
+                <div class="user-menu">
+                    <span class="user-name wall-board-badge" data-username=user.username.clone()>
+                        {move || (i18n.t().wall_board_badge)(&by)}
+                    </span>
+                </div>
+            }));
+        }
         let locked = user.locked;
-        Some(view! {
+        Some(Either::Right(view! {
             <div class="user-menu">
                 <span class="user-name" data-username=user.username.clone()>{user.display_name.clone()}</span>
                 {(!locked).then(|| view! {
@@ -100,7 +111,7 @@ pub fn UserMenu() -> impl IntoView {
                     </form>
                 })}
             </div>
-        })
+        }))
     }
 }
 
@@ -116,11 +127,15 @@ pub fn UserMenuItems() -> impl IntoView {
         }
     });
     move || {
-        let locked = session.user()?.locked;
+        let user = session.user()?;
+        // A wall board has no account page of its own; signing out ends wall board mode.
+        let (account, wall_board) = (!user.locked && !user.wall_board, user.wall_board);
         Some(view! {
-            {(!locked).then(|| view! { <a class="button secondary" href="/account">{move || i18n.t().my_account}</a> })}
+            {account.then(|| view! { <a class="button secondary" href="/account">{move || i18n.t().my_account}</a> })}
             <form method="post" action={action_url::<SignOut>()} on:submit={submit_with(sign_out_action, |_| SignOut {})}>
-                <button type="submit" class="button secondary">{move || i18n.t().sign_out}</button>
+                <button type="submit" class="button secondary">
+                    {move || if wall_board { i18n.t().wall_board_leave } else { i18n.t().sign_out }}
+                </button>
             </form>
         })
     }
@@ -189,7 +204,10 @@ pub fn IdleLock() -> impl IntoView {
         ];
         let timer = set_interval_with_handle(
             move || {
-                let Some(user) = session.user_now() else { return };
+                // Nobody touches a wall board: it never locks itself (nor does the server).
+                let Some(user) = session.user_now().filter(|u| !u.wall_board) else {
+                    return;
+                };
                 let now = js_sys::Date::now();
                 if user.locked {
                     last_input.set_value(now);
@@ -278,8 +296,38 @@ pub fn AccountPage() -> impl IntoView {
                 <button type="submit" class="button primary">{move || i18n.t().save}</button>
                 <ActionFeedback action=password done=|t| t.saved/>
             </form>
+            <WallBoardSetUp/>
         </section>
     }
+}
+
+/// For those who may: turn the screen they are signed in on into a wall board. The page
+/// is loaded again once it is one, under the wall board's own session.
+#[component]
+pub fn WallBoardSetUp() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let start = ServerAction::<StartWallBoard>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(path)) = start.value().get() {
+            load_page(&path);
+        }
+    });
+    let may = session
+        .user_now()
+        .is_some_and(|user| user.can(super::Capability::SetUpWallBoard));
+    may.then(|| {
+        view! {
+            <section class="wall-board-setup" aria-labelledby="wall-board-title">
+                <h2 id="wall-board-title">{move || i18n.t().wall_board_title}</h2>
+                <p class="hint">{move || i18n.t().wall_board_explained}</p>
+                <ActionFeedback action=start/>
+                <form method="post" action={action_url::<StartWallBoard>()} on:submit={submit_with(start, |_| StartWallBoard {})}>
+                    <button type="submit" class="button secondary">{move || i18n.t().wall_board_start}</button>
+                </form>
+            </section>
+        }
+    })
 }
 
 /// Signed-in browsers, each with a button that ends it.
@@ -298,6 +346,7 @@ pub fn SessionList(sessions: Vec<super::SessionSummary>, end: ServerAction<EndMy
                             <span class="session-address">{s.address}</span>
                             {s.current.then(|| view! { <strong>{move || i18n.t().this_device}</strong> })}
                             {s.locked.then(|| view! { <span class="badge">{move || i18n.t().locked_badge}</span> })}
+                            {s.wall_board.then(|| view! { <span class="badge">{move || i18n.t().wall_board_title}</span> })}
                             <form method="post" action={action_url::<EndMySession>()} on:submit={submit_with(end, move |_| EndMySession { session_id: id })}>
                                 <input type="hidden" name="session_id" value=id.to_string()/>
                                 <button type="submit" class="button secondary">{move || i18n.t().end_session}</button>

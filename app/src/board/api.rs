@@ -69,6 +69,6 @@ pub async fn load_board() -> Result<BoardSnapshot, AppError> {
         under_way: open,
         staff,
         equipment,
-        short_identifiers: settings.board_short_identifiers,
+        short_identifiers: settings.board_short_identifiers || principal.wall_board,
     })
 }

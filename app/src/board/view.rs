@@ -1,6 +1,6 @@
 use super::{load_board, BoardSnapshot};
 use crate::auth::Capability;
-use crate::equipment::{ChangeEquipmentState, EquipmentState};
+use crate::equipment::{ChangeEquipmentState, EquipmentItem, EquipmentState};
 use crate::facility::FacilityClock;
 use crate::i18n::use_i18n;
 use crate::live::{use_live, Topic};
@@ -21,11 +21,14 @@ pub fn BoardPage() -> impl IntoView {
     let equipment_action = ServerAction::<ChangeEquipmentState>::new();
     let source = move || (live.changes(Topic::Rooms), equipment_action.version().get());
     let board = Resource::new(source, |_| load_board());
+    // A wall board uses the whole screen, in large type, and offers to set up nothing.
+    let wall_board = use_session().user_now().is_some_and(|user| user.wall_board);
     view! {
-        <section class="page board" aria-labelledby="page-title">
+        <section class=if wall_board { "page board wall-board" } else { "page board" } aria-labelledby="page-title">
             <h1 id="page-title">{move || i18n.t().board_title}</h1>
             <ActionFeedback action=equipment_action/>
             {loaded(board, move |snapshot| view! { <Board snapshot equipment_action/> })}
+            <crate::auth::WallBoardSetUp/>
         </section>
     }
 }
@@ -106,6 +109,20 @@ fn Board(snapshot: BoardSnapshot, equipment_action: ServerAction<ChangeEquipment
         id.and_then(|id| rooms_by_id.iter().find(|(r, _)| *r == id).map(|(_, c)| c.clone()))
             .unwrap_or_default()
     };
+    // Each room's card says what goes on in it: the procedure, who is there, the
+    // equipment kept in it.
+    let activity = {
+        let (under_way, equipment) = (under_way.clone(), equipment.clone());
+        Callback::new(move |room_id: i64| {
+            let procedure = under_way.iter().find(|p| p.room_id == Some(room_id)).cloned();
+            let kept = equipment
+                .iter()
+                .filter(|item| item.room_id == Some(room_id))
+                .cloned()
+                .collect();
+            view! { <RoomActivity procedure equipment=kept/> }.into_any()
+        })
+    };
     let under_way_view = under_way
         .iter()
         .map(
@@ -141,7 +158,7 @@ fn Board(snapshot: BoardSnapshot, equipment_action: ServerAction<ChangeEquipment
     view! {
         <div class="board-layout">
             <div class="board-rooms">
-                <RoomGrid snapshot=RoomsSnapshot { clock: clock.clone(), rooms } short/>
+                <RoomGrid snapshot=RoomsSnapshot { clock: clock.clone(), rooms } short activity/>
                 <h2>{move || i18n.t().back_office.under_way_title}</h2>
                 <ul class="staff-list under-way">{under_way_view}</ul>
             </div>
@@ -157,6 +174,44 @@ fn Board(snapshot: BoardSnapshot, equipment_action: ServerAction<ChangeEquipment
             </aside>
         </div>
     }
+}
+
+/// On a room's card: the procedure under way and its staff, and the equipment in the
+/// room with its state.
+#[component]
+fn RoomActivity(procedure: Option<Procedure>, equipment: Vec<EquipmentItem>) -> impl IntoView {
+    let i18n = use_i18n();
+    let procedure = procedure.map(|procedure| {
+        let (kind, state) = (procedure.kind.clone(), procedure.state);
+        let team = procedure
+            .staff
+            .iter()
+            .map(|s| s.name.clone())
+            .collect::<Vec<_>>()
+            .join(", ");
+        view! {
+            <p class="room-procedure" data-state=state.code()>
+                {move || kind.name(i18n.locale()).to_owned()} " · "
+                {move || (i18n.t().back_office.procedure_state)(state)}
+            </p>
+            {(!team.is_empty()).then(|| view! { <p class="room-staff">{team}</p> })}
+        }
+    });
+    let equipment = (!equipment.is_empty()).then(|| {
+        let items = equipment
+            .into_iter()
+            .map(|item| {
+                let (state, code) = (item.state, item.code.clone());
+                view! {
+                    <li data-code=code data-state=state.code()>
+                        {item.code} " · " {move || (i18n.t().back_office.equipment_state)(state)}
+                    </li>
+                }
+            })
+            .collect_view();
+        view! { <ul class="room-equipment">{items}</ul> }
+    });
+    view! { {procedure} {equipment} }
 }
 
 /// A procedure with its patient in a room: what, where, who, for how long.

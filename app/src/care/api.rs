@@ -1,6 +1,6 @@
 //! Server functions of emergency access.
 
-use super::BreakGlassEntry;
+use super::EmergencyAccesses;
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -66,8 +66,9 @@ pub async fn show_on_list<'a>(
     let visible = super::store::visible(store, principal, chrono::Utc::now()).await?;
     let mut entries = Vec::new();
     for visit in visits {
-        let details =
-            visible.details_of(visit.visit_id, visit.patient.id) || takeable.contains(&visit.visit_id);
+        // A wall board shows everyone shortened, whoever set it up.
+        let details = !principal.wall_board
+            && (visible.details_of(visit.visit_id, visit.patient.id) || takeable.contains(&visit.visit_id));
         if !details {
             visit.reason.clear();
             visit.patient = visit.patient.shortened();
@@ -90,14 +91,17 @@ pub async fn show_on_list<'a>(
 }
 
 #[server(prefix = "/api", endpoint = "break_glass_log", client = crate::shell::SubmissionClient)]
-pub async fn break_glass_log() -> Result<Vec<BreakGlassEntry>, AppError> {
+pub async fn break_glass_log() -> Result<EmergencyAccesses, AppError> {
     use crate::audit;
     use crate::auth::{require, Capability};
     let principal = require(Capability::ReviewBreakGlass).await?;
     let store = crate::store::from_context()?;
-    let (facility_id, _) = crate::facility::current_clock(&store).await?;
+    let (facility_id, clock) = crate::facility::current_clock(&store).await?;
     let Some(facility_id) = facility_id else {
-        return Ok(Vec::new());
+        return Ok(EmergencyAccesses {
+            clock,
+            entries: Vec::new(),
+        });
     };
     let entries = super::store::log(&store, facility_id, 200).await?;
     audit::record_patients_listed(
@@ -107,7 +111,7 @@ pub async fn break_glass_log() -> Result<Vec<BreakGlassEntry>, AppError> {
         entries.iter().map(|e| e.patient_id),
     )
     .await?;
-    Ok(entries)
+    Ok(EmergencyAccesses { clock, entries })
 }
 
 #[server(prefix = "/api", endpoint = "review_break_glass", client = crate::shell::SubmissionClient)]

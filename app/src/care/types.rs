@@ -12,6 +12,13 @@ pub enum PatientAccess {
     BreakGlass,
 }
 
+/// The emergency accesses to review, most recent first, with the clock to show them by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmergencyAccesses {
+    pub clock: crate::facility::FacilityClock,
+    pub entries: Vec<BreakGlassEntry>,
+}
+
 /// One emergency access, as supervisors review it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BreakGlassEntry {

@@ -1,6 +1,7 @@
 //! Breaking the glass from a room, and the supervisors' review list.
 
 use super::{break_glass_log, BreakGlass, ReviewBreakGlass};
+use crate::facility::Stamp;
 use crate::i18n::use_i18n;
 use crate::shell::{action_url, loaded, submit_with, ActionFeedback};
 use leptos::either::Either;
@@ -46,8 +47,8 @@ pub fn BreakGlassLogPage() -> impl IntoView {
         <section class="page break-glass-log" aria-labelledby="page-title">
             <h1 id="page-title">{move || i18n.t().break_glass_log_title}</h1>
             <ActionFeedback action=review/>
-            {loaded(entries, move |list| {
-                if list.is_empty() {
+            {loaded(entries, move |log| {
+                if log.entries.is_empty() {
                     return Either::Left(view! { <p class="empty">{move || i18n.t().break_glass_none}</p> });
                 }
                 Either::Right(view! {
@@ -62,15 +63,16 @@ pub fn BreakGlassLogPage() -> impl IntoView {
                             </tr>
                         </thead>
                         <tbody>
-                            {list
-                                .into_iter()
+                            {log
+                                .entries
+                                .iter()
+                                .cloned()
                                 .map(|e| {
                                     let id = e.id;
-                                    let at = crate::time::utc_stamp(e.opened_at);
                                     let reviewed = e.reviewed_by.is_some().to_string();
                                     view! {
                                         <tr data-reviewed=reviewed>
-                                            <td><time>{at}</time></td>
+                                            <td><Stamp clock=log.clock.clone() at=e.opened_at/></td>
                                             <td>{e.staff_name} <small>{e.username}</small></td>
                                             <td>{e.patient_record_number} <small>{e.patient_name}</small></td>
                                             <td>{e.reason}</td>

@@ -5,8 +5,11 @@ mod api;
 #[cfg(feature = "ssr")]
 pub mod store;
 
+mod view;
+
 #[cfg(feature = "ssr")]
 pub use api::current_clock;
+pub use view::Stamp;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Offset, Timelike, Utc};
 use serde::{Deserialize, Serialize};
@@ -61,6 +64,17 @@ impl FacilityClock {
         // WebAssembly client for two numbers.
         let local = at.with_timezone(&self.offset());
         format!("{:02}:{:02}", local.hour(), local.minute())
+    }
+
+    /// The day `at` falls on in the facility's time zone.
+    pub fn day_of(&self, at: DateTime<Utc>) -> NaiveDate {
+        at.with_timezone(&self.offset()).date_naive()
+    }
+
+    /// "14:05:03" in the facility's time zone, for records to the second (the audit).
+    pub fn time_to_the_second(&self, at: DateTime<Utc>) -> String {
+        let local = at.with_timezone(&self.offset());
+        format!("{:02}:{:02}:{:02}", local.hour(), local.minute(), local.second())
     }
 
     /// "26/11/2026 14:05" in the facility's time zone.
@@ -132,9 +146,15 @@ mod tests {
         let c = clock(1);
         assert_eq!(c.time_of_day(c.now), "00:30");
         assert_eq!(
+            c.time_to_the_second(c.now + chrono::Duration::seconds(7)),
+            "00:30:07"
+        );
+        assert_eq!(
             c.today(),
             NaiveDate::from_ymd_opt(2026, 11, 26).unwrap_or_default()
         );
+        assert_eq!(c.day_of(c.now), c.today());
+        assert_eq!(clock(0).day_of(c.now), c.today().pred_opt().unwrap_or_default());
     }
 
     #[test]

@@ -151,6 +151,16 @@ pub struct Messages {
     pub waiting_empty: &'static str,
     pub staff_title: &'static str,
     pub staff_empty: &'static str,
+    /// What each audit code means, in words (the page shows the code alone for one
+    /// this version does not know); see [`Messages::audit_action`].
+    pub audit_actions: &'static [(&'static str, &'static str)],
+    /// The board's set-up for a wall screen, for those who may turn a screen into one.
+    pub wall_board_title: &'static str,
+    pub wall_board_explained: &'static str,
+    pub wall_board_start: &'static str,
+    /// On a wall board: what this screen is, and who set it up.
+    pub wall_board_badge: fn(&str) -> String,
+    pub wall_board_leave: &'static str,
 
     pub lab_title: &'static str,
     pub escort_title: &'static str,
@@ -554,6 +564,14 @@ impl Messages {
     }
 
     /// A field's label; a name no form has (a crafted link) is "this field", never echoed.
+    /// What the audit code `code` means, in words, if this version knows it.
+    pub fn audit_action(&self, code: &str) -> Option<&'static str> {
+        self.audit_actions
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, words)| *words)
+    }
+
     pub fn field_name(&self, field: &str) -> &'static str {
         (self.field_label)(field).unwrap_or(self.unknown_field)
     }
@@ -679,6 +697,24 @@ mod tests {
         for kept in [">10", "positive", "1.2.3", "", "3.5-5.1"] {
             assert_eq!(Locale::Fr.decimal(kept), kept);
         }
+    }
+
+    #[test]
+    fn every_language_says_what_the_same_audit_codes_mean() {
+        let codes = |locale: Locale| {
+            let mut codes: Vec<&str> = locale.messages().audit_actions.iter().map(|(c, _)| *c).collect();
+            codes.sort_unstable();
+            codes
+        };
+        let french = codes(Locale::Fr);
+        for code in french.windows(2) {
+            assert_ne!(code[0], code[1], "said twice");
+        }
+        for locale in Locale::ALL {
+            assert_eq!(codes(locale), french, "{}", locale.tag());
+        }
+        assert_eq!(Locale::Fr.messages().audit_action("sign_in"), Some("Connexion"));
+        assert_eq!(Locale::En.messages().audit_action("made.up"), None);
     }
 
     #[test]

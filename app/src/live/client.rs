@@ -111,7 +111,7 @@ mod browser {
         let session = use_session();
         Effect::new(move |_| {
             let topics = session.user().filter(|u| !u.locked).map(|user| {
-                Topic::defaults_for(&user.roles)
+                Topic::defaults_for(&user.roles, user.wall_board)
                     .iter()
                     .map(Topic::to_string)
                     .collect::<Vec<_>>()

@@ -1,6 +1,6 @@
 //! What travels on the live link: topics, events, and the state of the link itself.
 
-use crate::auth::{any_allows, Capability};
+use crate::auth::{session_allows, Capability};
 use crate::staff::StaffRole;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -64,18 +64,20 @@ impl Topic {
     /// patient in their care (checked by the server against the care team).
     pub fn capability(self) -> Capability {
         match self {
-            Topic::Rooms => Capability::ViewRooms,
+            // The rooms screen and the board follow it; whoever sees the rooms sees the
+            // board, and a wall board sees the board alone.
+            Topic::Rooms => Capability::ViewBoard,
             Topic::Lab => Capability::UseLab,
             Topic::Visit(_) => Capability::OpenPatient,
         }
     }
 
-    /// The topics a person's screens follow by default: everything their roles may see
-    /// that is not about one visit.
-    pub fn defaults_for(roles: &[StaffRole]) -> Vec<Topic> {
+    /// The topics a session's screens follow by default: everything it may see that is
+    /// not about one visit.
+    pub fn defaults_for(roles: &[StaffRole], wall_board: bool) -> Vec<Topic> {
         [Topic::Rooms, Topic::Lab]
             .into_iter()
-            .filter(|topic| any_allows(roles, topic.capability()))
+            .filter(|topic| session_allows(roles, wall_board, topic.capability()))
             .collect()
     }
 }
@@ -242,13 +244,24 @@ mod tests {
 
     #[test]
     fn people_follow_what_their_roles_may_see() {
-        assert_eq!(Topic::defaults_for(&[StaffRole::Nurse]), vec![Topic::Rooms]);
-        assert_eq!(Topic::defaults_for(&[StaffRole::LabTechnician]), vec![Topic::Lab]);
         assert_eq!(
-            Topic::defaults_for(&[StaffRole::Phlebotomist]),
+            Topic::defaults_for(&[StaffRole::Nurse], false),
+            vec![Topic::Rooms]
+        );
+        assert_eq!(
+            Topic::defaults_for(&[StaffRole::LabTechnician], false),
+            vec![Topic::Lab]
+        );
+        assert_eq!(
+            Topic::defaults_for(&[StaffRole::Phlebotomist], false),
             vec![Topic::Rooms, Topic::Lab]
         );
-        assert!(Topic::defaults_for(&[StaffRole::Administrator]).is_empty());
+        // A wall board set up by a supervisor follows the board's topic, not the lab's.
+        assert_eq!(
+            Topic::defaults_for(&[StaffRole::Supervisor], true),
+            vec![Topic::Rooms]
+        );
+        assert!(Topic::defaults_for(&[StaffRole::Administrator], false).is_empty());
     }
 
     #[test]

@@ -31,6 +31,10 @@ pub fn RoomGrid(
     /// Wall screens: shortened patient identifiers.
     #[prop(optional)]
     short: bool,
+    /// What else a room's card shows, by room id: the board adds the procedure under
+    /// way, the staff and the equipment (areas above rooms know those; rooms does not).
+    #[prop(optional, into)]
+    activity: Option<Callback<i64, AnyView>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     if snapshot.rooms.is_empty() {
@@ -42,7 +46,10 @@ pub fn RoomGrid(
             {snapshot
                 .rooms
                 .into_iter()
-                .map(|overview| view! { <RoomCard overview clock=clock.clone() short/> })
+                .map(|overview| {
+                    let activity = activity.map(|activity| activity.run(overview.room.id));
+                    view! { <RoomCard overview clock=clock.clone() short activity/> }
+                })
                 .collect_view()}
         </ul>
     })
@@ -54,6 +61,7 @@ pub fn RoomCard(
     overview: RoomOverview,
     clock: FacilityClock,
     #[prop(optional)] short: bool,
+    #[prop(optional_no_strip)] activity: Option<AnyView>,
 ) -> impl IntoView {
     let href = format!("/rooms/{}", overview.room.id);
     let code = overview.room.code.clone();
@@ -62,6 +70,7 @@ pub fn RoomCard(
         <li class="room-card" data-room=code data-status=status>
             <a class="room-link" href=href>
                 <RoomSummary overview clock short/>
+                {activity}
             </a>
         </li>
     }

@@ -330,7 +330,7 @@ pub fn may_open(user: Option<&CurrentUser>, path: &str) -> bool {
     match (page_access(path), user) {
         (Some(Access::Public), _) => true,
         (_, None) => false,
-        (Some(Access::SignedIn | Access::SignedInEvenLocked), Some(_)) => true,
+        (Some(Access::SignedIn | Access::SignedInEvenLocked), Some(user)) => !user.wall_board,
         (Some(Access::Needs(capability)), Some(user)) => user.can(capability),
         (None, _) => false,
     }
@@ -408,7 +408,8 @@ fn Navigation() -> impl IntoView {
     ];
     let session = use_session();
     move || {
-        let user = session.user().filter(|u| !u.locked)?;
+        // A wall board shows its board and goes nowhere else.
+        let user = session.user().filter(|u| !u.locked && !u.wall_board)?;
         Some(view! {
             <nav class="main-nav" aria-label=move || i18n.t().main_navigation>
                 {links

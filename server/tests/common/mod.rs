@@ -69,6 +69,7 @@ impl TestDb {
     }
 
     pub async fn cleanup(self) {
+        every_audit_action_is_named(&self.store).await;
         self.store.close().await;
         match self.cleanup {
             Cleanup::File(dir) => {
@@ -83,6 +84,27 @@ impl TestDb {
                     admin.close().await;
                 }
             }
+        }
+    }
+}
+
+/// Whatever a test made the server write to the audit trail, the audit page names in
+/// words in every language (checked as each test's database is dropped). A database the
+/// test closed or emptied itself is not checked.
+async fn every_audit_action_is_named(store: &Store) {
+    let Ok(actions) =
+        plateau_app::fetch_all!(store.read(), (String,), "SELECT DISTINCT action FROM audit_event")
+    else {
+        return;
+    };
+    // What tests write themselves ("test.write") is no action of Plateau's.
+    for (action,) in actions.into_iter().filter(|(a,)| !a.starts_with("test.")) {
+        for locale in plateau_app::i18n::Locale::ALL {
+            assert!(
+                locale.messages().audit_action(&action).is_some(),
+                "the audit page cannot name {action:?} in {}",
+                locale.tag()
+            );
         }
     }
 }
