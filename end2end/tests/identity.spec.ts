@@ -157,7 +157,7 @@ test.describe('administration', () => {
     await page.locator('select[name="kind"]').selectOption('bls');
     await page.getByLabel('Valable jusqu\'au').fill('2030-06-30');
     await page.getByRole('button', { name: 'Ajouter' }).tap();
-    await expect(page.locator('.certifications li[data-kind="bls"]')).toContainText('2030-06-30');
+    await expect(page.locator('.certifications li[data-kind="bls"]')).toContainText('30/06/2030');
 
     const newcomer = await browser.newContext();
     const other = await newcomer.newPage();
