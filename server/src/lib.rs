@@ -295,6 +295,13 @@ pub async fn open_store(args: &DatabaseArgs) -> Result<Store, StartupError> {
         }
         None => store.migrate().await.map_err(migrated)?,
     }
+    // Records made before names were indexed for search get their words now.
+    let indexed = plateau_app::patients::store::index_unindexed_names(&store)
+        .await
+        .map_err(migrated)?;
+    if indexed > 0 {
+        tracing::info!(patients = indexed, "patients' names indexed for search");
+    }
     if store.may_rewrite_audit().await.unwrap_or(false) {
         tracing::warn!(
             "the application's PostgreSQL role owns the audit trail or may change its rows: run it as a \

@@ -40,6 +40,8 @@ coded_enum! {
         /// Turn the screen one is signed in on into a wall board (its own sign-in, which
         /// reaches the board alone).
         SetUpWallBoard = "set_up_wall_board",
+        /// Find, register and check in patients (the front desk's work).
+        RegisterPatients = "register_patients",
     }
 }
 
@@ -71,6 +73,7 @@ pub fn allows(role: StaffRole, capability: Capability) -> bool {
         SuperviseStaff => matches!(role, Supervisor),
         ManageAccounts | ReadAudit | EditCatalog => matches!(role, Administrator),
         SetUpWallBoard => matches!(role, Supervisor | Administrator),
+        RegisterPatients => matches!(role, FrontDesk | Supervisor),
     }
 }
 
@@ -137,6 +140,7 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
     ("/api/room_status", Access::Needs(Capability::ChangeRoomStatus)),
     ("/api/live_position", Access::SignedIn),
     ("/api/board", Access::Needs(Capability::ViewBoard)),
+    ("/api/patients", Access::Needs(Capability::RegisterPatients)),
     ("/api/break_glass", Access::Needs(Capability::BreakGlass)),
     (
         "/api/break_glass_log",

@@ -82,6 +82,7 @@ pub static MESSAGES: Messages = Messages {
         ("audit.read", "Audit trail read"),
         ("audit.export", "Audit trail exported"),
         ("patient.read", "Patient record opened"),
+        ("patient.search", "Patients searched"),
         ("patient.read.queue", "Patient opened from the queue"),
         ("patient.break_glass", "Emergency access to a patient"),
         ("break_glass.review", "Emergency access reviewed"),

@@ -82,6 +82,7 @@ pub static MESSAGES: Messages = Messages {
         ("audit.read", "Journal consulté"),
         ("audit.export", "Journal exporté"),
         ("patient.read", "Dossier patient ouvert"),
+        ("patient.search", "Patients recherchés"),
         ("patient.read.queue", "Patient ouvert depuis la file"),
         ("patient.break_glass", "Accès d'urgence à un patient"),
         ("break_glass.review", "Accès d'urgence revu"),

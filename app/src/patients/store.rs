@@ -150,7 +150,7 @@ pub async fn waiting(store: &Store, facility_id: i64) -> Result<Vec<PatientVisit
 }
 
 pub async fn create_patient(tx: &mut Tx, facility_id: i64, patient: &NewPatient) -> Result<i64, StoreError> {
-    crate::fetch_scalar!(
+    let id = crate::fetch_scalar!(
         tx.exec(),
         i64,
         "INSERT INTO patient (facility_id, record_number, family_name, given_name, birth_date, sex, preferred_language) \
@@ -162,7 +162,9 @@ pub async fn create_patient(tx: &mut Tx, facility_id: i64, patient: &NewPatient)
         patient.birth_date,
         patient.sex.code(),
         &patient.preferred_language
-    )
+    )?;
+    index_names(tx, id, &[&patient.family_name, &patient.given_name, ""]).await?;
+    Ok(id)
 }
 
 /// A visit as the store records it.
@@ -203,4 +205,129 @@ pub async fn patient_of_visit(store: &Store, visit_id: i64) -> Result<Option<i64
         visit_id
     )
     .map(|row| row.map(|(patient_id,)| patient_id))
+}
+
+/// Writes the folded words of a patient's names (family, given, at birth), replacing any
+/// earlier ones, and the key results are listed by: called with every change of a name,
+/// in the same transaction.
+pub async fn index_names(tx: &mut Tx, patient_id: i64, names: &[&str; 3]) -> Result<(), StoreError> {
+    use super::matching::fold;
+    let key = format!("{} {}", fold(names[0]), fold(names[1]));
+    crate::execute!(
+        tx.exec(),
+        "UPDATE patient SET name_key = $1 WHERE id = $2",
+        key,
+        patient_id
+    )?;
+    crate::execute!(
+        tx.exec(),
+        "DELETE FROM patient_name_token WHERE patient_id = $1",
+        patient_id
+    )?;
+    let mut words: Vec<String> = names
+        .iter()
+        .flat_map(|name| super::matching::tokens(name))
+        .collect();
+    words.sort();
+    words.dedup();
+    for word in words {
+        crate::execute!(
+            tx.exec(),
+            "INSERT INTO patient_name_token (token, patient_id) VALUES ($1, $2)",
+            word,
+            patient_id
+        )?;
+    }
+    Ok(())
+}
+
+/// Indexes the names of patients that have no words yet (records made before names were
+/// indexed, or by a version without it); returns how many. Run at start-up.
+pub async fn index_unindexed_names(store: &Store) -> Result<usize, StoreError> {
+    let patients = crate::fetch_all!(
+        store.read(),
+        (i64, String, String, String),
+        "SELECT id, family_name, given_name, birth_name FROM patient p \
+         WHERE NOT EXISTS (SELECT 1 FROM patient_name_token t WHERE t.patient_id = p.id)"
+    )?;
+    if patients.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = store.begin().await?;
+    for (id, family, given, birth) in &patients {
+        index_names(&mut tx, *id, &[family, given, birth]).await?;
+    }
+    tx.commit().await?;
+    Ok(patients.len())
+}
+
+#[derive(sqlx::FromRow)]
+struct FoundRow {
+    id: i64,
+    record_number: String,
+    family_name: String,
+    given_name: String,
+    birth_date: NaiveDate,
+}
+
+/// The end of the range of words that start with `word`: folded words hold only ASCII
+/// letters and digits, all below `{`.
+fn after_words_starting(word: &str) -> String {
+    format!("{word}{{")
+}
+
+/// This clinic's patients (never a record merged into another) matching every part of
+/// `query`, by folded family then given name, at most `limit`.
+pub async fn search(
+    store: &Store,
+    facility_id: i64,
+    query: &super::PatientQuery,
+    limit: usize,
+) -> Result<Vec<PatientSummary>, StoreError> {
+    // Always three ranges, the missing ones empty (''), so one SQL text serves any search.
+    let word = |i: usize| query.name_words.get(i).cloned().unwrap_or_default();
+    let (w1, w2, w3) = (word(0), word(1), word(2));
+    let name_range = |n: usize| {
+        format!(
+            "(${a} = '' OR p.id IN (SELECT patient_id FROM patient_name_token WHERE token >= ${a} AND token < ${b}))",
+            a = n,
+            b = n + 1
+        )
+    };
+    let sql = format!(
+        "SELECT p.id, p.record_number, p.family_name, p.given_name, p.birth_date FROM patient p \
+         WHERE p.facility_id = $1 AND p.merged_into IS NULL AND {} AND {} AND {} \
+         AND ($8 = '' OR p.record_number = $8) AND ($9 IS NULL OR p.birth_date = $9) \
+         ORDER BY p.name_key, p.id LIMIT $10",
+        name_range(2),
+        name_range(4),
+        name_range(6)
+    );
+    let birth = query.birth_date;
+    let rows = crate::fetch_all!(
+        store.read(),
+        FoundRow,
+        &sql,
+        facility_id,
+        &w1,
+        after_words_starting(&w1),
+        &w2,
+        after_words_starting(&w2),
+        &w3,
+        after_words_starting(&w3),
+        query.record_number.clone().unwrap_or_default(),
+        birth,
+        i64::try_from(limit).unwrap_or(i64::MAX)
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PatientSummary {
+            id: r.id,
+            record_number: r.record_number,
+            family_name: r.family_name,
+            given_name: r.given_name,
+            birth_date: r.birth_date,
+            shortened: false,
+        })
+        .collect())
 }
