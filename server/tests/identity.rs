@@ -31,6 +31,13 @@ async fn audit_rows(db: &common::TestDb, action: &str, outcome: &str) -> i64 {
     .unwrap()
 }
 
+/// The emergency accesses a supervisor reviews.
+async fn emergency_accesses(server: &TestServer) -> Vec<plateau_app::care::BreakGlassEntry> {
+    let log: plateau_app::care::EmergencyAccesses =
+        server.call("break_glass_log", &[]).await.json().await.unwrap();
+    log.entries
+}
+
 async fn session_state(server: &TestServer) -> SessionState {
     server.call("session", &[]).await.json().await.unwrap()
 }
@@ -648,13 +655,7 @@ on_both_databases!(patients_open_to_their_care_team_or_through_break_glass, |db|
     );
     // Supervisors see the access and mark it reviewed.
     server.sign_in_demo("j.morel").await;
-    let log = server
-        .call("break_glass_log", &[])
-        .await
-        .json::<plateau_app::care::EmergencyAccesses>()
-        .await
-        .unwrap()
-        .entries;
+    let log = emergency_accesses(&server).await;
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].username, "a.girard");
     assert!(log[0].reviewed_by.is_none());
@@ -1569,13 +1570,7 @@ on_both_databases!(
                 .status(),
             200
         );
-        let log = server
-            .call("break_glass_log", &[])
-            .await
-            .json::<plateau_app::care::EmergencyAccesses>()
-            .await
-            .unwrap()
-            .entries;
+        let log = emergency_accesses(&server).await;
         let id = log[0].id.to_string();
         assert_eq!(
             server.call("review_break_glass", &[("id", &id)]).await.status(),

@@ -183,12 +183,7 @@ fn RoomActivity(procedure: Option<Procedure>, equipment: Vec<EquipmentItem>) -> 
     let i18n = use_i18n();
     let procedure = procedure.map(|procedure| {
         let (kind, state) = (procedure.kind.clone(), procedure.state);
-        let team = procedure
-            .staff
-            .iter()
-            .map(|s| s.name.clone())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let team = procedure.team();
         view! {
             <p class="room-procedure" data-state=state.code()>
                 {move || kind.name(i18n.locale()).to_owned()} " · "
@@ -225,12 +220,7 @@ fn UnderWay(procedure: Procedure, clock: FacilityClock, room: String, short: boo
         .unwrap_or(procedure.ordered_at);
     let minutes = clock.minutes_since(since);
     let kind = procedure.kind.clone();
-    let team = procedure
-        .staff
-        .iter()
-        .map(|s| s.name.clone())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let team = procedure.team();
     let place = room.clone();
     view! {
         <li class="staff-item" data-state=state.code() data-room=room>

@@ -336,6 +336,15 @@ pub struct Procedure {
 }
 
 impl Procedure {
+    /// "Antoine Girard, Awa Diallo": who is on the procedure, as boards list them.
+    pub fn team(&self) -> String {
+        self.staff
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     pub fn staff_in(&self, role: StaffingRole) -> impl Iterator<Item = &ProcedureStaff> {
         self.staff.iter().filter(move |s| s.role == role)
     }
