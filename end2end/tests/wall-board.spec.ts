@@ -48,6 +48,20 @@ test('a supervisor turns a wall screen into a board that never locks and changes
   await context.close();
 });
 
+test('an administrator of an empty clinic sets a wall board up from her account page', async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+  await signIn(context, 'n.faure');
+  const page = await context.newPage();
+  await page.goto('/account');
+  await waitForHydration(page);
+  await page.getByRole('button', { name: 'Faire de cet écran un tableau mural' }).tap();
+  await expect(page).toHaveURL(/\/board$/);
+  await expect(page.locator('.board.wall-board')).toBeVisible();
+  await expect(page.locator('.wall-board-badge')).toHaveText('Tableau mural · installé par Nicolas Faure');
+  await expect(page.locator('.board')).not.toContainText('DURAND');
+  await context.close();
+});
+
 test('each room card on the board shows the procedure under way and its staff', async ({ browser }) => {
   const context = await browser.newContext();
   await signIn(context, 'j.morel');

@@ -141,7 +141,7 @@ async fn audit_csv(
         return StatusCode::FORBIDDEN.into_response();
     };
     let answer = async {
-        let query = plateau_app::audit::validated_query(&store, &filter).await?;
+        let (query, _) = plateau_app::audit::validated_query(&store, &filter).await?;
         let (lines, _) = plateau_app::audit::store::search(&store, &query).await?;
         let entry = audit::Entry::by(&principal, "audit.export", audit::Outcome::Allowed)
             .meta(auth.meta.clone())

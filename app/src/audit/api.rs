@@ -14,13 +14,10 @@ pub async fn search_audit(filter: AuditFilter, before: Option<i64>) -> Result<Au
     use crate::auth::{require, Capability};
     let principal = require(Capability::ReadAudit).await?;
     let store = crate::store::from_context()?;
-    let mut query = validated_query(&store, &filter).await?;
+    let (mut query, clock) = validated_query(&store, &filter).await?;
     query.before_id = before.filter(|id| *id > 0);
     query.limit = PAGE_SIZE;
-    let ((lines, next_before), (_, clock)) = tokio::try_join!(
-        async { Ok::<_, AppError>(super::store::search(&store, &query).await?) },
-        crate::facility::current_clock(&store)
-    )?;
+    let (lines, next_before) = super::store::search(&store, &query).await?;
     let entry =
         super::Entry::by(&principal, "audit.read", super::Outcome::Allowed).detail(filter.query_string());
     super::record(&store, entry).await?;
@@ -31,12 +28,13 @@ pub async fn search_audit(filter: AuditFilter, before: Option<i64>) -> Result<Au
     })
 }
 
-/// Checks an administrator's filter and turns its facility days into UTC instants.
+/// Checks an administrator's filter and turns its facility days into UTC instants, by
+/// the facility's clock (returned too: the page shows times by it).
 #[cfg(feature = "ssr")]
 pub async fn validated_query(
     store: &crate::store::Store,
     filter: &AuditFilter,
-) -> Result<super::store::Query, AppError> {
+) -> Result<(super::store::Query, crate::facility::FacilityClock), AppError> {
     use crate::error::{validate::Checks, Problem};
     use chrono::{Duration, NaiveDate};
     let mut checks = Checks::new();
@@ -60,12 +58,13 @@ pub async fn validated_query(
     let (_, clock) = crate::facility::current_clock(store).await?;
     let offset = Duration::seconds(i64::from(clock.utc_offset_seconds));
     let start_of = |day: NaiveDate| day.and_hms_opt(0, 0, 0).map(|t| t.and_utc() - offset);
-    Ok(super::store::Query {
+    let query = super::store::Query {
         username,
         patient_record_number: patient,
         from: from.and_then(start_of),
         until: to.and_then(|d| d.succ_opt()).and_then(start_of),
         before_id: None,
         limit: EXPORT_LIMIT,
-    })
+    };
+    Ok((query, clock))
 }

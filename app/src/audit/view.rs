@@ -83,10 +83,9 @@ pub fn AuditPage() -> impl IntoView {
                                     let outcome = l.outcome;
                                     let roles: Vec<StaffRole> =
                                         l.roles.split(',').filter_map(StaffRole::from_code).collect();
-                                    let code = l.action.clone();
-                                    let words = l.action.clone();
+                                    let (action, words) = (l.action.clone(), l.action.clone());
                                     view! {
-                                        <tr data-action=l.action.clone() data-outcome=outcome.code() data-break-glass=l.break_glass.to_string()>
+                                        <tr data-action=action data-outcome=outcome.code() data-break-glass=l.break_glass.to_string()>
                                             <td><Stamp clock=page.clock.clone() at=l.at/></td>
                                             <td>
                                                 {l.username} " "
@@ -96,7 +95,7 @@ pub fn AuditPage() -> impl IntoView {
                                             </td>
                                             <td>
                                                 {move || i18n.t().audit_action(&words).map(|w| view! { {w} " " })}
-                                                <small class="audit-code">{code}</small>
+                                                <small class="audit-code">{l.action}</small>
                                                 {l.break_glass.then(|| view! { <span class="badge warning">{move || i18n.t().nav_break_glass}</span> })}
                                             </td>
                                             <td>{move || (i18n.t().outcome_label)(outcome)}</td>

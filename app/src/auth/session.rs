@@ -125,9 +125,8 @@ struct RoleRow {
     role: StaffRole,
 }
 
-/// The person behind `token`, if it names a live session of an active account. A
-/// session idle for longer than `idle_lock` is locked, whatever the browser says; a wall
-/// board's never is (nobody touches a screen on a wall).
+/// The person behind `token`, if it names a live session of an active account, locked
+/// or not by the server's idle clock, whatever the browser says (`is_locked`).
 pub async fn resolve(
     store: &Store,
     token: &str,
@@ -159,8 +158,7 @@ pub async fn resolve(
     .map(|r| r.role)
     .collect();
     roles.sort();
-    let idle = Duration::from_std(idle_lock).unwrap_or(Duration::minutes(5));
-    let locked = row.locked_at.is_some() || (!row.wall_board && now - row.last_active_at > idle);
+    let locked = is_locked(row.locked_at, row.last_active_at, row.wall_board, now, idle_lock);
     Ok(Some(Principal {
         session_id: row.id,
         account_id: row.account_id,
@@ -173,6 +171,19 @@ pub async fn resolve(
         last_active_at: row.last_active_at,
         wall_board: row.wall_board,
     }))
+}
+
+/// Whether a session is locked: locked by hand, or idle for longer than `idle_lock`,
+/// which a wall board never is (nobody touches a screen on a wall).
+fn is_locked(
+    locked_at: Option<DateTime<Utc>>,
+    last_active_at: DateTime<Utc>,
+    wall_board: bool,
+    now: DateTime<Utc>,
+    idle_lock: std::time::Duration,
+) -> bool {
+    let idle = Duration::from_std(idle_lock).unwrap_or(Duration::minutes(5));
+    locked_at.is_some() || (!wall_board && now - last_active_at > idle)
 }
 
 /// Records activity so the idle clock restarts: at most every 15 seconds, or every
@@ -311,7 +322,6 @@ pub async fn list_open(
         account_id,
         now
     )?;
-    let idle = Duration::from_std(idle_lock).unwrap_or(Duration::minutes(5));
     Ok(rows
         .into_iter()
         .map(|r| super::SessionSummary {
@@ -320,7 +330,7 @@ pub async fn list_open(
             address: r.address,
             signed_in_at: r.created_at,
             last_active_at: r.last_active_at,
-            locked: r.locked_at.is_some() || (!r.wall_board && now - r.last_active_at > idle),
+            locked: is_locked(r.locked_at, r.last_active_at, r.wall_board, now, idle_lock),
             wall_board: r.wall_board,
             current: Some(r.id) == current_session,
         })

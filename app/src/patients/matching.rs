@@ -1,4 +1,4 @@
-//! Finding patients by name as people type them: without accents, capitals or ligatures
+//! Finding patients as people type them: without accents, capitals or ligatures
 //! ("Hélène" = "helene" = "HELENE", "Œuvray" = "oeuvray", "Straße" = "strasse"), and
 //! telling a probable duplicate (same birth date, a similar name) before a record is made.
 //! Names are folded by `deunicode`'s Unicode transliteration tables, not a table of ours.
@@ -26,6 +26,56 @@ pub fn tokens(name: &str) -> Vec<String> {
     words.sort();
     words.dedup();
     words
+}
+
+/// The most words of a name one search looks for; the longest are kept.
+pub const NAME_WORDS: usize = 3;
+
+/// A search as typed, read into its parts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PatientQuery {
+    /// Folded words of a name, each the start of a word of the patient's names.
+    pub name_words: Vec<String>,
+    pub birth_date: Option<NaiveDate>,
+    /// A record number, exactly (letters in capitals).
+    pub record_number: Option<String>,
+}
+
+impl PatientQuery {
+    /// Reads "durand 14/03/1958", "DEMO-0001" or "1958-03-14 élise": a word that is a
+    /// date (day/month/year or year-month-day) is the date of birth, a word with a digit
+    /// the record number, the rest the name, folded.
+    pub fn read(typed: &str) -> PatientQuery {
+        let mut query = PatientQuery::default();
+        for word in typed.split_whitespace() {
+            if let Some(date) = typed_date(word) {
+                query.birth_date = Some(date);
+            } else if word.chars().any(|c| c.is_ascii_digit()) {
+                query.record_number = Some(word.to_uppercase());
+            } else {
+                for folded in fold(word).split(' ').filter(|w| !w.is_empty()) {
+                    if !query.name_words.iter().any(|w| w == folded) {
+                        query.name_words.push(folded.to_owned());
+                    }
+                }
+            }
+        }
+        // The longest words narrow the most.
+        query.name_words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        query.name_words.truncate(NAME_WORDS);
+        query
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.name_words.is_empty() && self.birth_date.is_none() && self.record_number.is_none()
+    }
+}
+
+/// "14/03/1958", "14.03.1958", "1958-03-14": a date of birth as desks type them.
+fn typed_date(word: &str) -> Option<NaiveDate> {
+    ["%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d", "%d-%m-%Y"]
+        .iter()
+        .find_map(|format| NaiveDate::parse_from_str(word, format).ok())
 }
 
 /// One person's names as the duplicate check compares them.
@@ -171,5 +221,33 @@ mod tests {
             birth_date: born,
         };
         assert!(!probably_same(&li, &lu));
+    }
+
+    #[test]
+    fn a_search_reads_names_dates_and_record_numbers_in_any_order() {
+        let query = PatientQuery::read("Durand 14/03/1958");
+        assert_eq!(query.name_words, vec!["durand"]);
+        assert_eq!(query.birth_date, NaiveDate::from_ymd_opt(1958, 3, 14));
+        assert_eq!(query.record_number, None);
+        let query = PatientQuery::read("demo-0001");
+        assert_eq!(query.record_number.as_deref(), Some("DEMO-0001"));
+        assert!(query.name_words.is_empty());
+        let query = PatientQuery::read("1958-03-14   élise  ");
+        assert_eq!(query.name_words, vec!["elise"]);
+        assert!(query.birth_date.is_some());
+    }
+
+    #[test]
+    fn the_longest_name_words_are_kept_once() {
+        let query = PatientQuery::read("a bb ccc dddd bb");
+        assert_eq!(query.name_words, vec!["dddd", "ccc", "bb"]);
+    }
+
+    #[test]
+    fn an_impossible_date_is_no_date() {
+        let query = PatientQuery::read("31/02/1958");
+        assert_eq!(query.birth_date, None);
+        assert_eq!(query.record_number.as_deref(), Some("31/02/1958"));
+        assert!(PatientQuery::read("   ").is_empty());
     }
 }

@@ -281,7 +281,7 @@ fn after_words_starting(word: &str) -> String {
 pub async fn search(
     store: &Store,
     facility_id: i64,
-    query: &super::PatientQuery,
+    query: &super::matching::PatientQuery,
     limit: usize,
 ) -> Result<Vec<PatientSummary>, StoreError> {
     // Always three ranges, the missing ones empty (''), so one SQL text serves any search.
