@@ -25,6 +25,7 @@ pub mod rooms;
 pub mod shell;
 pub mod staff;
 pub mod time;
+pub mod visits;
 
 #[cfg(feature = "ssr")]
 pub mod demo;

@@ -32,9 +32,6 @@ CREATE TABLE patient_name_token (
     patient_id  BIGINT NOT NULL REFERENCES patient (id),
     PRIMARY KEY (token, patient_id)
 );
--- A patient's words are replaced at each change of name, and records without any are
--- found at start-up: both look them up by patient.
-CREATE INDEX patient_name_token_by_patient ON patient_name_token (patient_id);
 CREATE INDEX patient_by_birth_date ON patient (facility_id, birth_date);
 
 CREATE TABLE allergy (

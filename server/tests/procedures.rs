@@ -203,7 +203,8 @@ on_both_databases!(ear_irrigation_from_order_to_a_clean_room, |db| {
     assert_eq!(item["held_by"], id);
     ok(act(&server, "take_procedure_step", id, &[("step", "complete")]).await).await;
 
-    // The patient leaves, the room waits for cleaning, the irrigator for sterilisation.
+    // The patient leaves the room, which waits for cleaning, the irrigator for
+    // sterilisation; back in the waiting room, the patient goes home when the visit ends.
     assert_eq!(room_status(store, "S2").await, "H");
     let visit_state = plateau_app::fetch_scalar!(
         store.read(),
@@ -212,7 +213,7 @@ on_both_databases!(ear_irrigation_from_order_to_a_clean_room, |db| {
         durand
     )
     .unwrap();
-    assert_eq!(visit_state, "done");
+    assert_eq!(visit_state, "waiting");
     let sterilising = plateau_app::fetch_scalar!(
         store.read(),
         String,

@@ -42,6 +42,14 @@ coded_enum! {
         SetUpWallBoard = "set_up_wall_board",
         /// Find, register and check in patients (the front desk's work).
         RegisterPatients = "register_patients",
+        /// Merge two records of one person (a duplicate) into one.
+        MergePatients = "merge_patients",
+        /// End a visit (the patient has gone home), naming what is still pending.
+        EndVisits = "end_visits",
+        /// Call a waiting patient into an exam room.
+        CallPatients = "call_patients",
+        /// Set the clinic up: rooms, equipment, reference labs.
+        SetUpFacility = "set_up_facility",
     }
 }
 
@@ -74,6 +82,13 @@ pub fn allows(role: StaffRole, capability: Capability) -> bool {
         ManageAccounts | ReadAudit | EditCatalog => matches!(role, Administrator),
         SetUpWallBoard => matches!(role, Supervisor | Administrator),
         RegisterPatients => matches!(role, FrontDesk | Supervisor),
+        MergePatients => matches!(role, Supervisor | Administrator),
+        EndVisits => matches!(
+            role,
+            FrontDesk | Supervisor | Physician | Nurse | MedicalAssistant
+        ),
+        CallPatients => matches!(role, Physician | Nurse | MedicalAssistant | Supervisor),
+        SetUpFacility => matches!(role, Administrator),
     }
 }
 
@@ -141,6 +156,23 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
     ("/api/live_position", Access::SignedIn),
     ("/api/board", Access::Needs(Capability::ViewBoard)),
     ("/api/patients", Access::Needs(Capability::RegisterPatients)),
+    (
+        "/api/register_patient",
+        Access::Needs(Capability::RegisterPatients),
+    ),
+    ("/api/patient_record", Access::Needs(Capability::RegisterPatients)),
+    ("/api/update_patient", Access::Needs(Capability::RegisterPatients)),
+    ("/api/merge_patients", Access::Needs(Capability::MergePatients)),
+    ("/api/check_in", Access::Needs(Capability::RegisterPatients)),
+    ("/api/save_room", Access::Needs(Capability::SetUpFacility)),
+    ("/api/retire_room", Access::Needs(Capability::SetUpFacility)),
+    ("/api/call_patient", Access::Needs(Capability::CallPatients)),
+    ("/api/end_visit", Access::Needs(Capability::EndVisits)),
+    (
+        "/api/discharge_follow_ups",
+        Access::Needs(Capability::SuperviseStaff),
+    ),
+    ("/api/follow_up", Access::Needs(Capability::SuperviseStaff)),
     ("/api/break_glass", Access::Needs(Capability::BreakGlass)),
     (
         "/api/break_glass_log",

@@ -123,6 +123,8 @@ crate::coded_enum! {
         LabOrder = "lab.order",
         /// A critical value was raised, acknowledged or escalated; `code` says which.
         CriticalAlert = "lab.critical",
+        /// A visit began, moved or ended; `code` is its state, `subject` the visit.
+        Visit = "visit",
     }
 }
 

@@ -1,13 +1,19 @@
 //! Patients and their visits: who is in the clinic, why, and where.
 
+pub mod identity;
 #[cfg(feature = "ssr")]
 pub mod matching;
+mod records;
+#[cfg(feature = "ssr")]
+pub mod registry;
 mod search;
 #[cfg(feature = "ssr")]
 pub mod store;
 mod types;
 mod view;
 
+pub use identity::{IdentityForm, PatientRecord, Registration};
+pub use records::*;
 pub use search::*;
 pub use types::*;
 pub use view::*;

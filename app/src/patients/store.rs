@@ -149,22 +149,25 @@ pub async fn waiting(store: &Store, facility_id: i64) -> Result<Vec<PatientVisit
     Ok(rows.into_iter().map(PatientVisit::from).collect())
 }
 
+/// Stores a patient the demo or a test describes, as the desk would register them.
 pub async fn create_patient(tx: &mut Tx, facility_id: i64, patient: &NewPatient) -> Result<i64, StoreError> {
-    let id = crate::fetch_scalar!(
-        tx.exec(),
-        i64,
-        "INSERT INTO patient (facility_id, record_number, family_name, given_name, birth_date, sex, preferred_language) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        facility_id,
-        &patient.record_number,
-        &patient.family_name,
-        &patient.given_name,
-        patient.birth_date,
-        patient.sex.code(),
-        &patient.preferred_language
-    )?;
-    index_names(tx, id, &[&patient.family_name, &patient.given_name, ""]).await?;
-    Ok(id)
+    let identity = super::identity::Identity {
+        record_number: Some(patient.record_number.clone()),
+        assigning_authority: String::new(),
+        family_name: patient.family_name.clone(),
+        given_name: patient.given_name.clone(),
+        birth_name: String::new(),
+        birth_date: patient.birth_date,
+        sex: patient.sex,
+        preferred_language: patient.preferred_language.clone(),
+        interpreter_needed: false,
+        trusted_person: String::new(),
+        emergency_contact: String::new(),
+        weight: None,
+        allergy_status: super::identity::AllergyStatus::Unasked,
+        allergies: Vec::new(),
+    };
+    super::registry::insert(tx, facility_id, &patient.record_number, &identity, Utc::now()).await
 }
 
 /// A visit as the store records it.

@@ -15,7 +15,7 @@ coded_enum! {
 coded_enum! {
     /// Where a visit stands, from arrival to departure.
     pub enum VisitState {
-        /// Arrived, not yet seen by a clinician.
+        /// In the waiting room: arrived, or back from a room, until called in or gone home.
         Waiting = "waiting",
         /// With a clinician in an exam room.
         InExam = "in_exam",

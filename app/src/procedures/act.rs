@@ -362,10 +362,12 @@ impl Acting {
         if orders::others_open_in_room(&mut self.tx, visit_id, room_id, self.order.id).await? > 0 {
             return Ok(());
         }
+        // Back to the waiting room when nothing else is queued: the visit ends when the
+        // patient leaves (`end_visit`), which the discharge hold may stop.
         let next_state = if orders::waiting_of_visit(&mut self.tx, visit_id).await? > 0 {
             VisitState::Queued
         } else {
-            VisitState::Done
+            VisitState::Waiting
         };
         let left = crate::patients::store::move_visit(
             &mut self.tx,

@@ -126,6 +126,14 @@ coded_enum! {
         SecondPersonRequired = "second_person_required",
         /// One specimen holds tests of one specimen type.
         MixedSpecimenTypes = "mixed_specimen_types",
+        /// A record merged into another: work on the record it was merged into.
+        RecordMerged = "record_merged",
+        /// The patient's visit is under way: one visit at a time.
+        AlreadyCheckedIn = "already_checked_in",
+        /// A waiting patient is called into an exam room, not any room.
+        RoomNotForExams = "room_not_for_exams",
+        /// Ending a visit with something pending needs the reason.
+        DischargeHold = "discharge_hold",
     }
 }
 

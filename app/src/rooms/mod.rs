@@ -1,11 +1,13 @@
 //! Rooms: what each room is, its HL7 status, and who is in it.
 
 mod api;
+mod setup;
 #[cfg(feature = "ssr")]
 pub mod store;
 mod types;
 mod view;
 
 pub use api::*;
+pub use setup::*;
 pub use types::*;
 pub use view::*;

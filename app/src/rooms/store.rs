@@ -30,7 +30,8 @@ impl From<RoomRow> for Room {
 const ROOM_SELECT: &str = "SELECT id, code, name, kind, status, status_since FROM room";
 
 pub async fn list(store: &Store, facility_id: i64) -> Result<Vec<Room>, StoreError> {
-    let sql = format!("{ROOM_SELECT} WHERE facility_id = $1 ORDER BY sort_order, code");
+    let sql =
+        format!("{ROOM_SELECT} WHERE facility_id = $1 AND retired_at IS NULL ORDER BY sort_order, code");
     let rows = crate::fetch_all!(store.read(), RoomRow, &sql, facility_id)?;
     Ok(rows.into_iter().map(Room::from).collect())
 }
@@ -124,6 +125,60 @@ pub async fn change_status(
         from.code()
     )?;
     Ok(changed == 1)
+}
+
+/// Changes a room still in use; returns whether there was one.
+pub async fn update(
+    tx: &mut Tx,
+    facility_id: i64,
+    room_id: i64,
+    code: &str,
+    name: &str,
+    kind: RoomKind,
+    sort_order: i64,
+) -> Result<bool, StoreError> {
+    let changed = crate::execute!(
+        tx.exec(),
+        "UPDATE room SET code = $1, name = $2, kind = $3, sort_order = $4 \
+         WHERE facility_id = $5 AND id = $6 AND retired_at IS NULL",
+        code,
+        name,
+        kind.code(),
+        sort_order,
+        facility_id,
+        room_id
+    )?;
+    Ok(changed == 1)
+}
+
+/// Retires a room still in `status` (closed, so nothing can enter it), and leaves its
+/// equipment without a room; returns whether it was.
+pub async fn retire(
+    tx: &mut Tx,
+    facility_id: i64,
+    room_id: i64,
+    status: RoomStatus,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let changed = crate::execute!(
+        tx.exec(),
+        "UPDATE room SET retired_at = $1, status = $2, status_since = $1 \
+         WHERE facility_id = $3 AND id = $4 AND status = $5 AND retired_at IS NULL",
+        now,
+        RoomStatus::Closed.code(),
+        facility_id,
+        room_id,
+        status.code()
+    )?;
+    if changed != 1 {
+        return Ok(false);
+    }
+    crate::execute!(
+        tx.exec(),
+        "UPDATE equipment SET room_id = NULL WHERE room_id = $1",
+        room_id
+    )?;
+    Ok(true)
 }
 
 /// Records who cleaned the room, when, from which status, and the checklist ticked.

@@ -1,0 +1,43 @@
+-- Patients registered and checked in by hand, and visits ended with what is still
+-- pending (issue 17). Kept in step with ../postgres/0014_registration_and_check_in.sql.
+
+-- A patient's words are replaced at each change of name, and records without any are
+-- found at start-up: both look them up by patient.
+CREATE INDEX patient_name_token_by_patient ON patient_name_token (patient_id);
+
+-- An edit names the version of the record it was made on, so that of two desks
+-- editing one patient the second is told, not silently overwritten.
+ALTER TABLE patient ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+-- The next record number Plateau assigns in this facility (P000001, P000002...).
+ALTER TABLE facility ADD COLUMN next_record_number INTEGER NOT NULL DEFAULT 1;
+
+-- The physician the patient came to see, named at check-in.
+ALTER TABLE visit ADD COLUMN attending_id INTEGER REFERENCES staff_member (id);
+CREATE INDEX visit_by_patient ON visit (patient_id, arrived_at);
+
+-- What was still pending when a visit ended (the discharge hold), with the reason the
+-- person who ended it gave, kept on a list until someone follows each item up.
+-- kind: pending_result (a test ordered, no verified result), unacknowledged_critical,
+-- open_procedure, specimen_not_received; item_id is that order, alert, procedure or
+-- specimen, named as it was then in both languages (a specimen by its accession).
+CREATE TABLE discharge_pending (
+    id               INTEGER PRIMARY KEY,
+    visit_id         INTEGER NOT NULL REFERENCES visit (id),
+    kind             TEXT    NOT NULL CHECK (kind IN ('pending_result', 'unacknowledged_critical',
+                         'open_procedure', 'specimen_not_received')),
+    item_id          INTEGER NOT NULL,
+    name_fr          TEXT    NOT NULL,
+    name_en          TEXT    NOT NULL,
+    reason           TEXT    NOT NULL,
+    ended_by         INTEGER NOT NULL REFERENCES staff_member (id),
+    ended_at         TEXT    NOT NULL,
+    followed_up_by   INTEGER REFERENCES staff_member (id),
+    followed_up_at   TEXT,
+    UNIQUE (visit_id, kind, item_id)
+);
+CREATE INDEX discharge_pending_open ON discharge_pending (followed_up_at, ended_at);
+
+-- Rooms and items of equipment an administrator sets up; once used they are retired
+-- (no longer listed or usable), never deleted, so that what happened in them stays told.
+ALTER TABLE room ADD COLUMN retired_at TEXT;
+ALTER TABLE equipment ADD COLUMN retired_at TEXT;
