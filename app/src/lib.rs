@@ -7,6 +7,8 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+#[cfg(feature = "ssr")]
+pub mod admissions;
 pub mod audit;
 pub mod auth;
 pub mod board;

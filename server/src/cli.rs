@@ -29,6 +29,10 @@ pub enum Command {
     /// Set up the reference labs that send results.
     #[command(subcommand)]
     ReferenceLab(ReferenceLabCommand),
+    /// Set up the front office's system that sends ADT messages (arrivals, updates,
+    /// departures, merges), with the same options as a reference lab.
+    #[command(subcommand)]
+    FrontOffice(ReferenceLabCommand),
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),

@@ -1,7 +1,7 @@
-//! Machine interfaces: HL7 v2 results from reference labs over HTTP (POST, authenticated
-//! by the lab's bearer token) and over MLLP (a TCP port, open only to the addresses
-//! configured for a reference lab, whose messages must name that lab in MSH-4), and the
-//! timer that escalates unacknowledged critical values.
+//! Machine interfaces: HL7 v2 results from reference labs and ADT messages from the front
+//! office, over HTTP (POST, authenticated by the sender's bearer token) and over MLLP (a
+//! TCP port, open only to the addresses configured for a sender, whose messages must name
+//! it in MSH-4), and the timer that escalates unacknowledged critical values.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -16,10 +16,51 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// Where reference labs post ORU^R01 messages.
 pub const HL7_PATH: &str = "/hl7/oru";
+/// Where the front office posts ADT messages.
+pub const ADT_PATH: &str = "/hl7/adt";
+
+/// Whether `path` is one where machines post HL7 messages with their own token.
+pub fn is_interface_path(path: &str) -> bool {
+    path == HL7_PATH || path == ADT_PATH
+}
 
 /// A reference lab posts one HL7 v2 message; the answer is its ACK (AA, AE or AR), with
 /// 200, since the ACK itself says what happened. Without a known token: 401, nothing read.
 pub async fn receive_over_http(State(store): State<Store>, headers: HeaderMap, body: String) -> Response {
+    receive(store, headers, body, Heard::Results).await
+}
+
+/// The front office posts one ADT message; answered as results are.
+pub async fn receive_adt_over_http(State(store): State<Store>, headers: HeaderMap, body: String) -> Response {
+    receive(store, headers, body, Heard::Admissions).await
+}
+
+/// Which kind of message an address hears.
+#[derive(Clone, Copy)]
+enum Heard {
+    Results,
+    Admissions,
+}
+
+async fn import(
+    store: &Store,
+    raw: &str,
+    senders: &[import::Sender],
+    heard: Heard,
+    transport: Transport,
+) -> String {
+    let now = chrono::Utc::now();
+    match heard {
+        Heard::Results => import::import(store, raw, senders, transport, now).await.ack,
+        Heard::Admissions => {
+            plateau_app::admissions::import::import(store, raw, senders, transport, now)
+                .await
+                .ack
+        }
+    }
+}
+
+async fn receive(store: Store, headers: HeaderMap, body: String, heard: Heard) -> Response {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -41,12 +82,12 @@ pub async fn receive_over_http(State(store): State<Store>, headers: HeaderMap, b
                 .into_response();
         }
     };
-    tracing::debug!(reference_lab = %sender.code, "HL7 message received");
-    let answer = import::import(&store, &body, &[sender], Transport::Http, chrono::Utc::now()).await;
+    tracing::debug!(sender = %sender.code, "HL7 message received");
+    let ack = import(&store, &body, &[sender], heard, Transport::Http).await;
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/hl7-v2; charset=utf-8")],
-        answer.ack,
+        ack,
     )
         .into_response()
 }
@@ -55,7 +96,7 @@ fn unauthorised() -> Response {
     (
         StatusCode::UNAUTHORIZED,
         [(header::WWW_AUTHENTICATE, "Bearer")],
-        "a reference lab's interface token is required",
+        "a reference lab's or the front office's interface token is required",
     )
         .into_response()
 }
@@ -127,9 +168,11 @@ async fn mllp_connection(
         for frame in decoder.push(&buffer[..read]) {
             let ack = match frame {
                 Ok(message) => {
-                    import::import(store, &message, labs, Transport::Mllp, chrono::Utc::now())
-                        .await
-                        .ack
+                    // One port for every sender: an ADT message goes to admissions, any
+                    // other to the lab (each hears only senders of its own role).
+                    let adt = hl7::parse(&message).is_ok_and(|m| m.header().text(9, 1) == "ADT");
+                    let heard = if adt { Heard::Admissions } else { Heard::Results };
+                    import(store, &message, labs, heard, Transport::Mllp).await
                 }
                 Err(error) => {
                     tracing::warn!(%error, "MLLP frame refused");

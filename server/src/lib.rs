@@ -16,6 +16,7 @@ use cli::{
 };
 use config::StartupError;
 use plateau_app::demo::{self, SeedOutcome};
+use plateau_app::lab::import::SenderRole;
 use plateau_app::store::{redact, Store};
 use tokio::net::TcpListener;
 
@@ -53,16 +54,26 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
         }
         Some(Command::ReferenceLab(ReferenceLabCommand::Set(args))) => {
             let store = open_store(&args.database).await?;
-            let outcome = set_up_reference_lab(&store, &args).await;
+            let outcome = set_up_reference_lab(&store, &args, SenderRole::Lab).await;
+            store.close().await;
+            outcome
+        }
+        Some(Command::FrontOffice(ReferenceLabCommand::Set(args))) => {
+            let store = open_store(&args.database).await?;
+            let outcome = set_up_reference_lab(&store, &args, SenderRole::FrontOffice).await;
             store.close().await;
             outcome
         }
     }
 }
 
-/// Sets a reference lab up from the command line, with the same checks as any other way;
-/// a new token is printed on standard output, once.
-async fn set_up_reference_lab(store: &Store, args: &ReferenceLabSetArgs) -> Result<(), StartupError> {
+/// Sets a reference lab (or the front office's system) up from the command line, with the
+/// same checks as any other way; a new token is printed on standard output, once.
+async fn set_up_reference_lab(
+    store: &Store,
+    args: &ReferenceLabSetArgs,
+    role: SenderRole,
+) -> Result<(), StartupError> {
     use plateau_app::lab::act::{ReferenceLabSetup, Who};
     let failed = |error: plateau_app::error::AppError| StartupError::ReferenceLab(describe(&error));
     let setup = ReferenceLabSetup::checked(&args.code, &args.name, &args.sending_facility, &args.mllp_peers)
@@ -81,12 +92,16 @@ async fn set_up_reference_lab(store: &Store, args: &ReferenceLabSetArgs) -> Resu
         store,
         facility_id,
         &setup,
+        role,
         args.new_token,
-        Who::Interface("plateau reference-lab set"),
+        Who::Interface(match role {
+            SenderRole::Lab => "plateau reference-lab set",
+            SenderRole::FrontOffice => "plateau front-office set",
+        }),
     )
     .await
     .map_err(failed)?;
-    tracing::info!(reference_lab = %setup.code, id, peers = setup.mllp_peers.len(), "reference lab set up");
+    tracing::info!(interface = %setup.code, %role, id, peers = setup.mllp_peers.len(), "interface set up");
     if let Some(token) = token {
         println!("{token}");
     }

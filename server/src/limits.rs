@@ -65,7 +65,7 @@ async fn bound(limits: &HttpLimits, request: Request, next: Next) -> Response {
     if path == plateau_app::live::SUBSCRIBE_PATH {
         return next.run(request).await;
     }
-    let max = if path == crate::interfaces::HL7_PATH {
+    let max = if crate::interfaces::is_interface_path(path) {
         limits.max_message_body
     } else {
         limits.max_body

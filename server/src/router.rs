@@ -87,6 +87,10 @@ pub fn router_within(
             crate::interfaces::HL7_PATH,
             axum::routing::post(crate::interfaces::receive_over_http),
         )
+        .route(
+            crate::interfaces::ADT_PATH,
+            axum::routing::post(crate::interfaces::receive_adt_over_http),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || shell(options.clone())

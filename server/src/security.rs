@@ -35,7 +35,7 @@ pub async fn guard_requests(State(state): State<AppState>, request: Request, nex
     let websocket = request.headers().contains_key(header::UPGRADE);
     // A reference lab's interface posts results with its own token and no cookie: there
     // is no session a cross-site page could ride on.
-    let machine = path == crate::interfaces::HL7_PATH && session_token(request.headers()).is_none();
+    let machine = crate::interfaces::is_interface_path(&path) && session_token(request.headers()).is_none();
     if (unsafe_method || websocket) && !machine && !same_origin(request.headers()) {
         tracing::warn!(%path, origin = ?request.headers().get(header::ORIGIN), "cross-site request refused");
         return with_security_headers(refusal(AppError::CrossSite), &settings);

@@ -282,6 +282,7 @@ pub const ROUTES: &[(&str, Access)] = &[
     (crate::live::SUBSCRIBE_PATH, Access::SignedIn),
     // Reference labs' interfaces: no session; the handler checks the lab's bearer token.
     ("/hl7/oru", Access::Public),
+    ("/hl7/adt", Access::Public),
 ];
 
 /// Every page, by route pattern, with the access it needs. Anonymous visitors of a

@@ -94,6 +94,8 @@ pub static MESSAGES: Messages = Messages {
         ("visit.read", "Visit read"),
         ("visit.follow_up", "Pending item followed up"),
         ("visit.follow_ups", "Pending items listed"),
+        ("adt.not_applied", "Front office message not applied"),
+        ("visit.cancel", "Arrival cancelled"),
         ("room.create", "Room added"),
         ("room.update", "Room changed"),
         ("room.retire", "Room retired"),

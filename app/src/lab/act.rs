@@ -953,11 +953,13 @@ pub async fn set_up_reference_lab(
     store: &Store,
     facility_id: i64,
     setup: &ReferenceLabSetup,
+    role: super::import::SenderRole,
     new_token: bool,
     who: Who<'_>,
 ) -> Result<(i64, Option<String>), AppError> {
     let mut tx = store.begin().await?;
     let id = lab::upsert_reference_lab(&mut tx, facility_id, &setup.code, &setup.name).await?;
+    lab::set_role(&mut tx, id, role).await?;
     let peers: Vec<&str> = setup.mllp_peers.iter().map(String::as_str).collect();
     lab::set_interface_identity(&mut tx, id, &setup.sending_facility, &peers).await?;
     let token = new_token.then(crate::auth::session::new_token);
@@ -968,7 +970,7 @@ pub async fn set_up_reference_lab(
         .entry("reference_lab.set", Outcome::Allowed)
         .record(format!("reference_lab/{id}"))
         .detail(format!(
-            "{} MSH-4 {:?}, MLLP from [{}]{}",
+            "{} ({role}) MSH-4 {:?}, MLLP from [{}]{}",
             setup.code,
             setup.sending_facility,
             peers.join(", "),

@@ -124,6 +124,7 @@ pub enum ErrorCondition {
     RequiredFieldMissing,
     DataTypeError,
     UnsupportedMessageType,
+    UnsupportedEventCode,
     UnsupportedVersionId,
     /// A key the message names (an order, a patient identifier, a sender) is not known here
     /// or does not match what is known.
@@ -143,6 +144,7 @@ impl ErrorCondition {
             ErrorCondition::RequiredFieldMissing => "101^Required field missing^HL70357",
             ErrorCondition::DataTypeError => "102^Data type error^HL70357",
             ErrorCondition::UnsupportedMessageType => "200^Unsupported message type^HL70357",
+            ErrorCondition::UnsupportedEventCode => "201^Unsupported event code^HL70357",
             ErrorCondition::UnsupportedVersionId => "203^Unsupported version id^HL70357",
             ErrorCondition::UnknownKeyIdentifier => "204^Unknown key identifier^HL70357",
             ErrorCondition::DuplicateKeyIdentifier => "205^Duplicate key identifier^HL70357",
@@ -1177,7 +1179,7 @@ pub fn observation_report(msg: &Message) -> Result<ObservationReport, Hl7Error> 
 }
 
 /// "2.3" to "2.8", with or without a further sub-version such as "2.5.1".
-fn supported_version(version: &str) -> bool {
+pub fn supported_version(version: &str) -> bool {
     let mut parts = version.trim().split('.');
     parts.next() == Some("2")
         && parts
@@ -1470,8 +1472,13 @@ pub fn acknowledgement(
     if sending_app.is_empty() {
         sending_app = OWN_APPLICATION.to_string();
     }
+    // The ACK names the event it answers (ACK^A04^ACK for an arrival), R01 for results.
+    let trigger = original
+        .map(|msg| msg.header().text(9, 2))
+        .filter(|t| t.len() == 3 && t.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .unwrap_or_else(|| "R01".to_owned());
     let mut out = format!(
-        "MSH|{enc}|{sending_app}|{sending_fac}|{receiving_app}|{receiving_fac}|{now}||ACK^R01^ACK|{id}|\
+        "MSH|{enc}|{sending_app}|{sending_fac}|{receiving_app}|{receiving_fac}|{now}||ACK^{trigger}^ACK|{id}|\
          {processing}|{version}\r",
         enc = d.encoding_characters(),
         now = hl7_datetime(now),

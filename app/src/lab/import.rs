@@ -52,11 +52,21 @@ impl Transport {
     }
 }
 
-/// A reference lab as it authenticated itself: by its token over HTTP, or over MLLP by
-/// the address it connected from (and then by the MSH-4 it must name).
+crate::coded_enum! {
+    /// What a system that sends Plateau HL7 messages is: a reference lab (results) or
+    /// the front office (admissions). Each is heard only for its own messages.
+    pub enum SenderRole {
+        Lab = "lab",
+        FrontOffice = "front_office",
+    }
+}
+
+/// A reference lab (or the front office) as it authenticated itself: by its token over
+/// HTTP, or over MLLP by the address it connected from (and then by the MSH-4 it must name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sender {
     pub reference_lab_id: i64,
+    pub role: SenderRole,
     pub code: String,
     pub name: String,
     /// How it names itself in MSH-4; empty when not configured (then only over HTTP).
@@ -64,7 +74,7 @@ pub struct Sender {
 }
 
 impl Sender {
-    fn actor(&self) -> String {
+    pub fn actor(&self) -> String {
         format!("hl7:{}", self.code.chars().take(40).collect::<String>())
     }
 }
@@ -153,6 +163,12 @@ pub async fn import(
         }
     };
     let control_id = message.control_id();
+    let candidates: Vec<Sender> = candidates
+        .iter()
+        .filter(|sender| sender.role == SenderRole::Lab)
+        .cloned()
+        .collect();
+    let candidates = &candidates[..];
     let report = match hl7::observation_report(&message) {
         Ok(report) => report,
         Err(error) => {
@@ -888,6 +904,7 @@ mod tests {
     fn a_message_comes_from_the_lab_that_authenticated() {
         let lab = |id: i64, facility: &str| Sender {
             reference_lab_id: id,
+            role: SenderRole::Lab,
             code: format!("L{id}"),
             name: String::new(),
             sending_facility: facility.to_owned(),

@@ -203,18 +203,21 @@ async fn senders_where(
     filter: &str,
     value: &str,
 ) -> Result<Vec<super::import::Sender>, StoreError> {
-    let sql =
-        format!("SELECT id, code, name, sending_facility FROM reference_lab WHERE {filter} ORDER BY id");
-    let rows = crate::fetch_all!(store.read(), (i64, String, String, String), &sql, value)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, code, name, sending_facility)| super::import::Sender {
-            reference_lab_id: id,
-            code,
-            name,
-            sending_facility,
+    let sql = format!(
+        "SELECT id, role, code, name, sending_facility FROM reference_lab WHERE {filter} ORDER BY id"
+    );
+    let rows = crate::fetch_all!(store.read(), (i64, String, String, String, String), &sql, value)?;
+    rows.into_iter()
+        .map(|(id, role, code, name, sending_facility)| {
+            Ok(super::import::Sender {
+                reference_lab_id: id,
+                role: super::import::SenderRole::try_from(role).map_err(StoreError::Database)?,
+                code,
+                name,
+                sending_facility,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// How a reference lab names itself in MSH-4, and the addresses it connects from over MLLP.
@@ -243,6 +246,21 @@ pub async fn set_interface_identity(
             *address
         )?;
     }
+    Ok(())
+}
+
+/// Whether the interface with this id is a reference lab's or the front office's.
+pub async fn set_role(
+    tx: &mut Tx,
+    reference_lab_id: i64,
+    role: super::import::SenderRole,
+) -> Result<(), StoreError> {
+    crate::execute!(
+        tx.exec(),
+        "UPDATE reference_lab SET role = $1 WHERE id = $2",
+        role.code(),
+        reference_lab_id
+    )?;
     Ok(())
 }
 
@@ -1034,6 +1052,8 @@ pub async fn message_and_sender(
             raw,
             super::import::Sender {
                 reference_lab_id: id,
+                // Results were stored only from labs.
+                role: super::import::SenderRole::Lab,
                 code,
                 name,
                 sending_facility,
@@ -1548,7 +1568,7 @@ pub async fn reference_labs(
     crate::fetch_all!(
         store.read(),
         (i64, String, String),
-        "SELECT id, code, name FROM reference_lab WHERE facility_id = $1 ORDER BY name",
+        "SELECT id, code, name FROM reference_lab WHERE facility_id = $1 AND role = 'lab' ORDER BY name",
         facility_id
     )
 }

@@ -156,7 +156,7 @@ pub async fn call_patient(visit_id: i64, room_id: i64) -> Result<(), AppError> {
         return Err(AppError::conflict());
     }
     if let Some(from_room) = from_room {
-        leave_room(&mut tx, facility_id, from_room, clock.now).await?;
+        super::departure::leave_room(&mut tx, facility_id, from_room, clock.now).await?;
     }
     crate::care::store::assign(&mut tx, visit_id, principal.staff_member_id, clock.now).await?;
     super::store::announce(&mut tx, visit_id, VisitState::InExam, clock.now).await?;
@@ -175,42 +175,16 @@ pub async fn call_patient(visit_id: i64, room_id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The room a patient left goes to housekeeping, and the screens are told.
-#[cfg(feature = "ssr")]
-async fn leave_room(
-    tx: &mut crate::store::Tx,
-    facility_id: i64,
-    room_id: i64,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), AppError> {
-    use crate::rooms::RoomStatus;
-    if crate::rooms::store::change_status(
-        tx,
-        facility_id,
-        room_id,
-        RoomStatus::Occupied,
-        RoomStatus::Housekeeping,
-        now,
-    )
-    .await?
-    {
-        crate::rooms::store::announce_status(tx, room_id, RoomStatus::Housekeeping, now).await?;
-    }
-    Ok(())
-}
-
 /// Ends a visit: the patient has gone home, their room goes to housekeeping. When a
 /// result, a critical value, a specimen or a procedure is still pending, nothing is
 /// changed and the pending items are answered, unless `reason` says why the patient
 /// leaves anyway: then the visit ends and each item goes on the follow-up list.
 #[server(prefix = "/api", endpoint = "end_visit", client = crate::shell::SubmissionClient)]
 pub async fn end_visit(visit_id: i64, #[server(default)] reason: String) -> Result<Discharge, AppError> {
+    use super::departure;
     use crate::audit::{self, Entry, Outcome};
     use crate::auth::{require, Capability};
     use crate::error::{validate::Checks, Problem};
-    use crate::patients::VisitState;
-    use crate::procedures::Refusal;
-    use crate::store::StoreError;
     let principal = require(Capability::EndVisits).await?;
     let mut checks = Checks::new();
     let reason = checks.optional_text("reason", &reason, crate::care::REASON_MAX);
@@ -221,51 +195,23 @@ pub async fn end_visit(visit_id: i64, #[server(default)] reason: String) -> Resu
     let store = crate::store::from_context()?;
     let (facility_id, clock) = facility(&store).await?;
     let mut tx = store.begin().await?;
-    let (room, state) = match crate::patients::store::whereabouts(&mut tx, facility_id, visit_id).await {
-        Err(StoreError::NotFound) => return Err(AppError::invalid("visit_id", Problem::NotAllowed)),
-        other => other?,
-    };
-    if state == VisitState::Done {
-        return Err(AppError::refused(Refusal::VisitEnded));
-    }
-    let pending = super::store::pending(&mut tx, visit_id).await?;
-    if !pending.is_empty() && reason.is_empty() {
-        return Ok(Discharge::Held(pending));
-    }
-    if !crate::patients::store::move_visit(&mut tx, visit_id, room, None, VisitState::Done, clock.now).await?
-    {
-        return Err(AppError::conflict());
-    }
-    if let Some(room) = room {
-        leave_room(&mut tx, facility_id, room, clock.now).await?;
-    }
-    super::store::hold(
+    let ended = departure::end(
         &mut tx,
+        facility_id,
         visit_id,
-        &pending,
         &reason,
-        principal.staff_member_id,
+        Some(principal.staff_member_id),
         clock.now,
     )
     .await?;
-    super::store::announce(&mut tx, visit_id, VisitState::Done, clock.now).await?;
-    let patient_id = crate::fetch_scalar!(
-        tx.exec(),
-        i64,
-        "SELECT patient_id FROM visit WHERE id = $1",
-        visit_id
-    )?;
-    let mut detail: Vec<String> = pending
-        .iter()
-        .map(|item| format!("{} {} ({})", item.kind, item.item_id, item.name_en))
-        .collect();
-    if !reason.is_empty() {
-        detail.push(reason);
-    }
+    let (patient_id, pending) = match ended {
+        departure::Departure::Held(pending) => return Ok(Discharge::Held(pending)),
+        departure::Departure::Ended { patient_id, pending } => (patient_id, pending),
+    };
     let entry = Entry::by(&principal, "visit.end", Outcome::Allowed)
         .patient(patient_id)
         .record(format!("visit/{visit_id}"))
-        .detail(detail.join("; "));
+        .detail(departure::audit_detail(&pending, &reason));
     audit::record_in(&mut tx, entry).await?;
     tx.commit().await?;
     Ok(Discharge::Ended {

@@ -4,6 +4,8 @@
 
 mod api;
 #[cfg(feature = "ssr")]
+pub mod departure;
+#[cfg(feature = "ssr")]
 pub mod store;
 mod types;
 

@@ -143,7 +143,7 @@ pub async fn hold(
     visit_id: i64,
     items: &[PendingItem],
     reason: &str,
-    ended_by: i64,
+    ended_by: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     for item in items {
@@ -175,8 +175,8 @@ struct FollowUpRow {
     name_en: String,
     reason: String,
     ended_at: DateTime<Utc>,
-    by_given: String,
-    by_family: String,
+    by_given: Option<String>,
+    by_family: Option<String>,
     patient_id: i64,
     record_number: String,
     family_name: String,
@@ -193,7 +193,7 @@ pub async fn follow_ups(store: &Store, facility_id: i64) -> Result<Vec<FollowUp>
          s.given_name AS by_given, s.family_name AS by_family, \
          p.id AS patient_id, p.record_number, p.family_name, p.given_name, p.birth_date \
          FROM discharge_pending d JOIN visit v ON v.id = d.visit_id JOIN patient p ON p.id = v.patient_id \
-         JOIN staff_member s ON s.id = d.ended_by \
+         LEFT JOIN staff_member s ON s.id = d.ended_by \
          WHERE p.facility_id = $1 AND d.followed_up_at IS NULL ORDER BY d.ended_at, d.id",
         facility_id
     )?;
@@ -217,7 +217,10 @@ pub async fn follow_ups(store: &Store, facility_id: i64) -> Result<Vec<FollowUp>
                 name_en: r.name_en,
             },
             reason: r.reason,
-            ended_by: format!("{} {}", r.by_given, r.by_family),
+            ended_by: match (r.by_given, r.by_family) {
+                (Some(given), Some(family)) => Some(format!("{given} {family}")),
+                _ => None,
+            },
             ended_at: r.ended_at,
         })
         .collect())

@@ -59,7 +59,8 @@ pub struct FollowUp {
     pub patient: PatientSummary,
     pub item: PendingItem,
     pub reason: String,
-    pub ended_by: String,
+    /// Who ended the visit; `None`: the front office's system (an A03).
+    pub ended_by: Option<String>,
     #[serde(with = "crate::time::millis")]
     pub ended_at: DateTime<Utc>,
 }

@@ -1,0 +1,8 @@
+//! Admissions from the front office's system: HL7 v2 ADT messages (arrivals, updates,
+//! departures, cancellations, merges) read into Plateau's terms (adt.rs, pure and
+//! unit-tested on real messages) and applied to patients and visits with the same checks
+//! as the desk's (import.rs). Above patients and visits, beside the lab's results.
+
+pub mod adt;
+pub mod import;
+pub mod store;
