@@ -7,7 +7,6 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
-#[cfg(feature = "ssr")]
 pub mod admissions;
 pub mod audit;
 pub mod auth;

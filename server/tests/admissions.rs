@@ -327,3 +327,94 @@ on_both_databases!(the_real_registration_and_discharge_import_over_mllp, |db| {
         2
     );
 });
+
+on_both_databases!(
+    an_update_held_for_a_person_is_applied_or_dismissed_by_the_front_desk,
+    |db| {
+        common::add_account(&db.store, "desk", &["front_desk"]).await;
+        common::add_account(&db.store, "doctor", &["physician"]).await;
+        let store = &db.store;
+        let token = interface(store, "ACCUEIL", "ACCUEIL", SenderRole::FrontOffice, &[]).await;
+        let server = common::TestServer::start(store.clone()).await;
+        assert_eq!(
+            post(&server, "/hl7/adt", &token, &message(A04, "H1")).await.0,
+            "AA"
+        );
+        let held = |id: &str, family: &str, born: &str| {
+            message(A04, id)
+                .replace("ADT^A04", "ADT^A08")
+                .replace("Œuvray^Hélène", &format!("{family}^Hélène"))
+                .replace("19710602", born)
+        };
+        assert_eq!(
+            post(&server, "/hl7/adt", &token, &held("H2", "Œuvray", "19720602"))
+                .await
+                .0,
+            "AE"
+        );
+        assert_eq!(
+            post(&server, "/hl7/adt", &token, &held("H3", "Oeuvray", "19710603"))
+                .await
+                .0,
+            "AE"
+        );
+        let answer = server.sign_in("desk", common::TEST_PASSWORD).await;
+        assert_eq!(answer.status(), 200);
+        let list: Vec<serde_json::Value> = server.call("held_admissions", &[]).await.json().await.unwrap();
+        assert_eq!(list.len(), 2, "{list:?}");
+        assert!(
+            list[0]["detail"].as_str().unwrap().contains("1972-06-02"),
+            "{list:?}"
+        );
+        let (first, second) = (list[0]["id"].to_string(), list[1]["id"].to_string());
+        // The desk checked with the patient: the first was right.
+        common::ok(
+            server
+                .call("resolve_held_admission", &[("id", &first), ("apply", "true")])
+                .await,
+        )
+        .await;
+        let born = plateau_app::fetch_scalar!(
+            store.read(),
+            String,
+            "SELECT CAST(birth_date AS TEXT) FROM patient WHERE record_number = '880012'"
+        )
+        .unwrap();
+        assert_eq!(born, "1972-06-02");
+        // The second is dismissed: the record stays as it is.
+        common::ok(server.call("resolve_held_admission", &[("id", &second)]).await).await;
+        let family = plateau_app::fetch_scalar!(
+            store.read(),
+            String,
+            "SELECT family_name FROM patient WHERE record_number = '880012'"
+        )
+        .unwrap();
+        assert_eq!(family, "Œuvray");
+        // Decided once; a clinician does not decide.
+        assert_eq!(
+            server
+                .call("resolve_held_admission", &[("id", &first)])
+                .await
+                .status(),
+            404
+        );
+        let list: Vec<serde_json::Value> = server.call("held_admissions", &[]).await.json().await.unwrap();
+        assert!(list.is_empty());
+        assert_eq!(
+            server
+                .call("resolve_held_admission", &[("id", "abc")])
+                .await
+                .status(),
+            400
+        );
+        server.sign_in("doctor", common::TEST_PASSWORD).await;
+        assert_eq!(server.call("held_admissions", &[]).await.status(), 403);
+        assert_eq!(
+            server
+                .call("resolve_held_admission", &[("id", &second)])
+                .await
+                .status(),
+            403
+        );
+    }
+);

@@ -178,7 +178,21 @@ pub async fn import(
         transport,
         raw,
     };
-    let outcome = apply(store, sender, &admission, &stored, now).await;
+    let outcome = match apply(store, sender, &admission, Checked::AgainstRecord, now).await {
+        Ok((mut tx, applied)) => {
+            let recorded = super::store::record(
+                &mut tx,
+                &stored.received("applied", &applied.detail, applied.patient_id),
+                now,
+            )
+            .await;
+            match recorded {
+                Ok(_) => tx.commit().await.map_err(Stop::from),
+                Err(error) => Err(Stop::from(error)),
+            }
+        }
+        Err(stop) => Err(stop),
+    };
     let (outcome, detail, patient_id, code, condition) = match outcome {
         Ok(()) => return reply(Some(&message), &control_id, AckCode::Accept, "", None),
         Err(Stop::Held(detail, patient)) => (
@@ -254,14 +268,22 @@ impl Stored<'_> {
     }
 }
 
-/// Applies a message in one transaction, recorded with it.
+/// Whether an identity update is checked against the record's birth date and sex (a
+/// message as it arrives), or was checked by a person (a held message they apply).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Checked {
+    AgainstRecord,
+    ByPerson,
+}
+
+/// Applies a message in a transaction the caller records it in and commits.
 async fn apply(
     store: &Store,
     sender: &Sender,
     admission: &Admission,
-    stored: &Stored<'_>,
+    checked: Checked,
     now: DateTime<Utc>,
-) -> Result<(), Stop> {
+) -> Result<(Tx, Applied), Stop> {
     let facility_id = super::store::facility_of(store, sender.reference_lab_id).await?;
     let clock = crate::facility::current_clock(store)
         .await
@@ -279,11 +301,17 @@ async fn apply(
         authority: admission.patient.assigning_authority.clone(),
     };
     let actor = sender.actor();
+    let by = UpdateBy {
+        store,
+        facility_id,
+        checked,
+        actor: &actor,
+        now,
+    };
     let mut tx = store.begin().await?;
     let applied = match admission.event {
         AdtEvent::Admit | AdtEvent::Register => {
-            let patient_id =
-                register_or_update(store, &mut tx, facility_id, &identifier, &identity, &actor, now).await?;
+            let patient_id = register_or_update(&by, &mut tx, &identifier, &identity).await?;
             arrive(&mut tx, patient_id, admission, &actor, now).await?
         }
         AdtEvent::Update => {
@@ -294,7 +322,7 @@ async fn apply(
                     identifier.id, identifier.authority
                 )));
             };
-            let detail = update(store, &mut tx, facility_id, patient_id, &identity, &actor, now).await?;
+            let detail = update(&by, &mut tx, patient_id, &identity).await?;
             Applied {
                 detail,
                 patient_id: Some(patient_id),
@@ -312,14 +340,7 @@ async fn apply(
         }
         AdtEvent::Merge => merge(&mut tx, facility_id, &identifier, admission, &actor).await?,
     };
-    super::store::record(
-        &mut tx,
-        &stored.received("applied", &applied.detail, applied.patient_id),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    Ok((tx, applied))
 }
 
 fn describe(error: &AppError) -> String {
@@ -340,17 +361,29 @@ fn entry(actor: &str, action: &str, patient_id: i64, detail: String) -> Entry {
         .detail(detail)
 }
 
-async fn register_or_update(
-    store: &Store,
-    tx: &mut Tx,
+/// Who updates a record, where, how checked, and when.
+struct UpdateBy<'a> {
+    store: &'a Store,
     facility_id: i64,
+    checked: Checked,
+    actor: &'a str,
+    now: DateTime<Utc>,
+}
+
+async fn register_or_update(
+    by: &UpdateBy<'_>,
+    tx: &mut Tx,
     identifier: &Identifier,
     identity: &Identity,
-    actor: &str,
-    now: DateTime<Utc>,
 ) -> Result<i64, Stop> {
+    let UpdateBy {
+        facility_id,
+        actor,
+        now,
+        ..
+    } = *by;
     if let Some(patient_id) = super::store::patient_known_as(tx, facility_id, identifier).await? {
-        update(store, tx, facility_id, patient_id, identity, actor, now).await?;
+        update(by, tx, patient_id, identity).await?;
         return Ok(patient_id);
     }
     let patient_id =
@@ -363,18 +396,18 @@ async fn register_or_update(
 /// Updates a record with what the front office sent, keeping what it does not send (the
 /// trusted person, the interpreter, the weight, allergies when it lists none). A birth
 /// date or sex that contradicts the record is held for a person.
-async fn update(
-    store: &Store,
-    tx: &mut Tx,
-    facility_id: i64,
-    patient_id: i64,
-    sent: &Identity,
-    actor: &str,
-    now: DateTime<Utc>,
-) -> Result<String, Stop> {
+async fn update(by: &UpdateBy<'_>, tx: &mut Tx, patient_id: i64, sent: &Identity) -> Result<String, Stop> {
+    let UpdateBy {
+        store,
+        facility_id,
+        checked,
+        actor,
+        now,
+    } = *by;
     let before = crate::patients::registry::read(store, facility_id, patient_id).await?;
     let old = &before.identity;
-    if old.birth_date != sent.birth_date {
+    let person_checked = checked == Checked::ByPerson;
+    if old.birth_date != sent.birth_date && !person_checked {
         return Err(Stop::Held(
             format!(
                 "birth date {} on record, {} sent",
@@ -383,7 +416,7 @@ async fn update(
             patient_id,
         ));
     }
-    if old.sex != sent.sex && sent.sex != crate::patients::Sex::Unknown {
+    if old.sex != sent.sex && sent.sex != crate::patients::Sex::Unknown && !person_checked {
         return Err(Stop::Held(
             format!("sex {} on record, {} sent", old.sex, sent.sex),
             patient_id,
@@ -575,4 +608,50 @@ async fn merge(
         detail,
         patient_id: Some(prior_id),
     })
+}
+
+/// A person's decision on an update held for them: applied as sent (they checked the
+/// birth date or sex with the patient), or dismissed (the record is right). Returns the
+/// patient, or `None` when there is no such message waiting in this facility.
+pub async fn resolve_held(
+    store: &Store,
+    facility_id: i64,
+    held_id: i64,
+    apply_it: bool,
+    principal: &crate::auth::Principal,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, AppError> {
+    let Some((sender_id, raw, patient_id)) = super::store::held(store, facility_id, held_id).await? else {
+        return Ok(None);
+    };
+    let (mut tx, detail) = if apply_it {
+        let senders = crate::lab::store::senders(store).await?;
+        let Some(sender) = senders.iter().find(|s| s.reference_lab_id == sender_id) else {
+            return Ok(None);
+        };
+        let message = hl7::parse(&raw).map_err(|_| AppError::Malformed)?;
+        let admission = adt::admission(&message).map_err(|_| AppError::Malformed)?;
+        match apply(store, sender, &admission, Checked::ByPerson, now).await {
+            Ok((tx, applied)) => (tx, applied.detail),
+            Err(Stop::Failed(error)) => return Err(error),
+            Err(Stop::Held(..)) => return Err(AppError::conflict()),
+            Err(Stop::Refused(_, _, text)) => {
+                tracing::warn!(held_id, %text, "a held ADT message no longer applies");
+                return Err(AppError::conflict());
+            }
+        }
+    } else {
+        (store.begin().await?, "dismissed: the record is right".to_owned())
+    };
+    let resolution = if apply_it { "applied" } else { "dismissed" };
+    if !super::store::resolve(&mut tx, held_id, resolution, principal.staff_member_id, now).await? {
+        return Err(AppError::conflict());
+    }
+    let entry = Entry::by(principal, "adt.resolve", Outcome::Allowed)
+        .patient(patient_id)
+        .record(format!("adt_message/{held_id}"))
+        .detail(format!("{resolution}: {detail}"));
+    crate::audit::record_in(&mut tx, entry).await?;
+    tx.commit().await?;
+    Ok(Some(patient_id))
 }

@@ -172,3 +172,85 @@ pub async fn renumber(tx: &mut Tx, patient_id: i64, identifier: &Identifier) -> 
     )?;
     Ok(())
 }
+
+/// A held message waiting in this facility: its sender, the message, its patient.
+pub async fn held(
+    store: &Store,
+    facility_id: i64,
+    id: i64,
+) -> Result<Option<(i64, String, i64)>, StoreError> {
+    crate::fetch_optional!(
+        store.read(),
+        (i64, String, i64),
+        "SELECT m.sender_id, m.raw, m.patient_id FROM adt_message m JOIN reference_lab r ON r.id = m.sender_id \
+         WHERE m.id = $1 AND r.facility_id = $2 AND m.outcome = 'held' AND m.resolved_at IS NULL AND m.patient_id IS NOT NULL",
+        id,
+        facility_id
+    )
+}
+
+/// Records a person's decision on a held message; returns whether it was still waiting.
+pub async fn resolve(
+    tx: &mut Tx,
+    id: i64,
+    resolution: &str,
+    by: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let changed = crate::execute!(
+        tx.exec(),
+        "UPDATE adt_message SET resolution = $1, resolved_by = $2, resolved_at = $3 WHERE id = $4 AND resolved_at IS NULL",
+        resolution,
+        by,
+        now,
+        id
+    )?;
+    Ok(changed == 1)
+}
+
+#[derive(sqlx::FromRow)]
+struct HeldRow {
+    id: i64,
+    event: String,
+    control_id: String,
+    received_at: DateTime<Utc>,
+    detail: String,
+    sender: String,
+    patient_id: i64,
+    record_number: String,
+    family_name: String,
+    given_name: String,
+    birth_date: chrono::NaiveDate,
+}
+
+/// The messages of this facility held for a person, oldest first.
+pub async fn held_list(store: &Store, facility_id: i64) -> Result<Vec<super::HeldAdmission>, StoreError> {
+    let rows = crate::fetch_all!(
+        store.read(),
+        HeldRow,
+        "SELECT m.id, m.event, m.control_id, m.received_at, m.detail, r.name AS sender, p.id AS patient_id, \
+         p.record_number, p.family_name, p.given_name, p.birth_date \
+         FROM adt_message m JOIN reference_lab r ON r.id = m.sender_id JOIN patient p ON p.id = m.patient_id \
+         WHERE r.facility_id = $1 AND m.outcome = 'held' AND m.resolved_at IS NULL ORDER BY m.received_at, m.id",
+        facility_id
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|r| super::HeldAdmission {
+            id: r.id,
+            event: r.event,
+            control_id: r.control_id,
+            received_at: r.received_at,
+            detail: r.detail,
+            sender: r.sender,
+            patient: crate::patients::PatientSummary {
+                id: r.patient_id,
+                record_number: r.record_number,
+                family_name: r.family_name,
+                given_name: r.given_name,
+                birth_date: r.birth_date,
+                shortened: false,
+            },
+        })
+        .collect())
+}

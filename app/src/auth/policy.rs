@@ -164,6 +164,14 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
     ("/api/update_patient", Access::Needs(Capability::RegisterPatients)),
     ("/api/merge_patients", Access::Needs(Capability::MergePatients)),
     ("/api/check_in", Access::Needs(Capability::RegisterPatients)),
+    (
+        "/api/held_admissions",
+        Access::Needs(Capability::RegisterPatients),
+    ),
+    (
+        "/api/resolve_held_admission",
+        Access::Needs(Capability::RegisterPatients),
+    ),
     ("/api/save_room", Access::Needs(Capability::SetUpFacility)),
     ("/api/retire_room", Access::Needs(Capability::SetUpFacility)),
     ("/api/call_patient", Access::Needs(Capability::CallPatients)),

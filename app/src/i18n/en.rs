@@ -94,6 +94,8 @@ pub static MESSAGES: Messages = Messages {
         ("visit.read", "Visit read"),
         ("visit.follow_up", "Pending item followed up"),
         ("visit.follow_ups", "Pending items listed"),
+        ("adt.held", "Held front office messages listed"),
+        ("adt.resolve", "Held front office message decided"),
         ("adt.not_applied", "Front office message not applied"),
         ("visit.cancel", "Arrival cancelled"),
         ("room.create", "Room added"),

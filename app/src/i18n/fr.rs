@@ -94,6 +94,8 @@ pub static MESSAGES: Messages = Messages {
         ("visit.read", "Venue consultée"),
         ("visit.follow_up", "Élément en attente suivi"),
         ("visit.follow_ups", "Éléments en attente listés"),
+        ("adt.held", "Messages de l'accueil en attente listés"),
+        ("adt.resolve", "Message de l'accueil en attente tranché"),
         ("adt.not_applied", "Message de l'accueil non appliqué"),
         ("visit.cancel", "Arrivée annulée"),
         ("room.create", "Salle ajoutée"),
