@@ -36,6 +36,9 @@ pub enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Import a clinic's patients from a spreadsheet (CSV), all or nothing.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Write a consistent copy of the SQLite database to a new file, while the server
     /// serves; it is checked before it gets its name. (PostgreSQL: pg_dump, README.)
     Backup(BackupArgs),
@@ -81,6 +84,28 @@ pub struct AuditVerifyArgs {
     /// A head printed by an earlier verification (ID:SEAL): the row must still carry it.
     #[arg(long, value_name = "ID:SEAL")]
     pub expect_head: Option<String>,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Patients, one a line, with a header naming the columns (README): UTF-8 with or
+    /// without a byte-order mark, comma or semicolon. Every rejected line is reported
+    /// with its reason, and then nothing is imported.
+    Patients(ImportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The CSV file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Check every line and report, without importing anything.
+    #[arg(long)]
+    pub dry_run: bool,
 
     #[command(flatten)]
     pub database: DatabaseArgs,

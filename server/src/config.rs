@@ -31,6 +31,8 @@ pub enum StartupError {
     User(String),
     #[error("cannot set up the reference lab: {0}")]
     ReferenceLab(String),
+    #[error("nothing imported: {0}")]
+    Import(String),
     #[error("{0}")]
     Backup(String),
     #[error("another server is using this database ({0}): stop it first")]

@@ -3,6 +3,7 @@
 pub mod backup;
 pub mod cli;
 pub mod config;
+pub mod import;
 pub mod interfaces;
 pub mod limits;
 pub mod memory;
@@ -11,8 +12,8 @@ pub mod security;
 pub mod submissions;
 
 use cli::{
-    AuditCommand, AuditVerifyArgs, BackupArgs, Cli, Command, DatabaseArgs, ReferenceLabCommand,
-    ReferenceLabSetArgs, RestoreArgs, ServeArgs, UserAddArgs, UserCommand,
+    AuditCommand, AuditVerifyArgs, BackupArgs, Cli, Command, DatabaseArgs, ImportArgs, ImportCommand,
+    ReferenceLabCommand, ReferenceLabSetArgs, RestoreArgs, ServeArgs, UserAddArgs, UserCommand,
 };
 use config::StartupError;
 use plateau_app::demo::{self, SeedOutcome};
@@ -55,6 +56,12 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
         Some(Command::ReferenceLab(ReferenceLabCommand::Set(args))) => {
             let store = open_store(&args.database).await?;
             let outcome = set_up_reference_lab(&store, &args, SenderRole::Lab).await;
+            store.close().await;
+            outcome
+        }
+        Some(Command::Import(ImportCommand::Patients(args))) => {
+            let store = open_store(&args.database).await?;
+            let outcome = import_patients(&store, &args).await;
             store.close().await;
             outcome
         }
@@ -105,6 +112,43 @@ async fn set_up_reference_lab(
     if let Some(token) = token {
         println!("{token}");
     }
+    Ok(())
+}
+
+/// Imports a patients file, or reports every line that stops it (then imports nothing).
+async fn import_patients(store: &Store, args: &ImportArgs) -> Result<(), StartupError> {
+    let failed = |reason: String| StartupError::Import(reason);
+    let bytes =
+        std::fs::read(&args.file).map_err(|e| failed(format!("cannot read {}: {e}", args.file.display())))?;
+    let (facility_id, clock) = plateau_app::facility::current_clock(store)
+        .await
+        .map_err(|e| failed(describe(&e)))?;
+    let facility_id = facility_id
+        .ok_or_else(|| failed("the database holds no clinic yet: run `plateau user add` first".to_owned()))?;
+    let reading = import::read_patients(&bytes, clock.today()).map_err(failed)?;
+    let report = |rejected: &[import::Rejected]| {
+        for line in rejected {
+            eprintln!("line {}: {}", line.line, line.reason);
+        }
+        failed(format!(
+            "{} line(s) rejected, listed above; correct them and import again",
+            rejected.len()
+        ))
+    };
+    if !reading.rejected.is_empty() {
+        return Err(report(&reading.rejected));
+    }
+    if args.dry_run {
+        println!(
+            "{} patients would be imported (dry run: nothing imported)",
+            reading.patients.len()
+        );
+        return Ok(());
+    }
+    let imported = import::import_patients(store, facility_id, &reading)
+        .await
+        .map_err(|rejected| report(&rejected))?;
+    println!("{imported} patients imported");
     Ok(())
 }
 

@@ -30,6 +30,8 @@ fn every_command_has_help() {
         &["seed-demo", "--help"],
         &["user", "add", "--help"],
         &["reference-lab", "set", "--help"],
+        &["front-office", "set", "--help"],
+        &["import", "patients", "--help"],
         &["audit", "verify", "--help"],
         &["backup", "--help"],
         &["restore", "--help"],
@@ -438,4 +440,64 @@ fn the_audit_trail_is_verified_from_the_command_line() {
         "{stderr}"
     );
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_clinics_patients_are_imported_from_a_spreadsheet_all_or_nothing() {
+    let dir = temp_dir("import-patients");
+    let data_dir = dir.join("data");
+    first_administrator(&data_dir);
+    let import = |file: &std::path::Path, dry_run: bool| {
+        let mut command = plateau();
+        command
+            .args(["import", "patients"])
+            .arg(file)
+            .arg("--data-dir")
+            .arg(&data_dir);
+        if dry_run {
+            command.arg("--dry-run");
+        }
+        command.env("PLATEAU_LOG", "off").output().unwrap()
+    };
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "\u{feff}family_name;given_name;birth_date;sex\nŒuvray;Hélène;02/06/1971;F\n;Paul;1980-05-05;M\nMartin;Léa;01/01/2099;F\n",
+    )
+    .unwrap();
+    let refused = import(&bad, false);
+    assert!(!refused.status.success());
+    let report = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        report.contains("line 3: family_name") && report.contains("line 4: birth_date"),
+        "{report}"
+    );
+    let good = dir.join("good.csv");
+    std::fs::write(
+        &good,
+        "family_name,given_name,birth_date,sex\nŒuvray,Hélène,02/06/1971,F\nDurand,Paul,1980-05-05,M\n",
+    )
+    .unwrap();
+    let dry = import(&good, true);
+    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
+    assert!(String::from_utf8_lossy(&dry.stdout).contains("2 patients would be imported"));
+    let done = import(&good, false);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    assert!(String::from_utf8_lossy(&done.stdout).contains("2 patients imported"));
+    // Nothing of the refused file, nothing of the dry run: two patients, numbered by Plateau.
+    let count = |sql: &str| {
+        let url = format!("sqlite://{}", data_dir.join("plateau.db").display());
+        let sql = sql.to_owned();
+        tokio::runtime::Runtime::new().unwrap().block_on(async move {
+            let store = plateau_app::store::Store::connect(&url).await.unwrap();
+            let n = plateau_app::fetch_scalar!(store.read(), i64, &sql).unwrap();
+            store.close().await;
+            n
+        })
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM patient"), 2);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM patient WHERE record_number IN ('P000001', 'P000002')"),
+        2
+    );
 }
