@@ -32,7 +32,7 @@ use plateau_app::store::Store;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{now_micros, percentile, start_server};
+use support::{now_micros, percentile, start_server, Database};
 
 const FIXTURE: &str = include_str!("../../app/src/lab/fixtures/LAB-ORU-1.hl7");
 /// Observations with a value in the fixture (two of its ten are empty, status I).
@@ -93,87 +93,6 @@ fn summary(mut micros: Vec<i64>) -> String {
         percentile(&micros, 99.0),
         percentile(&micros, 100.0)
     )
-}
-
-/// `postgres://u@h:5432/postgres?x=y` with the database name replaced.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_part = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{host_part}/{name}?{query}"),
-        None => format!("{host_part}/{name}"),
-    }
-}
-
-/// A fresh database for one part: its URL, and what to remove at the end.
-enum Database {
-    Sqlite {
-        url: String,
-        dir: std::path::PathBuf,
-    },
-    Postgres {
-        url: String,
-        admin: String,
-        name: String,
-    },
-}
-
-impl Database {
-    async fn create(postgres: Option<&str>, part: &str) -> Database {
-        let name = format!("plateau_lab_bench_{part}_{}", std::process::id());
-        match postgres {
-            Some(admin) => {
-                let store = Store::connect(admin).await.expect("PostgreSQL answers");
-                plateau_app::execute!(store.read(), &format!("CREATE DATABASE {name}")).unwrap();
-                store.close().await;
-                Database::Postgres {
-                    url: with_database(admin, &name),
-                    admin: admin.to_owned(),
-                    name,
-                }
-            }
-            None => {
-                let dir = std::env::temp_dir().join(name);
-                std::fs::create_dir_all(&dir).unwrap();
-                let url = format!("sqlite://{}", dir.join("plateau.db").display());
-                Database::Sqlite { url, dir }
-            }
-        }
-    }
-
-    fn url(&self) -> &str {
-        match self {
-            Database::Sqlite { url, .. } | Database::Postgres { url, .. } => url,
-        }
-    }
-
-    fn kind(&self) -> &'static str {
-        match self {
-            Database::Sqlite { .. } => "SQLite",
-            Database::Postgres { .. } => "PostgreSQL",
-        }
-    }
-
-    async fn remove(self) {
-        match self {
-            Database::Sqlite { dir, .. } => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            Database::Postgres { admin, name, .. } => {
-                let store = Store::connect(&admin).await.unwrap();
-                let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                plateau_app::execute!(store.read(), &drop).unwrap();
-                store.close().await;
-            }
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------

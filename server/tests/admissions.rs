@@ -277,25 +277,14 @@ on_both_databases!(the_real_registration_and_discharge_import_over_mllp, |db| {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(plateau_server::interfaces::serve_mllp(listener, store.clone()));
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut decoder = plateau_app::lab::hl7::MllpDecoder::new(1 << 20);
-    let mut buffer = vec![0_u8; 4096];
+    use tokio::io::AsyncWriteExt;
     let a03 = fixture("ADT-A03-01.hl7").replace("MSG00001", "MSG00002");
     for (raw, wanted) in [(fixture("ADT-A04-01.hl7"), "AA"), (a03, "AA")] {
         stream
             .write_all(&plateau_app::lab::hl7::frame(&raw))
             .await
             .unwrap();
-        let reply = loop {
-            let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut buffer))
-                .await
-                .unwrap()
-                .unwrap();
-            assert!(read > 0, "connection closed before the ACK");
-            if let Some(frame) = decoder.push(&buffer[..read]).pop() {
-                break frame.unwrap();
-            }
-        };
+        let reply = common::mllp_reply(&mut stream).await.expect("an ACK");
         assert!(reply.contains(&format!("MSA|{wanted}|")), "{reply}");
     }
     let (family, given, sex) = plateau_app::fetch_optional!(

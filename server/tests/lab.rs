@@ -789,24 +789,15 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let crlf = fixture.replace('\n', "\r\n").replace("|182|", "|185|");
     let framed = plateau_app::lab::hl7::frame(&crlf);
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     // Sent in three pieces, as a slow network would deliver it.
     for piece in framed.chunks(framed.len() / 3 + 1) {
         stream.write_all(piece).await.unwrap();
         stream.flush().await.unwrap();
     }
-    let mut decoder = plateau_app::lab::hl7::MllpDecoder::new(1 << 20);
-    let mut buffer = vec![0_u8; 4096];
-    let reply = loop {
-        let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut buffer))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(read > 0, "connection closed before the ACK");
-        if let Some(frame) = decoder.push(&buffer[..read]).pop() {
-            break frame.unwrap();
-        }
-    };
+    let reply = common::mllp_reply(&mut stream)
+        .await
+        .expect("an ACK before the connection closes");
     // Already filed under control id 182's results: the orders are verified or resulted,
     // so these come as new results on the same orders.
     assert_eq!(msa(&reply), ("AA".to_owned(), "185".to_owned()), "{reply}");
@@ -1701,24 +1692,11 @@ on_both_databases!(mllp_takes_only_the_configured_labs_peers, |db| {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(plateau_server::interfaces::serve_mllp(listener, store.clone()));
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let exchange = |message: String| async move {
         let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
         let _ = stream.write_all(&plateau_app::lab::hl7::frame(&message)).await;
-        let mut decoder = plateau_app::lab::hl7::MllpDecoder::new(1 << 20);
-        let mut buffer = vec![0_u8; 4096];
-        loop {
-            let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut buffer))
-                .await
-                .unwrap()
-                .unwrap_or(0);
-            if read == 0 {
-                return None;
-            }
-            if let Some(frame) = decoder.push(&buffer[..read]).pop() {
-                return Some(frame.unwrap());
-            }
-        }
+        common::mllp_reply(&mut stream).await
     };
     let obr = format!("OBR|1|{placer}||24317-0^Hemogram^LN");
     let obx = ["OBX|1|NM|718-7^Hemoglobin^LN||13.1|g/dL|||||F"];

@@ -599,3 +599,23 @@ fn replaces_the_database_name() {
     );
     assert_eq!(with_database("postgres://p@h", "x"), "postgres://p@h/x");
 }
+
+/// The next framed reply on an MLLP connection (an ACK), within ten seconds; `None` when
+/// the server closed the connection first.
+pub async fn mllp_reply(stream: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut decoder = plateau_app::lab::hl7::MllpDecoder::new(1 << 20);
+    let mut buffer = vec![0_u8; 4096];
+    loop {
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut buffer))
+            .await
+            .unwrap()
+            .unwrap_or(0);
+        if read == 0 {
+            return None;
+        }
+        if let Some(frame) = decoder.push(&buffer[..read]).pop() {
+            return Some(frame.unwrap());
+        }
+    }
+}
