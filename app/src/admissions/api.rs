@@ -45,8 +45,7 @@ pub async fn resolve_held_admission(id: i64, #[server(default)] apply: bool) -> 
     use crate::auth::{require, Capability};
     let principal = require(Capability::RegisterPatients).await?;
     let store = crate::store::from_context()?;
-    let (facility_id, clock) = crate::facility::current_clock(&store).await?;
-    let facility_id = facility_id.ok_or_else(AppError::not_found)?;
+    let (facility_id, clock) = crate::facility::existing_clock(&store).await?;
     super::import::resolve_held(&store, facility_id, id, apply, &principal, clock.now)
         .await?
         .ok_or_else(AppError::not_found)?;

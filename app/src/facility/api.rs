@@ -3,6 +3,12 @@ use crate::error::AppError;
 use crate::store::Store;
 use chrono::Utc;
 
+/// The facility's id and its clock now, for what needs a clinic: none yet is not found.
+pub async fn existing_clock(store: &Store) -> Result<(i64, FacilityClock), AppError> {
+    let (facility_id, clock) = current_clock(store).await?;
+    Ok((facility_id.ok_or_else(AppError::not_found)?, clock))
+}
+
 /// The facility's id and its clock now; no facility yet gives a UTC clock and `None`.
 pub async fn current_clock(store: &Store) -> Result<(Option<i64>, FacilityClock), AppError> {
     let now = Utc::now();

@@ -8,7 +8,7 @@ pub mod store;
 mod view;
 
 #[cfg(feature = "ssr")]
-pub use api::current_clock;
+pub use api::{current_clock, existing_clock};
 pub use view::Stamp;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Offset, Timelike, Utc};

@@ -5,13 +5,6 @@ use super::identity::{IdentityForm, PatientRecord, Registration};
 use crate::error::AppError;
 use leptos::prelude::*;
 
-/// The facility of whoever is signed in, and its day: records are kept per facility.
-#[cfg(feature = "ssr")]
-async fn facility(store: &crate::store::Store) -> Result<(i64, crate::facility::FacilityClock), AppError> {
-    let (facility_id, clock) = crate::facility::current_clock(store).await?;
-    Ok((facility_id.ok_or_else(AppError::not_found)?, clock))
-}
-
 /// Registers a patient. A record that probably is the same person (same birth date, a
 /// like name) stops the registration and is shown instead, unless `seen_duplicates`
 /// names every such record: the desk looked and this is someone else.
@@ -24,7 +17,7 @@ pub async fn register_patient(
     use crate::auth::{require, Capability};
     let principal = require(Capability::RegisterPatients).await?;
     let store = crate::store::from_context()?;
-    let (facility_id, clock) = facility(&store).await?;
+    let (facility_id, clock) = crate::facility::existing_clock(&store).await?;
     let identity = identity.check(clock.today())?;
     let duplicates = super::registry::probable_duplicates(&store, facility_id, &identity, None).await?;
     if duplicates.iter().any(|d| !seen_duplicates.contains(&d.id)) {
@@ -68,7 +61,7 @@ pub async fn read_patient_record(patient_id: i64) -> Result<PatientRecord, AppEr
     use crate::auth::{require, Capability};
     let principal = require(Capability::RegisterPatients).await?;
     let store = crate::store::from_context()?;
-    let (facility_id, _) = facility(&store).await?;
+    let (facility_id, _) = crate::facility::existing_clock(&store).await?;
     let record = super::registry::read(&store, facility_id, patient_id).await?;
     audit::record(
         &store,
@@ -93,7 +86,7 @@ pub async fn update_patient(
     use crate::auth::{require, Capability};
     let principal = require(Capability::RegisterPatients).await?;
     let store = crate::store::from_context()?;
-    let (facility_id, clock) = facility(&store).await?;
+    let (facility_id, clock) = crate::facility::existing_clock(&store).await?;
     let before = super::registry::read(&store, facility_id, patient_id).await?;
     if before.merged_into.is_some() {
         return Err(AppError::refused(crate::procedures::Refusal::RecordMerged));
@@ -140,7 +133,11 @@ pub async fn update_patient(
         .detail(changes.join("; "));
     audit::record_in(&mut tx, entry).await?;
     tx.commit().await?;
-    Ok(super::registry::read(&store, facility_id, patient_id).await?)
+    Ok(PatientRecord {
+        version: before.version + 1,
+        identity: after,
+        ..before
+    })
 }
 
 /// Merges the record `merged_id` (a duplicate) into `kept_id`: its visits, and with them
@@ -162,7 +159,7 @@ pub async fn merge_patients(kept_id: i64, merged_id: i64, reason: String) -> Res
     }
     checks.finish()?;
     let store = crate::store::from_context()?;
-    let (facility_id, _) = facility(&store).await?;
+    let (facility_id, _) = crate::facility::existing_clock(&store).await?;
     let mut tx = store.begin().await?;
     let Some(merged) = super::registry::merge(&mut tx, facility_id, kept_id, merged_id).await? else {
         return Err(AppError::refused(crate::procedures::Refusal::RecordMerged));

@@ -44,8 +44,7 @@ pub async fn save_room(
     checks.finish()?;
     let kind = kind.ok_or(AppError::Malformed)?;
     let store = crate::store::from_context()?;
-    let (facility_id, clock) = crate::facility::current_clock(&store).await?;
-    let facility_id = facility_id.ok_or_else(AppError::not_found)?;
+    let (facility_id, clock) = crate::facility::existing_clock(&store).await?;
     let mut tx = store.begin().await?;
     let (id, status, action) = match room_id {
         None => {
@@ -93,8 +92,7 @@ pub async fn retire_room(room_id: i64) -> Result<(), AppError> {
     use crate::store::StoreError;
     let principal = require(Capability::SetUpFacility).await?;
     let store = crate::store::from_context()?;
-    let (facility_id, clock) = crate::facility::current_clock(&store).await?;
-    let facility_id = facility_id.ok_or_else(AppError::not_found)?;
+    let (facility_id, clock) = crate::facility::existing_clock(&store).await?;
     let mut tx = store.begin().await?;
     let room = match super::store::get_in(&mut tx, facility_id, room_id).await {
         Err(StoreError::NotFound) => return Err(AppError::invalid("room_id", Problem::NotAllowed)),

@@ -5,12 +5,6 @@ use super::{Discharge, FollowUp};
 use crate::error::AppError;
 use leptos::prelude::*;
 
-#[cfg(feature = "ssr")]
-async fn facility(store: &crate::store::Store) -> Result<(i64, crate::facility::FacilityClock), AppError> {
-    let (facility_id, clock) = crate::facility::current_clock(store).await?;
-    Ok((facility_id.ok_or_else(AppError::not_found)?, clock))
-}
-
 /// Checks a patient in: their visit begins, they wait in the waiting room (the board
 /// shows them at once), and the attending physician and the care team named may open
 /// their record. Returns the visit.
@@ -36,7 +30,7 @@ pub async fn check_in(
     }
     checks.finish()?;
     let store = crate::store::from_context()?;
-    let (facility_id, clock) = facility(&store).await?;
+    let (facility_id, clock) = crate::facility::existing_clock(&store).await?;
     let mut tx = store.begin().await?;
     match super::store::patient_merged(&mut tx, facility_id, patient_id).await? {
         None => return Err(AppError::invalid("patient_id", Problem::NotAllowed)),
@@ -109,7 +103,7 @@ pub async fn call_patient(visit_id: i64, room_id: i64) -> Result<(), AppError> {
     use crate::store::StoreError;
     let principal = require(Capability::CallPatients).await?;
     let store = crate::store::from_context()?;
-    let (facility_id, clock) = facility(&store).await?;
+    let (facility_id, clock) = crate::facility::existing_clock(&store).await?;
     let mut tx = store.begin().await?;
     let room = match crate::rooms::store::get_in(&mut tx, facility_id, room_id).await {
         Err(StoreError::NotFound) => return Err(AppError::invalid("room_id", Problem::NotAllowed)),
@@ -193,7 +187,7 @@ pub async fn end_visit(visit_id: i64, #[server(default)] reason: String) -> Resu
     }
     checks.finish()?;
     let store = crate::store::from_context()?;
-    let (facility_id, clock) = facility(&store).await?;
+    let (facility_id, clock) = crate::facility::existing_clock(&store).await?;
     let mut tx = store.begin().await?;
     let ended = departure::end(
         &mut tx,
@@ -226,7 +220,7 @@ pub async fn discharge_follow_ups() -> Result<Vec<FollowUp>, AppError> {
     use crate::auth::{require, Capability};
     let principal = require(Capability::SuperviseStaff).await?;
     let store = crate::store::from_context()?;
-    let (facility_id, _) = facility(&store).await?;
+    let (facility_id, _) = crate::facility::existing_clock(&store).await?;
     let list = super::store::follow_ups(&store, facility_id).await?;
     crate::audit::record_patients_listed(
         &store,
@@ -245,7 +239,7 @@ pub async fn mark_followed_up(id: i64) -> Result<(), AppError> {
     use crate::auth::{require, Capability};
     let principal = require(Capability::SuperviseStaff).await?;
     let store = crate::store::from_context()?;
-    let (facility_id, clock) = facility(&store).await?;
+    let (facility_id, clock) = crate::facility::existing_clock(&store).await?;
     let mut tx = store.begin().await?;
     let Some(patient_id) =
         super::store::follow_up(&mut tx, facility_id, id, principal.staff_member_id, clock.now).await?
