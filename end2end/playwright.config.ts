@@ -12,6 +12,15 @@ const dataDir = process.env.PLATEAU_E2E_DATA_DIR ?? mkdtempSync(path.join(tmpdir
 // A second server whose screens lock after ten seconds, for the idle-lock journey.
 export const idlePort = port + 1;
 const idleDataDir = mkdtempSync(path.join(tmpdir(), 'plateau-e2e-idle-'));
+// A third server holding no demo: a clinic on its first day, with one administrator, a
+// front desk and a physician added from the command line (README), for the journeys
+// that must work without the demo.
+export const emptyPort = port + 2;
+export const EMPTY_CLINIC_PASSWORD = 'premier-jour-clinique';
+const emptyDataDir = mkdtempSync(path.join(tmpdir(), 'plateau-e2e-empty-'));
+const addUser = (username: string, role: string) =>
+  `printf '%s\\n' '${EMPTY_CLINIC_PASSWORD}' | ${binary} user add --data-dir ${emptyDataDir} --username ${username} ` +
+  `--role ${role} --password-stdin --facility 'Clinique du Parc' --timezone Europe/Paris --given-name ${username} --family-name Premier`;
 const binary = path.join(root, 'target/release/plateau');
 const siteRoot = path.join(root, 'target/site');
 
@@ -62,6 +71,20 @@ export default defineConfig({
     {
       command: `${binary} serve --demo --idle-lock 10s --listen 127.0.0.1:${idlePort} --data-dir ${idleDataDir} --site-root ${siteRoot}`,
       url: `http://127.0.0.1:${idlePort}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: { PLATEAU_LOG: 'warn' },
+    },
+    {
+      command: [
+        addUser('admin', 'administrator'),
+        addUser('accueil', 'front_desk'),
+        addUser('docteur', 'physician'),
+        `${binary} serve --listen 127.0.0.1:${emptyPort} --data-dir ${emptyDataDir} --site-root ${siteRoot}`,
+      ].join(' && '),
+      url: `http://127.0.0.1:${emptyPort}/healthz`,
       reuseExistingServer: false,
       timeout: 60_000,
       stdout: 'ignore',

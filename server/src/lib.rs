@@ -9,6 +9,7 @@ pub mod limits;
 pub mod memory;
 pub mod router;
 pub mod security;
+pub mod server_pages;
 pub mod submissions;
 
 use cli::{

@@ -70,9 +70,23 @@ pub fn router_within(
         events: events.clone(),
         limits: Arc::new(limits.clone()),
     };
-    let context = move || {
-        provide_context(store.clone());
-        provide_context(events.clone());
+    let context = {
+        let options = leptos_options.clone();
+        move || {
+            provide_context(store.clone());
+            provide_context(events.clone());
+            provide_context(options.clone());
+        }
+    };
+    // A form posted to a server page is read, then the page is drawn with it.
+    let draw_page = leptos_axum::render_app_async_with_context(context.clone(), {
+        let options = leptos_options.clone();
+        move || shell(options.clone())
+    });
+    let max_body = limits.max_message_body;
+    let posted_to_page = move |request: axum::extract::Request| {
+        let draw_page = draw_page.clone();
+        async move { crate::server_pages::posted(request, max_body, draw_page).await }
     };
     // Live subscriptions skip compression: each event is flushed on its own, and the
     // compressing wrapper would cost every idle subscription kilobytes of memory.
@@ -80,7 +94,14 @@ pub fn router_within(
         plateau_app::live::SUBSCRIBE_PATH,
         get(plateau_app::live::stream::subscribe),
     );
-    let pages = Router::new()
+    let mut pages = Router::new();
+    for pattern in plateau_app::shell::SERVER_PAGES {
+        pages = pages.route(
+            &plateau_app::shell::axum_route(pattern),
+            axum::routing::post(posted_to_page.clone()),
+        );
+    }
+    let pages = pages
         .route("/healthz", get(healthz))
         .route("/audit.csv", get(audit_csv))
         .route(

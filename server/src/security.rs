@@ -78,12 +78,7 @@ pub async fn guard_requests(State(state): State<AppState>, request: Request, nex
             Some(access) => match endpoint_decision(&path, access, principal.as_ref()) {
                 // A signed-in person's form acts once, however often it is sent.
                 Ok(()) if unsafe_method && principal.is_some() => {
-                    let account_id = principal.as_ref().map_or(0, |p| p.account_id);
-                    let max_body = state.limits.max_message_body;
-                    crate::submissions::once(&state.store, account_id, request, max_body, |request| {
-                        run(request, next, principal, meta, settings.clone())
-                    })
-                    .await
+                    run_once(&state, request, next, principal, meta, settings.clone()).await
                 }
                 Ok(()) => run(request, next, principal, meta, settings.clone()).await,
                 Err(error) => {
@@ -106,6 +101,10 @@ pub async fn guard_requests(State(state): State<AppState>, request: Request, nex
             Some(access) if access != Access::Public && principal.is_none() => {
                 let next_path = request.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
                 Redirect::to(&format!("/sign-in?next={}", encode_component(next_path))).into_response()
+            }
+            // A form posted to a server page acts once, however often it is sent.
+            _ if unsafe_method && principal.is_some() => {
+                run_once(&state, request, next, principal, meta, settings.clone()).await
             }
             // Locked screens and missing capabilities are the page's to show (lock screen,
             // 403 refusal); its data calls are refused by the server functions.
@@ -133,6 +132,23 @@ pub async fn guard_requests(State(state): State<AppState>, request: Request, nex
         }
     }
     response
+}
+
+/// [`run`] for a signed-in person's form: acting once, however often it is sent.
+async fn run_once(
+    state: &AppState,
+    request: Request,
+    next: Next,
+    principal: Option<Principal>,
+    meta: RequestMeta,
+    settings: AuthSettings,
+) -> Response {
+    let account_id = principal.as_ref().map_or(0, |p| p.account_id);
+    let max_body = state.limits.max_message_body;
+    crate::submissions::once(&state.store, account_id, request, max_body, |request| {
+        run(request, next, principal, meta, settings)
+    })
+    .await
 }
 
 async fn run(

@@ -164,6 +164,7 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
     ("/api/update_patient", Access::Needs(Capability::RegisterPatients)),
     ("/api/merge_patients", Access::Needs(Capability::MergePatients)),
     ("/api/check_in", Access::Needs(Capability::RegisterPatients)),
+    ("/api/visit_desk", Access::Needs(Capability::RegisterPatients)),
     (
         "/api/held_admissions",
         Access::Needs(Capability::RegisterPatients),
@@ -174,6 +175,7 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
     ),
     ("/api/save_room", Access::Needs(Capability::SetUpFacility)),
     ("/api/retire_room", Access::Needs(Capability::SetUpFacility)),
+    ("/api/rooms_to_set_up", Access::Needs(Capability::SetUpFacility)),
     ("/api/call_patient", Access::Needs(Capability::CallPatients)),
     ("/api/end_visit", Access::Needs(Capability::EndVisits)),
     (
@@ -318,6 +320,13 @@ pub const PAGES: &[(&str, Access)] = &[
     ("/supervision", Access::Needs(Capability::SuperviseStaff)),
     ("/admin/catalog", Access::Needs(Capability::EditCatalog)),
     ("/admin/lab-tests", Access::Needs(Capability::EditCatalog)),
+    ("/desk", Access::Needs(Capability::RegisterPatients)),
+    ("/desk/register", Access::Needs(Capability::RegisterPatients)),
+    ("/patients/:id", Access::Needs(Capability::RegisterPatients)),
+    ("/patients/:id/edit", Access::Needs(Capability::RegisterPatients)),
+    ("/waiting-room", Access::Needs(Capability::CallPatients)),
+    ("/follow-ups", Access::Needs(Capability::SuperviseStaff)),
+    ("/setup/rooms", Access::Needs(Capability::SetUpFacility)),
 ];
 
 /// The access an endpoint path needs; `None` for a path nobody may call.
@@ -338,7 +347,8 @@ pub fn page_access(path: &str) -> Option<Access> {
         .map(|(_, access)| *access)
 }
 
-fn route_matches(pattern: &str, path: &str) -> bool {
+/// Whether `path` is an address of the route `pattern` (`:name` matches one segment).
+pub fn route_matches(pattern: &str, path: &str) -> bool {
     let path = if path.len() > 1 {
         path.trim_end_matches('/')
     } else {
@@ -358,7 +368,10 @@ fn route_matches(pattern: &str, path: &str) -> bool {
 
 /// The first page a person lands on after signing in: the first screen their roles open.
 pub fn home_for(roles: &[StaffRole]) -> &'static str {
-    if any_allows(roles, Capability::ViewRooms) {
+    // The front desk works from the desk; whoever also cares for patients, from the rooms.
+    if any_allows(roles, Capability::RegisterPatients) && !any_allows(roles, Capability::OpenPatient) {
+        "/desk"
+    } else if any_allows(roles, Capability::ViewRooms) {
         "/"
     } else if any_allows(roles, Capability::UseLab) {
         "/lab"

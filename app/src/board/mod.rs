@@ -2,6 +2,8 @@
 
 mod api;
 mod view;
+mod waiting_room;
 
 pub use api::*;
 pub use view::*;
+pub use waiting_room::*;

@@ -1,5 +1,6 @@
 //! Patients and their visits: who is in the clinic, why, and where.
 
+mod desk;
 pub mod identity;
 #[cfg(feature = "ssr")]
 pub mod matching;
@@ -11,7 +12,9 @@ mod search;
 pub mod store;
 mod types;
 mod view;
+pub mod words;
 
+pub use desk::*;
 pub use identity::{IdentityForm, PatientRecord, Registration};
 pub use records::*;
 pub use search::*;

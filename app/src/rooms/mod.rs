@@ -2,6 +2,7 @@
 
 mod api;
 mod setup;
+mod setup_view;
 #[cfg(feature = "ssr")]
 pub mod store;
 mod types;
@@ -9,5 +10,6 @@ mod view;
 
 pub use api::*;
 pub use setup::*;
+pub use setup_view::*;
 pub use types::*;
 pub use view::*;

@@ -113,6 +113,34 @@ pub async fn retire_room(room_id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
+/// A room as its set-up page shows it: what it is, and its place in the lists.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RoomSetting {
+    pub room: super::Room,
+    pub sort_order: i64,
+}
+
+/// The clinic's rooms in use, for their set-up page (administrators).
+#[server(prefix = "/api", endpoint = "rooms_to_set_up", client = crate::shell::SubmissionClient)]
+pub async fn rooms_to_set_up() -> Result<Vec<RoomSetting>, AppError> {
+    use crate::auth::{require, Capability};
+    require(Capability::SetUpFacility).await?;
+    let store = crate::store::from_context()?;
+    let (facility_id, _) = crate::facility::existing_clock(&store).await?;
+    let rooms = super::store::list(&store, facility_id).await?;
+    let orders = super::store::sort_orders(&store, facility_id).await?;
+    Ok(rooms
+        .into_iter()
+        .map(|room| RoomSetting {
+            sort_order: orders
+                .iter()
+                .find(|(id, _)| *id == room.id)
+                .map_or(0, |(_, order)| *order),
+            room,
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -36,6 +36,16 @@ pub async fn list(store: &Store, facility_id: i64) -> Result<Vec<Room>, StoreErr
     Ok(rows.into_iter().map(Room::from).collect())
 }
 
+/// Each room's place in the lists, by room.
+pub async fn sort_orders(store: &Store, facility_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+    crate::fetch_all!(
+        store.read(),
+        (i64, i64),
+        "SELECT id, sort_order FROM room WHERE facility_id = $1 AND retired_at IS NULL",
+        facility_id
+    )
+}
+
 pub async fn get(store: &Store, facility_id: i64, room_id: i64) -> Result<Room, StoreError> {
     fetch_room(store.read(), facility_id, room_id).await
 }

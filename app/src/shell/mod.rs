@@ -19,25 +19,33 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
 mod forms;
+mod server_page;
 mod submission;
 mod ticking;
 
 pub use forms::*;
+pub use server_page::*;
 pub use submission::*;
 pub use ticking::*;
 
-/// The HTML document the server sends; the client hydrates `App` inside it.
+/// The HTML document the server sends; the client hydrates `App` inside it, except on a
+/// server page, which loads no WebAssembly at all.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_content_security_policy();
+    let scripts = (!on_server_page()).then(|| {
+        view! {
+            <AutoReload options=options.clone()/>
+            <HydrationScripts options/>
+        }
+    });
     view! {
         <!DOCTYPE html>
         <html>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                {scripts}
                 <MetaTags/>
             </head>
             <body>
@@ -45,6 +53,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Whether this request is for a server page (always false in the browser, which only
+/// ever hydrates the other pages).
+fn on_server_page() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>().is_some_and(|parts| is_server_page(parts.uri.path()))
+    }
+    #[cfg(not(feature = "ssr"))]
+    false
 }
 
 /// The page's Content-Security-Policy: scripts only from this site or carrying this
@@ -87,6 +106,18 @@ fn initial_locale() -> Locale {
     #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
     let locale = Locale::default();
     locale
+}
+
+/// A server page's route: the page, guarded, on the server; in the browser's client,
+/// only a request for it (its code is not in the client at all).
+macro_rules! server_page {
+    ($page:path) => {{
+        #[cfg(feature = "ssr")]
+        let page = guard($page);
+        #[cfg(not(feature = "ssr"))]
+        let page = view! { <LoadFromServer/> };
+        page
+    }};
 }
 
 #[component]
@@ -171,6 +202,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/supervision") view=|| guard(supervision_page) ssr=SsrMode::Async/>
                     <Route path=path!("/admin/catalog") view=|| guard(crate::procedures::CatalogPage) ssr=SsrMode::Async/>
                     <Route path=path!("/admin/lab-tests") view=|| guard(crate::lab::LabCatalogPage) ssr=SsrMode::Async/>
+                    // Server pages: drawn by the server only, and loading no WebAssembly.
+                    <Route path=path!("/desk") view=|| server_page!(crate::patients::DeskPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/desk/register") view=|| server_page!(crate::patients::RegisterPatientPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/patients/:id") view=|| server_page!(crate::visits::PatientPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/patients/:id/edit") view=|| server_page!(crate::patients::EditPatientPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/waiting-room") view=|| server_page!(crate::board::WaitingRoomPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/follow-ups") view=|| server_page!(crate::visits::FollowUpsPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/setup/rooms") view=|| server_page!(crate::rooms::RoomSetupPage) ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <IdleLock/>
@@ -394,10 +433,13 @@ pub type Label = fn(&crate::i18n::Messages) -> &'static str;
 #[component]
 fn Navigation() -> impl IntoView {
     let i18n = use_i18n();
-    let links: [(&'static str, Label); 10] = [
+    let links: [(&'static str, Label); 14] = [
+        ("/desk", |t| t.nav_desk),
         ("/", |t| t.nav_rooms),
         ("/board", |t| t.nav_board),
+        ("/waiting-room", |t| t.nav_waiting_room),
         ("/supervision", |t| t.back_office.nav_supervision),
+        ("/follow-ups", |t| t.nav_follow_ups),
         ("/lab", |t| t.nav_lab),
         ("/escort", |t| t.nav_escort),
         ("/break-glass", |t| t.nav_break_glass),
@@ -405,9 +447,12 @@ fn Navigation() -> impl IntoView {
         ("/admin/audit", |t| t.nav_audit),
         ("/admin/catalog", |t| t.back_office.nav_catalog),
         ("/admin/lab-tests", |t| t.lab.nav_catalog),
+        ("/setup/rooms", |t| t.nav_setup_rooms),
     ];
     let session = use_session();
+    let current_path = leptos_router::hooks::use_location().pathname.get_untracked();
     move || {
+        let current_path = current_path.clone();
         // A wall board shows its board and goes nowhere else.
         let user = session.user().filter(|u| !u.locked && !u.wall_board)?;
         Some(view! {
@@ -415,7 +460,15 @@ fn Navigation() -> impl IntoView {
                 {links
                     .into_iter()
                     .filter(|(href, _)| may_open(Some(&user), href))
-                    .map(|(href, label)| view! { <A href=href exact=true>{move || label(i18n.t())}</A> })
+                    .map(|(href, label)| {
+                        if is_server_page(href) {
+                            // Loaded from the server: the client router has no such page.
+                            let current = (current_path == href).then_some("page");
+                            view! { <a href=href rel="external" aria-current=current>{move || label(i18n.t())}</a> }.into_any()
+                        } else {
+                            view! { <A href=href exact=true>{move || label(i18n.t())}</A> }.into_any()
+                        }
+                    })
                     .collect_view()}
             </nav>
         })

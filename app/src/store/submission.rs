@@ -62,6 +62,17 @@ impl Submission {
     }
 }
 
+/// The submission of the request this task serves, if it carries one.
+pub fn current() -> Option<Arc<Submission>> {
+    CURRENT.try_with(Arc::clone).ok()
+}
+
+/// A request's submission carried on the request itself, for work the request hands to
+/// another task: a server page acts on its form while the page renders, in a task of its
+/// own (`shell::after_post`).
+#[derive(Debug, Clone)]
+pub struct Carried(pub Arc<Submission>);
+
 /// What a submission was sent with: SHA-256 (hex) of its address and body.
 pub fn digest(path: &str, body: &[u8]) -> String {
     super::trail::sha256_hex(&[path.as_bytes(), b"\n", body].concat())

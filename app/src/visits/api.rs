@@ -1,7 +1,7 @@
 //! Server functions of a visit's life: check-in, calling in, ending with the discharge
 //! hold, and following up what was still pending.
 
-use super::{Discharge, FollowUp};
+use super::{Discharge, FollowUp, VisitAtDesk};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -46,14 +46,8 @@ pub async fn check_in(
             checks.fail("attending_id", Problem::NotAllowed);
         }
     }
-    let clinicians = [
-        StaffRole::Physician,
-        StaffRole::Nurse,
-        StaffRole::MedicalAssistant,
-        StaffRole::Phlebotomist,
-    ];
     for member in &care_team {
-        if !super::store::active_with_role(&mut tx, facility_id, *member, &clinicians).await? {
+        if !super::store::active_with_role(&mut tx, facility_id, *member, &super::CLINICIANS).await? {
             checks.fail("care_team", Problem::NotAllowed);
             break;
         }
@@ -252,4 +246,28 @@ pub async fn mark_followed_up(id: i64) -> Result<(), AppError> {
     audit::record_in(&mut tx, entry).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The desk's view of a patient's visit: the one under way, or whom a check-in may name.
+/// Names the patient: an audited read.
+#[server(prefix = "/api", endpoint = "visit_desk", client = crate::shell::SubmissionClient)]
+pub async fn visit_desk(patient_id: i64) -> Result<VisitAtDesk, AppError> {
+    use crate::auth::{require, Capability};
+    use crate::staff::StaffRole;
+    let principal = require(Capability::RegisterPatients).await?;
+    let store = crate::store::from_context()?;
+    let (facility_id, clock) = crate::facility::existing_clock(&store).await?;
+    if !super::store::is_patient_of(&store, facility_id, patient_id).await? {
+        return Err(AppError::not_found());
+    }
+    let open = super::store::open_visit(&store, facility_id, patient_id).await?;
+    let physicians = super::store::staff_holding(&store, facility_id, &[StaffRole::Physician]).await?;
+    let clinicians = super::store::staff_holding(&store, facility_id, &super::CLINICIANS).await?;
+    crate::audit::record_patients_listed(&store, &principal, "visit.read", [patient_id]).await?;
+    Ok(VisitAtDesk {
+        clock,
+        open,
+        physicians,
+        clinicians,
+    })
 }

@@ -8,6 +8,9 @@ pub mod departure;
 #[cfg(feature = "ssr")]
 pub mod store;
 mod types;
+mod view;
+pub mod words;
 
 pub use api::*;
 pub use types::*;
+pub use view::*;

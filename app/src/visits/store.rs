@@ -255,3 +255,86 @@ pub async fn follow_up(
     )?;
     Ok((changed == 1).then_some(patient_id))
 }
+
+/// Whether `patient_id` is a patient of this facility.
+pub async fn is_patient_of(store: &Store, facility_id: i64, patient_id: i64) -> Result<bool, StoreError> {
+    crate::fetch_optional!(
+        store.read(),
+        (i64,),
+        "SELECT id FROM patient WHERE id = $1 AND facility_id = $2",
+        patient_id,
+        facility_id
+    )
+    .map(|row| row.is_some())
+}
+
+/// A patient's visit under way in this facility, as the desk sees it.
+pub async fn open_visit(
+    store: &Store,
+    facility_id: i64,
+    patient_id: i64,
+) -> Result<Option<super::OpenVisit>, StoreError> {
+    let row = crate::fetch_optional!(
+        store.read(),
+        OpenVisitRow,
+        "SELECT v.id, v.state, v.reason, v.arrived_at, r.name AS room, \
+         s.given_name AS attending_given, s.family_name AS attending_family \
+         FROM visit v JOIN patient p ON p.id = v.patient_id \
+         LEFT JOIN room r ON r.id = v.room_id LEFT JOIN staff_member s ON s.id = v.attending_id \
+         WHERE v.patient_id = $1 AND p.facility_id = $2 AND v.state <> $3",
+        patient_id,
+        facility_id,
+        VisitState::Done.code()
+    )?;
+    Ok(row.map(|r| super::OpenVisit {
+        visit_id: r.id,
+        state: r.state,
+        reason: r.reason,
+        arrived_at: r.arrived_at,
+        room: r.room,
+        attending: match (r.attending_given, r.attending_family) {
+            (Some(given), Some(family)) => Some(format!("{given} {family}")),
+            _ => None,
+        },
+    }))
+}
+
+#[derive(sqlx::FromRow)]
+struct OpenVisitRow {
+    id: i64,
+    #[sqlx(try_from = "String")]
+    state: VisitState,
+    reason: String,
+    arrived_at: DateTime<Utc>,
+    room: Option<String>,
+    attending_given: Option<String>,
+    attending_family: Option<String>,
+}
+
+/// This facility's active staff holding one of `roles`, by name: whom the desk may name
+/// at check-in.
+pub async fn staff_holding(
+    store: &Store,
+    facility_id: i64,
+    roles: &[crate::staff::StaffRole],
+) -> Result<Vec<super::StaffChoice>, StoreError> {
+    let rows = crate::fetch_all!(
+        store.read(),
+        (i64, String, String, String),
+        "SELECT s.id, s.given_name, s.family_name, r.role FROM staff_member s \
+         JOIN staff_role r ON r.staff_member_id = s.id \
+         WHERE s.facility_id = $1 AND s.active ORDER BY s.family_name, s.given_name, s.id",
+        facility_id
+    )?;
+    let mut choices: Vec<super::StaffChoice> = Vec::new();
+    for (id, given, family, role) in rows {
+        if !roles.iter().any(|r| r.code() == role) || choices.iter().any(|c| c.id == id) {
+            continue;
+        }
+        choices.push(super::StaffChoice {
+            id,
+            name: format!("{given} {family}"),
+        });
+    }
+    Ok(choices)
+}

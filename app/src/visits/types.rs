@@ -5,6 +5,13 @@ use serde::{Deserialize, Serialize};
 
 /// The longest reason for a visit the desk types.
 pub const VISIT_REASON_MAX: usize = 200;
+/// Who may be on a visit's care team.
+pub const CLINICIANS: [crate::staff::StaffRole; 4] = [
+    crate::staff::StaffRole::Physician,
+    crate::staff::StaffRole::Nurse,
+    crate::staff::StaffRole::MedicalAssistant,
+    crate::staff::StaffRole::Phlebotomist,
+];
 /// The most people named on a care team at check-in.
 pub const CARE_TEAM_MAX: usize = 12;
 
@@ -63,4 +70,35 @@ pub struct FollowUp {
     pub ended_by: Option<String>,
     #[serde(with = "crate::time::millis")]
     pub ended_at: DateTime<Utc>,
+}
+
+/// A visit under way, as the front desk sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenVisit {
+    pub visit_id: i64,
+    pub state: crate::patients::VisitState,
+    pub reason: String,
+    #[serde(with = "crate::time::millis")]
+    pub arrived_at: DateTime<Utc>,
+    /// The room the patient is in, by name.
+    pub room: Option<String>,
+    pub attending: Option<String>,
+}
+
+/// A member of staff the desk may name on a visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffChoice {
+    pub id: i64,
+    pub name: String,
+}
+
+/// The desk's view of a patient's visit: the one under way, or whom a check-in may name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitAtDesk {
+    pub clock: crate::facility::FacilityClock,
+    pub open: Option<OpenVisit>,
+    /// Active physicians, for the attending.
+    pub physicians: Vec<StaffChoice>,
+    /// Active clinicians, for the care team.
+    pub clinicians: Vec<StaffChoice>,
 }

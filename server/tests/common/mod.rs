@@ -310,6 +310,10 @@ impl TestServer {
             .unwrap()
     }
 
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
@@ -324,6 +328,18 @@ impl TestServer {
             .unwrap();
         let status = response.status().as_u16();
         (status, response.text().await.unwrap())
+    }
+
+    /// Posts a server page's form as a browser without JavaScript does: from this origin,
+    /// asking for a page, with the session cookie.
+    pub async fn post_page(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.with_cookie(self.client.post(self.url(path)))
+            .header("origin", self.origin())
+            .header("accept", "text/html")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Calls a server function the way our client does: a form post from this origin,

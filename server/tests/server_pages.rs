@@ -1,0 +1,352 @@
+//! Server pages (issue 17 screens, built as issue 18 decided): an empty clinic set up,
+//! a patient registered, checked in, called and sent home from plain HTML forms that
+//! load no WebAssembly; a refused form comes back with what was typed; a form acts once;
+//! nobody reaches a page or its form without the right role.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+async fn sign_in(server: &common::TestServer, username: &str) {
+    let answer = server.sign_in(username, common::TEST_PASSWORD).await;
+    assert_eq!(answer.status(), 200, "{username}");
+}
+
+fn key(n: u32) -> String {
+    format!("server-page-test-key-{n:08}")
+}
+
+async fn count(store: &plateau_app::store::Store, sql: &str) -> i64 {
+    plateau_app::fetch_scalar!(store.read(), i64, sql).unwrap()
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+const IDENTITY: [(&str, &str); 5] = [
+    ("family_name", "Œuvray"),
+    ("given_name", "Léa"),
+    ("birth_date", "1990-02-03"),
+    ("sex", "female"),
+    ("preferred_language", "fr"),
+];
+
+on_both_databases!(
+    an_empty_clinic_is_run_from_server_pages_without_javascript,
+    |db| {
+        common::add_account(&db.store, "admin", &["administrator"]).await;
+        common::add_account(&db.store, "desk", &["front_desk"]).await;
+        common::add_account(&db.store, "doctor", &["physician"]).await;
+        let doctor = common::staff(&db.store, "doctor").await.to_string();
+        let server = common::TestServer::start(db.store.clone()).await;
+
+        // The administrator's room set-up: a server page, no WebAssembly, no script of ours.
+        sign_in(&server, "admin").await;
+        let (status, html) = server.get_html("/setup/rooms", "fr").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Aucune salle"), "{html}");
+        assert!(
+            !html.contains(".wasm") && !html.contains("/pkg/plateau.js"),
+            "{html}"
+        );
+        // A bad code comes back with what was typed, and nothing is stored.
+        let refused = server
+            .post_page(
+                "/setup/rooms",
+                &[
+                    ("submission", &key(1)),
+                    ("code", "e x"),
+                    ("name", "Examen un"),
+                    ("kind", "exam"),
+                ],
+            )
+            .await;
+        // The page is drawn again with the refusal's status.
+        assert_eq!(refused.status(), 400);
+        let html = refused.text().await.unwrap();
+        assert!(html.contains("value=\"Examen un\""), "{html}");
+        assert!(html.contains("aria-invalid=\"true\""), "{html}");
+        assert_eq!(count(&db.store, "SELECT COUNT(*) FROM room").await, 0);
+        let added = server
+            .post_page(
+                "/setup/rooms",
+                &[
+                    ("submission", &key(2)),
+                    ("code", "ex1"),
+                    ("name", "Examen 1"),
+                    ("kind", "exam"),
+                    ("sort_order", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(added.status(), 303);
+        assert_eq!(location(&added), "/setup/rooms");
+        let room = common::id_of(&db.store, "SELECT id FROM room WHERE code = $1", "EX1")
+            .await
+            .to_string();
+        let (_, html) = server.get_html("/setup/rooms", "en").await;
+        assert!(html.contains("value=\"Examen 1\""), "{html}");
+
+        // The front desk registers a patient; a refused form keeps every field typed.
+        sign_in(&server, "desk").await;
+        let mut form: Vec<(&str, &str)> = IDENTITY.to_vec();
+        form.retain(|(field, _)| *field != "family_name");
+        let k3 = key(3);
+        form.extend([
+            ("allergy_status", "recorded"),
+            ("submission", k3.as_str()),
+            ("allergy_substance_0", "Pénicilline"),
+            ("allergy_reaction_0", "Urticaire"),
+            ("allergy_severity_0", "moderate"),
+        ]);
+        let refused = server.post_page("/desk/register", &form).await;
+        assert_eq!(refused.status(), 400);
+        let html = refused.text().await.unwrap();
+        assert!(
+            html.contains("value=\"Léa\"") && html.contains("value=\"Pénicilline\""),
+            "{html}"
+        );
+        assert!(html.contains("role=\"alert\""), "{html}");
+        assert_eq!(count(&db.store, "SELECT COUNT(*) FROM patient").await, 0);
+        let mut form: Vec<(&str, &str)> = IDENTITY.to_vec();
+        let k4 = key(4);
+        form.extend([
+            ("allergy_status", "recorded"),
+            ("submission", k4.as_str()),
+            ("allergy_substance_0", "Pénicilline"),
+            ("allergy_severity_0", "severe"),
+        ]);
+        let registered = server.post_page("/desk/register", &form).await;
+        assert_eq!(registered.status(), 303, "{}", registered.text().await.unwrap());
+        let patient_page = location(&registered);
+        let patient = patient_page.trim_start_matches("/patients/").to_owned();
+        assert_eq!(count(&db.store, "SELECT COUNT(*) FROM allergy").await, 1);
+        // The same person again: the desk is shown the record it already has.
+        let mut form: Vec<(&str, &str)> = IDENTITY.to_vec();
+        let k5 = key(5);
+        form.push(("submission", k5.as_str()));
+        let warned = server.post_page("/desk/register", &form).await;
+        assert_eq!(warned.status(), 200);
+        let html = warned.text().await.unwrap();
+        assert!(
+            html.contains(&format!("name=\"seen_duplicate\" value=\"{patient}\"")),
+            "{html}"
+        );
+        assert!(html.contains(&patient_page), "{html}");
+        assert_eq!(count(&db.store, "SELECT COUNT(*) FROM patient").await, 1);
+        // Found by the desk's search.
+        let (status, html) = server.get_html("/desk?q=oeuvray", "fr").await;
+        assert_eq!(status, 200);
+        assert!(html.contains(&patient_page), "{html}");
+
+        // Checked in from the patient's page: a reason is needed, then the visit begins.
+        let (status, html) = server.get_html(&patient_page, "fr").await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("Enregistrer l’arrivée") && html.contains("Pénicilline"),
+            "{html}"
+        );
+        let refused = server
+            .post_page(
+                &patient_page,
+                &[
+                    ("submission", &key(6)),
+                    ("form", "check_in"),
+                    ("reason", " "),
+                    ("attending_id", &doctor),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status(), 400);
+        assert_eq!(count(&db.store, "SELECT COUNT(*) FROM visit").await, 0);
+        let checked_in = server
+            .post_page(
+                &patient_page,
+                &[
+                    ("submission", &key(7)),
+                    ("form", "check_in"),
+                    ("reason", "Plaie de la main"),
+                    ("attending_id", &doctor),
+                    ("care_team", &doctor),
+                ],
+            )
+            .await;
+        assert_eq!(checked_in.status(), 303);
+        assert_eq!(location(&checked_in), patient_page);
+        let (_, html) = server.get_html(&patient_page, "fr").await;
+        assert!(
+            html.contains("Plaie de la main") && html.contains("Terminer la venue"),
+            "{html}"
+        );
+
+        // The physician calls the patient in from the waiting room's plain form.
+        sign_in(&server, "doctor").await;
+        let (status, html) = server.get_html("/waiting-room", "fr").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Œuvray") && html.contains("Examen 1"), "{html}");
+        let visit = common::visit_of(&db.store, "Œuvray").await.to_string();
+        let called = server
+            .with_cookie(server.client().post(server.url("/api/call_patient")))
+            .header("origin", server.origin())
+            .header("accept", "text/html")
+            .header("referer", server.url("/waiting-room"))
+            .form(&[
+                ("submission", key(8).as_str()),
+                ("visit_id", &visit),
+                ("room_id", &room),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(called.status().is_redirection(), "{}", called.status());
+        assert_eq!(
+            plateau_app::fetch_scalar!(db.store.read(), String, "SELECT state FROM visit").unwrap(),
+            "in_exam"
+        );
+
+        // The desk sends the patient home: nothing pending, the visit ends.
+        sign_in(&server, "desk").await;
+        let ended = server
+            .post_page(
+                &patient_page,
+                &[
+                    ("submission", &key(9)),
+                    ("form", "end_visit"),
+                    ("visit_id", &visit),
+                ],
+            )
+            .await;
+        assert_eq!(ended.status(), 303);
+        assert_eq!(
+            plateau_app::fetch_scalar!(db.store.read(), String, "SELECT state FROM visit").unwrap(),
+            "done"
+        );
+        let (_, html) = server.get_html(&patient_page, "fr").await;
+        assert!(html.contains("Pas de venue en cours"), "{html}");
+    }
+);
+
+on_both_databases!(
+    a_server_page_form_acts_once_and_refuses_what_is_not_its_own,
+    |db| {
+        common::add_account(&db.store, "desk", &["front_desk"]).await;
+        common::add_account(&db.store, "nurse", &["nurse"]).await;
+        let server = common::TestServer::start(db.store.clone()).await;
+        let mut form: Vec<(&str, &str)> = IDENTITY.to_vec();
+        let k = key(20);
+        form.push(("submission", k.as_str()));
+
+        // Nobody signed in: sent to sign in, nothing stored.
+        let anonymous = server.post_page("/desk/register", &form).await;
+        assert!(anonymous.status().is_redirection());
+        assert!(location(&anonymous).starts_with("/sign-in"));
+        // A nurse may not register patients: the page refuses, and so does its form.
+        sign_in(&server, "nurse").await;
+        assert_eq!(server.get("/desk").await.status(), 403);
+        let refused = server.post_page("/desk/register", &form).await;
+        assert_eq!(refused.status(), 403);
+        assert_eq!(count(&db.store, "SELECT COUNT(*) FROM patient").await, 0);
+
+        sign_in(&server, "desk").await;
+        // From another site: refused before anything is read.
+        let cross = server
+            .with_cookie(server.client().post(server.url("/desk/register")))
+            .header("origin", "https://elsewhere.example")
+            .header("accept", "text/html")
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cross.status(), 403);
+        // Not a form: refused as malformed.
+        let json = server
+            .with_cookie(server.client().post(server.url("/desk/register")))
+            .header("origin", server.origin())
+            .header("content-type", "application/json")
+            .body("{\"family_name\":\"X\"}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(json.status(), 400);
+        // A form of garbage: every field refused with its reason, nothing stored.
+        let garbage = server
+            .post_page(
+                "/desk/register",
+                &[
+                    ("family_name", "\u{0}\u{7}"),
+                    ("birth_date", "2999-01-01"),
+                    ("sex", "dragon"),
+                    ("weight_kg", "-3"),
+                ],
+            )
+            .await;
+        assert_eq!(garbage.status(), 400);
+        assert_eq!(count(&db.store, "SELECT COUNT(*) FROM patient").await, 0);
+        let registered = server.post_page("/desk/register", &form).await;
+        assert_eq!(registered.status(), 303);
+        // Sent again with the same key (a double tap): the same answer, one patient.
+        let again = server.post_page("/desk/register", &form).await;
+        assert_eq!(again.status(), 303);
+        assert_eq!(location(&again), location(&registered));
+        assert_eq!(count(&db.store, "SELECT COUNT(*) FROM patient").await, 1);
+        // An unknown form of the patient's page is malformed, not a crash.
+        let page = location(&registered);
+        let odd = server
+            .post_page(&page, &[("submission", &key(21)), ("form", "launch")])
+            .await;
+        assert_eq!(odd.status(), 400);
+        assert!(odd.text().await.unwrap().contains("role=\"alert\""));
+        // A page of no patient is the 404 page.
+        assert_eq!(server.get("/patients/999999").await.status(), 404);
+    }
+);
+
+on_both_databases!(
+    an_identity_edit_on_a_stale_record_is_refused_and_keeps_what_was_typed,
+    |db| {
+        common::add_account(&db.store, "desk", &["front_desk"]).await;
+        let server = common::TestServer::start(db.store.clone()).await;
+        sign_in(&server, "desk").await;
+        let mut form: Vec<(&str, &str)> = IDENTITY.to_vec();
+        let k = key(30);
+        form.push(("submission", k.as_str()));
+        let registered = server.post_page("/desk/register", &form).await;
+        assert_eq!(registered.status(), 303, "{}", registered.text().await.unwrap());
+        let page = location(&registered);
+        let edit_page = format!("{page}/edit");
+        let (status, html) = server.get_html(&edit_page, "fr").await;
+        assert_eq!(status, 200);
+        assert!(html.contains("name=\"version\""), "{html}");
+        let mut edit: Vec<(&str, &str)> = IDENTITY.to_vec();
+        edit.retain(|(field, _)| *field != "family_name");
+        let k31 = key(31);
+        // Another desk saved the record meanwhile: this form names a version it no longer has.
+        edit.extend([
+            ("family_name", "Œuvray-Martin"),
+            ("version", "41"),
+            ("submission", k31.as_str()),
+        ]);
+        let stale = server.post_page(&edit_page, &edit).await;
+        assert_eq!(stale.status(), 409);
+        let html = stale.text().await.unwrap();
+        assert!(html.contains("value=\"Œuvray-Martin\""), "{html}");
+        let version = plateau_app::fetch_scalar!(db.store.read(), i64, "SELECT version FROM patient")
+            .unwrap()
+            .to_string();
+        let k32 = key(32);
+        let mut edit: Vec<(&str, &str)> = IDENTITY.to_vec();
+        edit.retain(|(field, _)| *field != "family_name");
+        edit.extend([
+            ("family_name", "Œuvray-Martin"),
+            ("version", &version),
+            ("submission", k32.as_str()),
+        ]);
+        let saved = server.post_page(&edit_page, &edit).await;
+        assert_eq!(saved.status(), 303);
+        assert_eq!(location(&saved), page);
+        assert_eq!(
+            plateau_app::fetch_scalar!(db.store.read(), String, "SELECT family_name FROM patient").unwrap(),
+            "Œuvray-Martin"
+        );
+    }
+);
