@@ -53,10 +53,11 @@ export default defineConfig({
   // The back-office and lab journeys change the demo clinic (they move patients, clean
   // rooms, verify results): they run after the journeys that read the clinic as seeded.
   projects: [
-    { name: 'screens', testIgnore: /(procedure-room|lab|safety)\.spec\.ts/ },
+    { name: 'screens', testIgnore: /(procedure-room|lab|safety|discharge)\.spec\.ts/ },
     { name: 'procedure room', testMatch: /procedure-room\.spec\.ts/, dependencies: ['screens'] },
     { name: 'lab', testMatch: /lab\.spec\.ts/, dependencies: ['procedure room'] },
     { name: 'safety', testMatch: /safety\.spec\.ts/, dependencies: ['lab'] },
+    { name: 'discharge', testMatch: /discharge\.spec\.ts/, dependencies: ['safety'] },
   ],
   webServer: [
     {

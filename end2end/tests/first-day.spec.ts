@@ -1,5 +1,6 @@
 import { type BrowserContext, type Page } from '@playwright/test';
 import { test, expect } from './fixtures';
+import { waitForHydration } from './helpers';
 import { emptyPort, EMPTY_CLINIC_PASSWORD } from '../playwright.config';
 
 // A clinic on its first day, without the demo: the administrator sets up a room, the
@@ -11,6 +12,7 @@ const base = `http://127.0.0.1:${emptyPort}`;
 async function signedIn(context: BrowserContext, username: string): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`${base}/sign-in`);
+  await waitForHydration(page);
   await page.getByLabel(/Identifiant|Username/).fill(username);
   await page.getByLabel(/Mot de passe|Password/).fill(EMPTY_CLINIC_PASSWORD);
   await page.getByRole('button', { name: /Se connecter|Sign in/ }).click();

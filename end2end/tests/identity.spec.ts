@@ -28,10 +28,10 @@ test.describe('signing in', () => {
 
   test('each role sees the screens it may use, and only those', async ({ browser }) => {
     const expectations: [string, string[], string[]][] = [
-      ['i.chevalier', ['Laboratoire'], ['Salles', 'Tableau', 'Comptes']],
-      ['s.lambert', ['Salles', 'Tableau'], ['Laboratoire', 'Comptes', 'Accès d\'urgence']],
-      ['n.faure', ['Comptes', 'Journal d\'audit'], ['Salles', 'Laboratoire', 'Accès d\'urgence']],
-      ['j.morel', ['Salles', 'Tableau', 'Laboratoire', 'Accès d\'urgence'], ['Comptes']],
+      ['i.chevalier', ['Laboratoire'], ['Salles', 'Tableau', 'Comptes', 'Accueil', 'Salle d’attente']],
+      ['s.lambert', ['Accueil', 'Salles', 'Tableau'], ['Laboratoire', 'Comptes', 'Accès d\'urgence']],
+      ['n.faure', ['Comptes', 'Journal d\'audit', 'Paramétrage des salles'], ['Salles', 'Laboratoire', 'Accès d\'urgence']],
+      ['j.morel', ['Accueil', 'Salles', 'Tableau', 'Salle d’attente', 'Laboratoire', 'Suivi après sortie', 'Accès d\'urgence'], ['Comptes']],
     ];
     for (const [user, shown, hidden] of expectations) {
       const context = await browser.newContext();

@@ -93,7 +93,6 @@ pub static MESSAGES: Messages = Messages {
         ("patient.merge_kept", "Duplicate merged into this record"),
         ("patient.merged", "Record merged into another"),
         ("visit.check_in", "Patient checked in"),
-        ("visit.read", "Visit read at the front desk"),
         ("visit.call", "Patient called into an exam room"),
         ("visit.end", "Visit ended"),
         ("visit.read", "Visit read"),

@@ -93,7 +93,6 @@ pub static MESSAGES: Messages = Messages {
         ("patient.merge_kept", "Doublon fusionné dans ce dossier"),
         ("patient.merged", "Dossier fusionné dans un autre"),
         ("visit.check_in", "Arrivée du patient enregistrée"),
-        ("visit.read", "Venue consultée à l’accueil"),
         ("visit.call", "Patient appelé en salle d'examen"),
         ("visit.end", "Venue terminée"),
         ("visit.read", "Venue consultée"),
