@@ -45,18 +45,21 @@ test('a supervisor ends a held visit with a reason, follows it up, and merges a 
   await register('Marc');
   await expect(page.getByRole('heading', { level: 1, name: 'Doublon Marc' })).toBeVisible();
   const kept = page.url();
-  await register('Marc-Antoine');
+  await register('Marc');
   await expect(page.getByText('Ce patient est peut-être déjà enregistré')).toBeVisible();
-  await expect(page.getByLabel('Prénom')).toHaveValue('Marc-Antoine');
+  await expect(page.getByLabel('Prénom')).toHaveValue('Marc');
   await page.getByRole('button', { name: 'Ce sont des personnes différentes : enregistrer' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Doublon Marc-Antoine' })).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1, name: 'Doublon Marc' })).toBeVisible();
   const duplicate = page.url();
+  expect(duplicate).not.toBe(kept);
   const number = (await page.locator('dd.record-number').textContent())!.trim();
 
   await page.goto(kept);
   await page.getByLabel('Numéro de dossier du doublon').fill(number);
-  await page.getByLabel('Raison').fill('Même personne, prénom composé');
+  await page.getByLabel('Raison').fill('Même personne enregistrée deux fois');
+  const merged = page.waitForResponse((r) => r.request().method() === 'POST' && r.url() === kept);
   await page.getByRole('button', { name: 'Fusionner' }).click();
+  expect((await merged).status()).toBe(303);
   await expect(page).toHaveURL(kept);
   await page.goto(duplicate);
   await expect(page.getByText('Ce dossier était un doublon')).toBeVisible();
