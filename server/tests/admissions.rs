@@ -356,13 +356,30 @@ on_both_databases!(
             "{list:?}"
         );
         let (first, second) = (list[0]["id"].to_string(), list[1]["id"].to_string());
-        // The desk checked with the patient: the first was right.
-        common::ok(
-            server
-                .call("resolve_held_admission", &[("id", &first), ("apply", "true")])
-                .await,
-        )
-        .await;
+        // The desk's page lists them, each with its two buttons.
+        let (status, html) = server.get_html("/desk", "fr").await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("1972-06-02") && html.contains("action=\"/api/resolve_held_admission\""),
+            "{html}"
+        );
+        assert!(html.contains(&format!("name=\"id\" value=\"{first}\"")), "{html}");
+        // The desk checked with the patient: the first was right. Applied from the page's
+        // plain form, which comes back to the page.
+        let applied = server
+            .with_cookie(server.client().post(server.url("/api/resolve_held_admission")))
+            .header("origin", server.origin())
+            .header("accept", "text/html")
+            .header("referer", server.url("/desk"))
+            .form(&[
+                ("submission", "held-update-page-key-0001"),
+                ("id", first.as_str()),
+                ("apply", "true"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(applied.status().is_redirection(), "{}", applied.status());
         let born = plateau_app::fetch_scalar!(
             store.read(),
             String,
