@@ -132,6 +132,24 @@ fn prepare_data_dir(dir: &Path) -> Result<(), StartupError> {
     Ok(())
 }
 
+/// A PostgreSQL URL, `postgres://u@h:5432/postgres?x=y` with the database
+/// name replaced (tests and benchmarks make a database of their own).
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{host_part}/{name}?{query}"),
+        None => format!("{host_part}/{name}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,5 +254,18 @@ mod tests {
             .unwrap_or_default();
         assert!(error.contains("not a directory"), "{error}");
         let _ = std::fs::remove_dir_all(base);
+    }
+
+    #[test]
+    fn replaces_the_database_name() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://p@h/db?sslmode=disable", "x"),
+            "postgres://p@h/x?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://p@h", "x"), "postgres://p@h/x");
     }
 }

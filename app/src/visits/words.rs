@@ -32,7 +32,6 @@ pub struct VisitWords {
     pub ended_by: &'static str,
     pub front_office: &'static str,
     pub followed_up: &'static str,
-    pub merge_not_found: &'static str,
 }
 
 /// This area's words in the language of the page being drawn.
@@ -73,7 +72,6 @@ const FR: VisitWords = VisitWords {
     ended_by: "Sortie par",
     front_office: "le bureau des entrées",
     followed_up: "Suivi fait",
-    merge_not_found: "Aucun dossier actif ne porte ce numéro.",
 };
 
 const EN: VisitWords = VisitWords {
@@ -106,5 +104,4 @@ const EN: VisitWords = VisitWords {
     ended_by: "Discharged by",
     front_office: "the front office",
     followed_up: "Followed up",
-    merge_not_found: "No current record has this number.",
 };

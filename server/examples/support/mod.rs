@@ -89,23 +89,6 @@ pub async fn start_server(binary: &str, database: &[String]) -> Server {
     panic!("server on {port} did not start");
 }
 
-/// `postgres://u@h:5432/postgres?x=y` with the database name replaced.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_part = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{host_part}/{name}?{query}"),
-        None => format!("{host_part}/{name}"),
-    }
-}
-
 /// A fresh database for one part: its URL, and what to remove at the end.
 pub enum Database {
     Sqlite {
@@ -128,7 +111,7 @@ impl Database {
                 plateau_app::execute!(store.read(), &format!("CREATE DATABASE {name}")).unwrap();
                 store.close().await;
                 Database::Postgres {
-                    url: with_database(admin, &name),
+                    url: plateau_server::config::with_database(admin, &name),
                     admin: admin.to_owned(),
                     name,
                 }

@@ -2,6 +2,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use plateau_app::store::Store;
+pub use plateau_server::config::with_database;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use tokio::sync::oneshot;
@@ -106,23 +107,6 @@ async fn every_audit_action_is_named(store: &Store) {
                 locale.tag()
             );
         }
-    }
-}
-
-/// `postgres://u@h:5432/postgres?x=y` with the database name replaced.
-pub fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_part = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{host_part}/{name}?{query}"),
-        None => format!("{host_part}/{name}"),
     }
 }
 
@@ -601,19 +585,6 @@ macro_rules! on_both_databases {
             }
         }
     };
-}
-
-#[test]
-fn replaces_the_database_name() {
-    assert_eq!(
-        with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
-        "postgres://postgres@127.0.0.1:5432/x"
-    );
-    assert_eq!(
-        with_database("postgres://p@h/db?sslmode=disable", "x"),
-        "postgres://p@h/x?sslmode=disable"
-    );
-    assert_eq!(with_database("postgres://p@h", "x"), "postgres://p@h/x");
 }
 
 /// The next framed reply on an MLLP connection (an ACK), within ten seconds; `None` when
