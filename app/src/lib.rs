@@ -17,6 +17,7 @@ pub mod equipment;
 pub mod error;
 pub mod facility;
 pub mod i18n;
+pub mod interfaces;
 pub mod lab;
 pub mod live;
 pub mod patients;

@@ -3,10 +3,11 @@ import { test, expect } from './fixtures';
 import { waitForHydration } from './helpers';
 import { emptyPort, EMPTY_CLINIC_PASSWORD } from '../playwright.config';
 
-// A clinic on its first day, without the demo: the administrator sets up a room, the
-// front desk registers a patient and checks them in, the physician calls them in from
-// the waiting room, the desk sends them home. Every one of these screens is a server
-// page: it works as plain HTML forms and downloads no WebAssembly.
+// A clinic on its first day, without the demo: the administrator sets up the clinic, a
+// room, an item of equipment and a reference lab; the front desk finds nobody, registers
+// a patient and checks them in, and the physician's board shows them waiting at once;
+// the physician calls them in from the waiting room, the desk sends them home. Every
+// screen but the board is a server page: plain HTML forms, no WebAssembly.
 const base = `http://127.0.0.1:${emptyPort}`;
 
 async function signedIn(context: BrowserContext, username: string): Promise<Page> {
@@ -32,7 +33,7 @@ function noWebAssembly(page: Page): string[] {
   return fetched;
 }
 
-test('a clinic on its first day sets up a room, registers, checks in, calls and discharges a patient', async ({ browser }) => {
+test('a clinic on its first day sets itself up, registers, checks in, calls and discharges a patient', async ({ browser }) => {
   // The administrator adds the first exam room; a wrong code is refused and the name typed stays.
   const admin = await browser.newContext();
   const adminPage = await signedIn(admin, 'admin');
@@ -49,6 +50,37 @@ test('a clinic on its first day sets up a room, registers, checks in, calls and 
   await retry.getByLabel('Code').fill('EX1');
   await retry.getByRole('button', { name: 'Ajouter' }).click();
   await expect(adminPage.locator('form.room-form').first().getByLabel('Code')).toHaveValue('EX1');
+
+  // The clinic itself: a FINESS number that is none is refused, then its own is kept.
+  await adminPage.getByRole('link', { name: 'Établissement', exact: true }).click();
+  await adminPage.getByLabel('Numéro FINESS').fill('12345');
+  await adminPage.getByRole('button', { name: 'Enregistrer' }).click();
+  await expect(adminPage.getByRole('alert').first()).toBeVisible();
+  await adminPage.getByLabel('Numéro FINESS').fill('750000523');
+  await adminPage.getByRole('button', { name: 'Enregistrer' }).click();
+  await expect(adminPage.getByText('Enregistré.')).toBeVisible();
+  await expect(adminPage.getByLabel('Numéro FINESS')).toHaveValue('750000523');
+
+  // An ultrasound kept in the exam room.
+  await adminPage.getByRole('link', { name: 'Équipement', exact: true }).click();
+  await adminPage.getByLabel('Code (étiquette)').fill('ECHO-1');
+  await adminPage.getByLabel('Nom', { exact: true }).fill('Échographe portable');
+  await adminPage.getByLabel('Type', { exact: true }).selectOption('ultrasound');
+  await adminPage.getByLabel('Rangé en salle').selectOption({ label: 'EX1 · Examen 1' });
+  await adminPage.getByRole('button', { name: 'Ajouter' }).click();
+  await expect(adminPage.locator('form.room-form').first().getByLabel('Code (étiquette)')).toHaveValue('ECHO-1');
+
+  // The reference lab: its interface token is shown once, then only that it is active.
+  await adminPage.getByRole('link', { name: 'Laboratoires et accueil', exact: true }).click();
+  const labForm = adminPage.locator('form.room-form').last();
+  await labForm.getByLabel('Code', { exact: true }).fill('BIO-REF');
+  await labForm.getByLabel('Nom', { exact: true }).fill('Biologie de référence');
+  await labForm.getByRole('button', { name: 'Ajouter' }).click();
+  const token = (await adminPage.locator('code.token').textContent()) ?? '';
+  expect(token.length).toBeGreaterThan(40);
+  await adminPage.getByRole('link', { name: 'Retour aux interfaces' }).click();
+  await expect(adminPage.getByText(/HTTP : jeton actif/)).toBeVisible();
+  await expect(adminPage.locator('body')).not.toContainText(token);
   expect(adminWasm).toEqual([]);
   await admin.close();
 
@@ -57,6 +89,9 @@ test('a clinic on its first day sets up a room, registers, checks in, calls and 
   const deskPage = await signedIn(desk, 'accueil');
   const deskWasm = noWebAssembly(deskPage);
   await expect(deskPage).toHaveURL(`${base}/desk`);
+  await deskPage.getByLabel('Rechercher un patient').fill('Œuvray');
+  await deskPage.getByRole('button', { name: 'Rechercher', exact: true }).click();
+  await expect(deskPage.getByText('Aucun patient ne correspond.')).toBeVisible();
   await deskPage.getByRole('link', { name: 'Enregistrer un patient' }).click();
   await deskPage.getByLabel('Nom d’usage').fill('Œuvray');
   await deskPage.getByLabel('Prénom').fill('Léa');
@@ -82,6 +117,13 @@ test('a clinic on its first day sets up a room, registers, checks in, calls and 
   await deskPage.getByRole('link', { name: /Œuvray Léa/ }).click();
   expect(deskPage.url()).toBe(patientPage);
 
+  // The physician's board, on another tablet, is open before the patient arrives.
+  const doctor = await browser.newContext();
+  const doctorPage = await signedIn(doctor, 'docteur');
+  await doctorPage.goto(`${base}/board`);
+  await waitForHydration(doctorPage);
+  await expect(doctorPage.getByText('Personne n’attend.')).toBeVisible();
+
   // Checked in, with the physician as attending.
   await deskPage.getByLabel('Motif de venue').fill('Plaie de la main');
   await deskPage.getByLabel('Médecin référent').selectOption({ label: 'docteur Premier' });
@@ -90,9 +132,10 @@ test('a clinic on its first day sets up a room, registers, checks in, calls and 
   await expect(deskPage.getByRole('button', { name: 'Terminer la venue' })).toBeVisible();
   expect(deskWasm).toEqual([]);
 
+  // The board shows them waiting without being reloaded.
+  await expect(doctorPage.locator('.queue-item').filter({ hasText: 'Plaie de la main' })).toBeVisible();
+
   // The physician calls the patient into the exam room from the waiting room.
-  const doctor = await browser.newContext();
-  const doctorPage = await signedIn(doctor, 'docteur');
   await doctorPage.getByRole('link', { name: 'Salle d’attente' }).click();
   await expect(doctorPage.getByText('Œuvray Léa')).toBeVisible();
   await doctorPage.getByLabel('Appeler en salle').selectOption({ label: 'Examen 1' });

@@ -30,7 +30,7 @@ test.describe('signing in', () => {
     const expectations: [string, string[], string[]][] = [
       ['i.chevalier', ['Laboratoire'], ['Salles', 'Tableau', 'Comptes', 'Accueil', 'Salle d’attente']],
       ['s.lambert', ['Accueil', 'Salles', 'Tableau'], ['Laboratoire', 'Comptes', 'Accès d\'urgence']],
-      ['n.faure', ['Comptes', 'Journal d\'audit', 'Paramétrage des salles'], ['Salles', 'Laboratoire', 'Accès d\'urgence']],
+      ['n.faure', ['Comptes', 'Journal d\'audit', 'Paramétrage'], ['Salles', 'Laboratoire', 'Accès d\'urgence']],
       ['j.morel', ['Accueil', 'Salles', 'Tableau', 'Salle d’attente', 'Laboratoire', 'Suivi après sortie', 'Accès d\'urgence'], ['Comptes']],
     ];
     for (const [user, shown, hidden] of expectations) {

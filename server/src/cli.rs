@@ -36,7 +36,7 @@ pub enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// Import a clinic's patients from a spreadsheet (CSV), all or nothing.
+    /// Import a clinic's patients or staff from a spreadsheet (CSV), all or nothing.
     #[command(subcommand)]
     Import(ImportCommand),
     /// Write a consistent copy of the SQLite database to a new file, while the server
@@ -95,6 +95,10 @@ pub enum ImportCommand {
     /// without a byte-order mark, comma or semicolon. Every rejected line is reported
     /// with its reason, and then nothing is imported.
     Patients(ImportArgs),
+    /// Staff, one a line (README): username, family_name, given_name, roles. Each person
+    /// gets an account and a password for their first sign-in, printed once on standard
+    /// output; they choose their own then. All or nothing, as for patients.
+    Staff(ImportArgs),
 }
 
 #[derive(Debug, Clone, Args)]

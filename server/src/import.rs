@@ -1,8 +1,9 @@
-//! `plateau import patients FILE.csv`: a clinic's first day, its patients from a
-//! spreadsheet. UTF-8 with or without a byte-order mark, comma or semicolon (as French
-//! spreadsheets write them), one header row naming the columns in any order. Every line
-//! goes through the desk's own checks; a file with any bad line imports nothing, and
-//! every rejected line is reported with its reason.
+//! `plateau import patients FILE.csv` and `plateau import staff FILE.csv`: a clinic's
+//! first day, its patients and its people from spreadsheets. UTF-8 with or without a
+//! byte-order mark, comma or semicolon (as French spreadsheets write them), one header
+//! row naming the columns in any order. Every line goes through the checks of the screen
+//! that would otherwise take it (the desk's, the accounts page's); a file with any bad
+//! line imports nothing, and every rejected line is reported with its reason.
 
 use plateau_app::error::AppError;
 use plateau_app::patients::identity::{Identity, IdentityForm};
@@ -85,68 +86,79 @@ fn yes(typed: &str) -> Option<bool> {
     }
 }
 
-fn describe(error: &AppError) -> String {
-    match error {
-        AppError::Invalid(fields) => fields
+/// A spreadsheet's lines, under a header checked against the columns a file may have.
+struct Sheet {
+    header: Vec<String>,
+    records: Vec<(usize, Result<csv::StringRecord, String>)>,
+}
+
+impl Sheet {
+    /// Reads `bytes` as a CSV file whose columns are among `columns`, the first
+    /// `required` of which it must have.
+    fn read(bytes: &[u8], columns: &[&str], required: usize) -> Result<Sheet, String> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| format!("the file is not UTF-8 ({e}): export it as CSV UTF-8"))?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter(text))
+            .flexible(false)
+            .from_reader(text.as_bytes());
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| format!("line 1: {e}"))?
             .iter()
-            .map(|f| format!("{}: {:?}", f.field, f.problem))
-            .collect::<Vec<_>>()
-            .join(", "),
-        other => other.to_string(),
+            .map(|h| h.trim().to_lowercase())
+            .collect();
+        if let Some(unknown) = header.iter().find(|h| !columns.contains(&h.as_str())) {
+            return Err(format!(
+                "line 1: unknown column {unknown:?}; the columns are: {}",
+                columns.join(", ")
+            ));
+        }
+        for needed in &columns[..required] {
+            if !header.iter().any(|h| h == needed) {
+                return Err(format!("line 1: the column {needed:?} is required"));
+            }
+        }
+        let mut records = Vec::new();
+        for (index, record) in reader.records().enumerate() {
+            if index >= MAX_LINES {
+                return Err(format!("more than {MAX_LINES} lines: split the file"));
+            }
+            records.push((index + 2, record.map_err(|e| e.to_string())));
+        }
+        Ok(Sheet { header, records })
+    }
+
+    /// The cell of `record` in the column `name`, empty when the file has no such column.
+    fn cell(&self, record: &csv::StringRecord, name: &str) -> String {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .and_then(|at| record.get(at))
+            .unwrap_or_default()
+            .to_owned()
     }
 }
 
 /// Reads a patients file as of `today`: every line checked, none stored.
 pub fn read_patients(bytes: &[u8], today: chrono::NaiveDate) -> Result<Reading, String> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| format!("the file is not UTF-8 ({e}): export it as CSV UTF-8"))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter(text))
-        .flexible(false)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| format!("line 1: {e}"))?
-        .iter()
-        .map(|h| h.trim().to_lowercase())
-        .collect();
-    if let Some(unknown) = header.iter().find(|h| !PATIENT_COLUMNS.contains(&h.as_str())) {
-        return Err(format!(
-            "line 1: unknown column {unknown:?}; the columns are: {}",
-            PATIENT_COLUMNS.join(", ")
-        ));
-    }
-    for required in &PATIENT_COLUMNS[..3] {
-        if !header.iter().any(|h| h == required) {
-            return Err(format!("line 1: the column {required:?} is required"));
-        }
-    }
+    let sheet = Sheet::read(bytes, PATIENT_COLUMNS, 3)?;
     let mut reading = Reading::default();
     let mut numbers = HashSet::new();
-    for (index, record) in reader.records().enumerate() {
-        let line = index + 2;
-        if index >= MAX_LINES {
-            return Err(format!("more than {MAX_LINES} lines: split the file"));
-        }
+    for (line, record) in &sheet.records {
+        let line = *line;
         let record = match record {
             Ok(record) => record,
             Err(error) => {
                 reading.rejected.push(Rejected {
                     line,
-                    reason: error.to_string(),
+                    reason: error.clone(),
                 });
                 continue;
             }
         };
-        let cell = |name: &str| {
-            header
-                .iter()
-                .position(|h| h == name)
-                .and_then(|at| record.get(at))
-                .unwrap_or_default()
-                .to_owned()
-        };
+        let cell = |name: &str| sheet.cell(record, name);
         let Some(interpreter_needed) = yes(&cell("interpreter_needed")) else {
             reading.rejected.push(Rejected {
                 line,
@@ -177,7 +189,7 @@ pub fn read_patients(bytes: &[u8], today: chrono::NaiveDate) -> Result<Reading, 
         match form.check(today) {
             Err(error) => reading.rejected.push(Rejected {
                 line,
-                reason: describe(&error),
+                reason: crate::describe(&error),
             }),
             Ok(identity) => {
                 if let Some(number) = &identity.record_number {
@@ -222,7 +234,7 @@ pub async fn import_patients(
     let failed = |line: usize, error: plateau_app::store::StoreError| {
         vec![Rejected {
             line,
-            reason: describe(&AppError::from(error)),
+            reason: crate::describe(&AppError::from(error)),
         }]
     };
     let mut tx = store.begin().await.map_err(|e| failed(0, e))?;
@@ -253,6 +265,173 @@ pub async fn import_patients(
         .map_err(|e| failed(0, e))?;
     tx.commit().await.map_err(|e| failed(0, e))?;
     progress(total, total);
+    Ok(total)
+}
+
+/// The columns a staff file has, all required: the sign-in name, the names colleagues
+/// see, and the roles (codes as `plateau user add` takes them, or their French names,
+/// separated by spaces, `+`, `|` or `/`).
+pub const STAFF_COLUMNS: &[&str] = &["username", "family_name", "given_name", "roles"];
+
+/// A person to give an account, with the password for their first sign-in (they choose
+/// their own then).
+pub struct NewColleague {
+    pub line: usize,
+    pub account: plateau_app::accounts::store::NewAccount,
+    pub password: String,
+}
+
+/// What reading a staff file found.
+#[derive(Default)]
+pub struct StaffReading {
+    pub colleagues: Vec<NewColleague>,
+    pub rejected: Vec<Rejected>,
+}
+
+/// A role as a French spreadsheet may write it; any other word is taken as a code.
+fn role_code(typed: &str) -> String {
+    let word = typed.trim().to_lowercase();
+    let code = match word.as_str() {
+        "administrateur" | "administratrice" => "administrator",
+        "médecin" | "medecin" => "physician",
+        "infirmier" | "infirmière" | "infirmiere" | "ide" => "nurse",
+        "assistant_médical" | "assistante_médicale" | "assistant_medical" | "assistante_medicale" => {
+            "medical_assistant"
+        }
+        "préleveur" | "preleveur" | "préleveuse" | "preleveuse" => "phlebotomist",
+        "technicien_labo" | "technicienne_labo" | "technicien_laboratoire" => "lab_technician",
+        "superviseur" | "superviseuse" | "cadre" => "supervisor",
+        "accueil" => "front_desk",
+        other => other,
+    };
+    code.to_owned()
+}
+
+/// The roles of a cell, however separated.
+fn roles_listed(typed: &str) -> Vec<String> {
+    typed
+        .split(|c: char| c.is_whitespace() || "+|/".contains(c))
+        .filter(|word| !word.is_empty())
+        .map(role_code)
+        .collect()
+}
+
+/// A password for a person's first sign-in: 16 random letters and digits in groups of
+/// four, easy to read out and type once.
+pub fn initial_password() -> String {
+    let letters: Vec<char> = plateau_app::auth::session::new_token()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .take(16)
+        .collect();
+    letters
+        .chunks(4)
+        .map(|group| group.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Reads a staff file: every line checked as the accounts page checks it, none stored.
+/// Each password is hashed as it is read, which takes a moment a person; the progress
+/// bar says how far it is.
+pub async fn read_staff(bytes: &[u8]) -> Result<StaffReading, String> {
+    let sheet = Sheet::read(bytes, STAFF_COLUMNS, STAFF_COLUMNS.len())?;
+    let mut reading = StaffReading::default();
+    let mut usernames = HashSet::new();
+    let total = sheet.records.len();
+    for (done, (line, record)) in sheet.records.iter().enumerate() {
+        progress(done, total);
+        let line = *line;
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => {
+                reading.rejected.push(Rejected {
+                    line,
+                    reason: error.clone(),
+                });
+                continue;
+            }
+        };
+        let cell = |name: &str| sheet.cell(record, name);
+        let password = initial_password();
+        let checked = plateau_app::accounts::checked_new_account(
+            &cell("username"),
+            &cell("family_name"),
+            &cell("given_name"),
+            &roles_listed(&cell("roles")),
+            password.clone(),
+        )
+        .await;
+        match checked {
+            Err(error) => reading.rejected.push(Rejected {
+                line,
+                reason: crate::describe(&error),
+            }),
+            Ok(mut account) => {
+                if !usernames.insert(account.username.clone()) {
+                    reading.rejected.push(Rejected {
+                        line,
+                        reason: format!("username: {} is on an earlier line", account.username),
+                    });
+                    continue;
+                }
+                account.must_change_password = true;
+                reading.colleagues.push(NewColleague {
+                    line,
+                    account,
+                    password,
+                });
+            }
+        }
+    }
+    progress(total, total);
+    Ok(reading)
+}
+
+/// Creates the accounts read, all in one transaction: a username already used rejects
+/// its line and the file. Returns how many were created.
+pub async fn import_staff(
+    store: &Store,
+    facility_id: i64,
+    reading: &StaffReading,
+) -> Result<usize, Vec<Rejected>> {
+    let failed = |line: usize, error: plateau_app::store::StoreError| {
+        vec![Rejected {
+            line,
+            reason: crate::describe(&AppError::from(error)),
+        }]
+    };
+    let mut tx = store.begin().await.map_err(|e| failed(0, e))?;
+    let now = chrono::Utc::now();
+    let total = reading.colleagues.len();
+    for colleague in &reading.colleagues {
+        plateau_app::accounts::store::create(&mut tx, facility_id, &colleague.account, now)
+            .await
+            .map_err(|e| failed(colleague.line, e))?;
+    }
+    let entry = plateau_app::audit::Entry::anonymous(
+        "plateau import",
+        "staff.import",
+        plateau_app::audit::Outcome::Allowed,
+    )
+    .detail(format!(
+        "{total} accounts from a CSV file: {}",
+        reading
+            .colleagues
+            .iter()
+            .map(|c| format!(
+                "{} [{}]",
+                c.account.username,
+                plateau_app::staff::role_codes(&c.account.roles)
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    plateau_app::audit::record_in(&mut tx, entry)
+        .await
+        .map_err(|e| failed(0, e))?;
+    tx.commit().await.map_err(|e| failed(0, e))?;
     Ok(total)
 }
 
@@ -301,5 +480,45 @@ mod tests {
         assert!(read_patients(b"name,dob\nA,B\n", today()).is_err());
         assert!(read_patients(b"family_name,given_name\nA,B\n", today()).is_err());
         assert!(read_patients(&[0xff, 0xfe, 0x00], today()).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_staff_file_gives_each_person_an_account_to_open_once() {
+        let file = "\u{feff}username;family_name;given_name;roles\r\n\
+                    m.durand;Durand;Marie;médecin\r\n\
+                    p.roux;Roux;Paul;infirmier + superviseur\r\n";
+        let reading = read_staff(file.as_bytes()).await.expect("readable");
+        assert!(reading.rejected.is_empty(), "{:?}", reading.rejected);
+        let roles: Vec<String> = reading
+            .colleagues
+            .iter()
+            .map(|c| plateau_app::staff::role_codes(&c.account.roles))
+            .collect();
+        assert_eq!(roles, ["physician", "nurse,supervisor"]);
+        assert!(reading.colleagues.iter().all(|c| c.account.must_change_password));
+        let password = &reading.colleagues[0].password;
+        assert_eq!(password.len(), 19, "{password}");
+        assert_ne!(password, &reading.colleagues[1].password);
+    }
+
+    #[tokio::test]
+    async fn every_bad_staff_line_is_told_with_its_reason() {
+        let file = "username,family_name,given_name,roles\n\
+                    M D,Durand,Marie,physician\n\
+                    p.roux,Roux,Paul,surgeon\n\
+                    a.petit,,Anne,nurse\n\
+                    l.moreau,Moreau,Léa,nurse\n\
+                    L.MOREAU,Moreau,Luc,nurse\n";
+        let reading = read_staff(file.as_bytes()).await.expect("readable");
+        let lines: Vec<usize> = reading.rejected.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 3, 4, 6], "{:?}", reading.rejected);
+        assert!(reading.rejected[0].reason.contains("username"));
+        assert!(reading.rejected[1].reason.contains("roles"));
+        assert!(reading.rejected[2].reason.contains("family_name"));
+        assert!(reading.rejected[3].reason.contains("earlier line"));
+        assert!(
+            read_staff(b"username,family_name\nx,y\n").await.is_err(),
+            "columns missing"
+        );
     }
 }

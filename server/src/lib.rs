@@ -18,6 +18,7 @@ use cli::{
 };
 use config::StartupError;
 use plateau_app::demo::{self, SeedOutcome};
+use plateau_app::facility::FacilityClock;
 use plateau_app::lab::import::SenderRole;
 use plateau_app::store::{redact, Store};
 use tokio::net::TcpListener;
@@ -63,6 +64,12 @@ pub async fn run(cli: Cli) -> Result<(), StartupError> {
         Some(Command::Import(ImportCommand::Patients(args))) => {
             let store = open_store(&args.database).await?;
             let outcome = import_patients(&store, &args).await;
+            store.close().await;
+            outcome
+        }
+        Some(Command::Import(ImportCommand::Staff(args))) => {
+            let store = open_store(&args.database).await?;
+            let outcome = import_staff(&store, &args).await;
             store.close().await;
             outcome
         }
@@ -116,8 +123,22 @@ async fn set_up_reference_lab(
     Ok(())
 }
 
-/// Imports a patients file, or reports every line that stops it (then imports nothing).
-async fn import_patients(store: &Store, args: &ImportArgs) -> Result<(), StartupError> {
+/// Reports every line that stops an import, which then imports nothing.
+fn rejected_lines(rejected: &[import::Rejected]) -> StartupError {
+    for line in rejected {
+        eprintln!("line {}: {}", line.line, line.reason);
+    }
+    StartupError::Import(format!(
+        "{} line(s) rejected, listed above; correct them and import again",
+        rejected.len()
+    ))
+}
+
+/// The file of an import, and the clinic it imports into.
+async fn import_source(
+    store: &Store,
+    args: &ImportArgs,
+) -> Result<(Vec<u8>, i64, FacilityClock), StartupError> {
     let failed = |reason: String| StartupError::Import(reason);
     let bytes =
         std::fs::read(&args.file).map_err(|e| failed(format!("cannot read {}: {e}", args.file.display())))?;
@@ -126,18 +147,15 @@ async fn import_patients(store: &Store, args: &ImportArgs) -> Result<(), Startup
         .map_err(|e| failed(describe(&e)))?;
     let facility_id = facility_id
         .ok_or_else(|| failed("the database holds no clinic yet: run `plateau user add` first".to_owned()))?;
-    let reading = import::read_patients(&bytes, clock.today()).map_err(failed)?;
-    let report = |rejected: &[import::Rejected]| {
-        for line in rejected {
-            eprintln!("line {}: {}", line.line, line.reason);
-        }
-        failed(format!(
-            "{} line(s) rejected, listed above; correct them and import again",
-            rejected.len()
-        ))
-    };
+    Ok((bytes, facility_id, clock))
+}
+
+/// Imports a patients file, or reports every line that stops it (then imports nothing).
+async fn import_patients(store: &Store, args: &ImportArgs) -> Result<(), StartupError> {
+    let (bytes, facility_id, clock) = import_source(store, args).await?;
+    let reading = import::read_patients(&bytes, clock.today()).map_err(StartupError::Import)?;
     if !reading.rejected.is_empty() {
-        return Err(report(&reading.rejected));
+        return Err(rejected_lines(&reading.rejected));
     }
     if args.dry_run {
         println!(
@@ -148,8 +166,33 @@ async fn import_patients(store: &Store, args: &ImportArgs) -> Result<(), Startup
     }
     let imported = import::import_patients(store, facility_id, &reading)
         .await
-        .map_err(|rejected| report(&rejected))?;
+        .map_err(|rejected| rejected_lines(&rejected))?;
     println!("{imported} patients imported");
+    Ok(())
+}
+
+/// Imports a staff file, or reports every line that stops it (then imports nothing);
+/// prints each new account's first password, once.
+async fn import_staff(store: &Store, args: &ImportArgs) -> Result<(), StartupError> {
+    let (bytes, facility_id, _) = import_source(store, args).await?;
+    let reading = import::read_staff(&bytes).await.map_err(StartupError::Import)?;
+    if !reading.rejected.is_empty() {
+        return Err(rejected_lines(&reading.rejected));
+    }
+    if args.dry_run {
+        println!(
+            "{} accounts would be created (dry run: nothing imported)",
+            reading.colleagues.len()
+        );
+        return Ok(());
+    }
+    let imported = import::import_staff(store, facility_id, &reading)
+        .await
+        .map_err(|rejected| rejected_lines(&rejected))?;
+    println!("{imported} accounts created. Give each person their first password; they choose their own at the first sign-in:");
+    for colleague in &reading.colleagues {
+        println!("{}\t{}", colleague.account.username, colleague.password);
+    }
     Ok(())
 }
 
@@ -222,7 +265,7 @@ async fn add_user(store: &Store, args: &UserAddArgs, password: String) -> Result
 }
 
 /// An application error as one line for the terminal.
-fn describe(error: &plateau_app::error::AppError) -> String {
+pub(crate) fn describe(error: &plateau_app::error::AppError) -> String {
     use plateau_app::error::AppError;
     match error {
         AppError::Invalid(fields) => fields

@@ -28,6 +28,9 @@ const KEPT_HEADERS: [HeaderName; 4] = [
 /// repeat is told the form was sent.
 const MAX_KEPT_ANSWER: usize = 256 * 1024;
 
+/// The largest answer given at all: a page is far smaller.
+const MAX_GIVEN_ANSWER: usize = 16 * 1024 * 1024;
+
 /// How long a repeat waits for the first sending's answer.
 const WAIT_FOR_FIRST: Duration = Duration::from_secs(10);
 
@@ -101,24 +104,25 @@ where
     keep(store, &submission, response).await
 }
 
-/// Keeps `response` as the submission's answer, and gives it.
+/// Keeps `response` as the submission's answer, and gives it. An answer too large to
+/// keep, or one that shows a secret once, is given to this sending only: a repeat is
+/// told the form was sent.
 async fn keep(store: &Store, submission: &Arc<Submission>, response: Response) -> Response {
-    let (parts, body) = response.into_parts();
-    let Ok(body) = to_bytes(body, MAX_KEPT_ANSWER).await else {
-        tracing::warn!("a submission's answer was too large to keep");
+    let (mut parts, body) = response.into_parts();
+    let Ok(body) = to_bytes(body, MAX_GIVEN_ANSWER).await else {
+        tracing::warn!("a submission's answer was too large to give");
         return refusal(AppError::AlreadySent);
     };
-    let headers = KEPT_HEADERS
-        .iter()
-        .filter_map(|name| {
-            let value = parts.headers.get(name)?.to_str().ok()?;
-            Some((name.as_str().to_owned(), value.to_owned()))
-        })
-        .collect();
-    let answer = KeptAnswer {
-        status: parts.status.as_u16(),
-        headers,
-        body: body.to_vec(),
+    let secret = parts
+        .headers
+        .remove(plateau_app::shell::ANSWER_NOT_KEPT)
+        .is_some();
+    let answer = if secret || body.len() > MAX_KEPT_ANSWER {
+        let (sent, sent_body) = refusal(AppError::AlreadySent).into_parts();
+        let sent_body = to_bytes(sent_body, MAX_KEPT_ANSWER).await.unwrap_or_default();
+        kept(&sent, &sent_body)
+    } else {
+        kept(&parts, &body)
     };
     if let Err(error) = submission::keep_answer(store, submission, &answer).await {
         // The change is committed; only a repeat loses its copy of the answer (it is told
@@ -126,6 +130,22 @@ async fn keep(store: &Store, submission: &Arc<Submission>, response: Response) -
         tracing::warn!(%error, "could not keep a submission's answer");
     }
     Response::from_parts(parts, Body::from(body))
+}
+
+/// An answer as it is kept: its status, the headers given again, its body.
+fn kept(parts: &axum::http::response::Parts, body: &[u8]) -> KeptAnswer {
+    let headers = KEPT_HEADERS
+        .iter()
+        .filter_map(|name| {
+            let value = parts.headers.get(name)?.to_str().ok()?;
+            Some((name.as_str().to_owned(), value.to_owned()))
+        })
+        .collect();
+    KeptAnswer {
+        status: parts.status.as_u16(),
+        headers,
+        body: body.to_vec(),
+    }
 }
 
 /// The answer to a repeat: the kept answer, waiting for it while the first still runs.

@@ -501,3 +501,93 @@ fn a_clinics_patients_are_imported_from_a_spreadsheet_all_or_nothing() {
         2
     );
 }
+
+#[test]
+fn a_clinics_staff_is_imported_from_a_spreadsheet_each_with_a_first_password() {
+    let dir = temp_dir("import-staff");
+    let data_dir = dir.join("data");
+    first_administrator(&data_dir);
+    let import = |file: &std::path::Path, dry_run: bool| {
+        let mut command = plateau();
+        command
+            .args(["import", "staff"])
+            .arg(file)
+            .arg("--data-dir")
+            .arg(&data_dir);
+        if dry_run {
+            command.arg("--dry-run");
+        }
+        command.env("PLATEAU_LOG", "off").output().unwrap()
+    };
+    let url = format!("sqlite://{}", data_dir.join("plateau.db").display());
+    let query = |sql: &str| {
+        let (url, sql) = (url.clone(), sql.to_owned());
+        tokio::runtime::Runtime::new().unwrap().block_on(async move {
+            let store = plateau_app::store::Store::connect(&url).await.unwrap();
+            let rows = plateau_app::fetch_all!(store.read(), (String, String, bool), &sql).unwrap();
+            store.close().await;
+            rows
+        })
+    };
+    let accounts =
+        "SELECT a.username, a.password_hash, a.must_change_password FROM account a ORDER BY a.username";
+    let before = query(accounts).len();
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "\u{feff}username;family_name;given_name;roles\nm.durand;Durand;Marie;médecin\np roux;Roux;Paul;nurse\n",
+    )
+    .unwrap();
+    let refused = import(&bad, false);
+    assert!(!refused.status.success());
+    let report = String::from_utf8_lossy(&refused.stderr);
+    assert!(report.contains("line 3: username"), "{report}");
+    let good = dir.join("good.csv");
+    std::fs::write(
+        &good,
+        "username,family_name,given_name,roles\nm.durand,Durand,Marie,physician\np.roux,Roux,Paul,infirmier+accueil\n",
+    )
+    .unwrap();
+    let dry = import(&good, true);
+    assert!(dry.status.success(), "{}", String::from_utf8_lossy(&dry.stderr));
+    assert!(String::from_utf8_lossy(&dry.stdout).contains("2 accounts would be created"));
+    assert_eq!(
+        query(accounts).len(),
+        before,
+        "nothing of the refused file or the dry run"
+    );
+    let done = import(&good, false);
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let printed = String::from_utf8_lossy(&done.stdout).into_owned();
+    let password_of = |username: &str| {
+        printed
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{username}\t")))
+            .unwrap_or_else(|| panic!("{printed}"))
+            .to_owned()
+    };
+    let rows = query(accounts);
+    assert_eq!(rows.len(), before + 2);
+    for username in ["m.durand", "p.roux"] {
+        let (_, hash, must_change) = rows.iter().find(|(u, _, _)| u == username).unwrap();
+        assert!(
+            *must_change,
+            "{username} chooses their own password at the first sign-in"
+        );
+        assert!(!hash.contains(&password_of(username)), "only the hash is kept");
+        let opens = tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(plateau_app::auth::password::verify(
+                password_of(username),
+                Some(hash.clone()),
+            ))
+            .unwrap();
+        assert!(opens, "the printed password opens {username}'s account");
+    }
+    // The same file again: every username is taken, nothing is added.
+    let again = import(&good, false);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("username"));
+    assert_eq!(query(accounts).len(), before + 2);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -350,3 +350,261 @@ on_both_databases!(
         );
     }
 );
+
+/// The token a page shows once, in its `<code class="token">`.
+fn shown_token(html: &str) -> String {
+    let start = html.find("<code class=\"token\">").unwrap() + "<code class=\"token\">".len();
+    html[start..][..html[start..].find('<').unwrap()].to_owned()
+}
+
+async fn hl7_status(server: &common::TestServer, token: &str) -> u16 {
+    server
+        .client
+        .post(server.url("/hl7/oru"))
+        .bearer_auth(token)
+        .body("not HL7 at all")
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+on_both_databases!(an_administrator_sets_the_clinic_up_from_server_pages, |db| {
+    common::add_account(&db.store, "admin", &["administrator"]).await;
+    common::add_account(&db.store, "desk", &["front_desk"]).await;
+    let server = common::TestServer::start(db.store.clone()).await;
+    sign_in(&server, "admin").await;
+
+    // The clinic: a time zone that is none and a FINESS number too short come back
+    // with what was typed; nothing changes.
+    let (status, html) = server.get_html("/setup/facility", "fr").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Numéro FINESS") && !html.contains(".wasm"),
+        "{html}"
+    );
+    let refused = server
+        .post_page(
+            "/setup/facility",
+            &[
+                ("submission", &key(101)),
+                ("name", "Clinique des Tilleuls"),
+                ("timezone", "Mars/Olympus"),
+                ("national_id", "12345"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), 400);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("value=\"Mars/Olympus\"") && html.contains("value=\"12345\""),
+        "{html}"
+    );
+    assert_eq!(html.matches("aria-invalid=\"true\"").count(), 2, "{html}");
+    assert_eq!(
+        count(&db.store, "SELECT COUNT(*) FROM facility WHERE national_id <> ''").await,
+        0
+    );
+    let saved = server
+        .post_page(
+            "/setup/facility",
+            &[
+                ("submission", &key(102)),
+                ("name", "Clinique des Tilleuls"),
+                ("timezone", "America/Martinique"),
+                ("national_id", "2a0000011"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+    assert_eq!(location(&saved), "/setup/facility?saved");
+    assert_eq!(
+            count(
+                &db.store,
+                "SELECT COUNT(*) FROM facility WHERE national_id = '2A0000011' AND timezone = 'America/Martinique'"
+            )
+            .await,
+            1
+        );
+    assert_eq!(
+        count(
+            &db.store,
+            "SELECT COUNT(*) FROM audit_event WHERE action = 'facility.update'"
+        )
+        .await,
+        1
+    );
+
+    // Equipment, kept in a room.
+    let room = server
+        .post_page(
+            "/setup/rooms",
+            &[
+                ("submission", &key(103)),
+                ("code", "PROC1"),
+                ("name", "Soins 1"),
+                ("kind", "procedure"),
+            ],
+        )
+        .await;
+    assert_eq!(room.status(), 303);
+    let room = common::id_of(&db.store, "SELECT id FROM room WHERE code = $1", "PROC1")
+        .await
+        .to_string();
+    let item = |n: u32, code: &'static str, kind: &'static str, room: String| {
+        vec![
+            ("submission", key(n)),
+            ("code", code.to_owned()),
+            ("name", "Échographe portable".to_owned()),
+            ("kind", kind.to_owned()),
+            ("room_id", room),
+        ]
+    };
+    let post = |form: Vec<(&'static str, String)>| {
+        let server = &server;
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            server.post_page("/setup/equipment", &form).await
+        }
+    };
+    let added = post(item(104, "echo-1", "ultrasound", room.clone())).await;
+    assert_eq!(added.status(), 303);
+    assert_eq!(location(&added), "/setup/equipment");
+    for (n, code, kind, room) in [
+        (105, "ECHO-1", "ultrasound", room.clone()), // the code is taken
+        (106, "ECHO-2", "teleporter", room.clone()), // no such kind
+        (107, "ECHO 3", "ultrasound", room.clone()), // not a code
+        (108, "ECHO-4", "ultrasound", "999999".to_owned()), // no such room
+        (109, "ECHO-5", "ultrasound", "salle".to_owned()), // not an id
+    ] {
+        let refused = post(item(n, code, kind, room)).await;
+        assert_eq!(refused.status(), 400, "{code} {kind}");
+        let html = refused.text().await.unwrap();
+        assert!(html.contains(&format!("value=\"{code}\"")), "{html}");
+    }
+    assert_eq!(count(&db.store, "SELECT COUNT(*) FROM equipment").await, 1);
+    let echo = common::id_of(&db.store, "SELECT id FROM equipment WHERE code = $1", "ECHO-1")
+        .await
+        .to_string();
+    let (_, html) = server.get_html("/setup/equipment", "en").await;
+    assert!(
+        html.contains("value=\"ECHO-1\"") && html.contains("selected"),
+        "{html}"
+    );
+    let retired = server.call("retire_equipment", &[("equipment_id", &echo)]).await;
+    assert_eq!(retired.status(), 200);
+    let (_, html) = server.get_html("/setup/equipment", "en").await;
+    assert!(
+        !html.contains("value=\"ECHO-1\""),
+        "a retired item is in no list: {html}"
+    );
+    assert_eq!(
+        count(
+            &db.store,
+            "SELECT COUNT(*) FROM equipment WHERE retired_at IS NOT NULL"
+        )
+        .await,
+        1
+    );
+    // Retired, its code still names it: a new item takes another.
+    assert_eq!(
+        post(item(110, "ECHO-1", "ultrasound", String::new()))
+            .await
+            .status(),
+        400
+    );
+
+    // A reference lab: its token shown on that answer only, only its hash kept.
+    let lab = |n: u32, code: &str, peers: &str| {
+        vec![
+            ("submission", key(n)),
+            ("code", code.to_owned()),
+            ("name", "Biologie de référence".to_owned()),
+            ("sending_facility", "BIOREF".to_owned()),
+            ("mllp_peers", peers.to_owned()),
+            ("new_token", "on".to_owned()),
+        ]
+    };
+    let post_lab = |form: Vec<(&'static str, String)>| {
+        let server = &server;
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            server.post_page("/setup/interfaces", &form).await
+        }
+    };
+    for (n, code, peers) in [(111, "b", ""), (112, "BIO-REF", "10.0.0.5 lab.example")] {
+        let refused = post_lab(lab(n, code, peers)).await;
+        assert_eq!(refused.status(), 400, "{code} {peers}");
+    }
+    assert_eq!(count(&db.store, "SELECT COUNT(*) FROM reference_lab").await, 0);
+    let issued = post_lab(lab(113, "BIO-REF", "10.0.0.5, 10.0.0.6")).await;
+    assert_eq!(issued.status(), 200);
+    let html = issued.text().await.unwrap();
+    let token = shown_token(&html);
+    assert!(token.len() >= 40, "{html}");
+    assert_eq!(
+        common::id_of(
+            &db.store,
+            "SELECT COUNT(*) FROM reference_lab WHERE interface_token_sha256 = $1",
+            &plateau_app::lab::import::token_digest(&token)
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(&db.store, "SELECT COUNT(*) FROM reference_lab_peer").await,
+        2
+    );
+    // The same form sent again acts once and does not show the token again.
+    let repeated = post_lab(lab(113, "BIO-REF", "10.0.0.5, 10.0.0.6")).await;
+    assert_ne!(repeated.status(), 200);
+    assert!(!repeated.text().await.unwrap().contains(&token));
+    assert_eq!(hl7_status(&server, &token).await, 200, "the token opens HTTP");
+    let (_, html) = server.get_html("/setup/interfaces", "fr").await;
+    assert!(!html.contains(&token) && html.contains("jeton actif"), "{html}");
+    // Rotated: the old token no longer opens anything.
+    let rotated = post_lab(lab(114, "BIO-REF", "10.0.0.5")).await;
+    assert_eq!(rotated.status(), 200);
+    let new_token = shown_token(&rotated.text().await.unwrap());
+    assert_eq!(hl7_status(&server, &token).await, 401);
+    assert_eq!(hl7_status(&server, &new_token).await, 200);
+    // Revoked: nothing does, and no address reaches MLLP.
+    let lab_id = common::id_of(
+        &db.store,
+        "SELECT id FROM reference_lab WHERE code = $1",
+        "BIO-REF",
+    )
+    .await
+    .to_string();
+    assert_eq!(
+        server
+            .call("revoke_interface", &[("interface_id", &lab_id)])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(hl7_status(&server, &new_token).await, 401);
+    assert_eq!(
+        count(&db.store, "SELECT COUNT(*) FROM reference_lab_peer").await,
+        0
+    );
+    assert_eq!(
+        server
+            .call("revoke_interface", &[("interface_id", "999999")])
+            .await
+            .status(),
+        400
+    );
+
+    // Nobody else sets the clinic up, page or form.
+    sign_in(&server, "desk").await;
+    for page in ["/setup/facility", "/setup/equipment", "/setup/interfaces"] {
+        let (status, _) = server.get_html(page, "fr").await;
+        assert_eq!(status, 403, "{page}");
+        let posted = server
+            .post_page(page, &[("submission", &key(120)), ("name", "x")])
+            .await;
+        assert_eq!(posted.status(), 403, "{page}");
+    }
+});

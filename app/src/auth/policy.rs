@@ -176,6 +176,23 @@ pub const ENDPOINTS: &[(&str, Access)] = &[
     ("/api/save_room", Access::Needs(Capability::SetUpFacility)),
     ("/api/retire_room", Access::Needs(Capability::SetUpFacility)),
     ("/api/rooms_to_set_up", Access::Needs(Capability::SetUpFacility)),
+    (
+        "/api/facility_to_set_up",
+        Access::Needs(Capability::SetUpFacility),
+    ),
+    ("/api/save_facility", Access::Needs(Capability::SetUpFacility)),
+    (
+        "/api/equipment_to_set_up",
+        Access::Needs(Capability::SetUpFacility),
+    ),
+    ("/api/save_equipment", Access::Needs(Capability::SetUpFacility)),
+    ("/api/retire_equipment", Access::Needs(Capability::SetUpFacility)),
+    (
+        "/api/interfaces_to_set_up",
+        Access::Needs(Capability::SetUpFacility),
+    ),
+    ("/api/save_interface", Access::Needs(Capability::SetUpFacility)),
+    ("/api/revoke_interface", Access::Needs(Capability::SetUpFacility)),
     ("/api/call_patient", Access::Needs(Capability::CallPatients)),
     ("/api/end_visit", Access::Needs(Capability::EndVisits)),
     (
@@ -326,7 +343,10 @@ pub const PAGES: &[(&str, Access)] = &[
     ("/patients/:id/edit", Access::Needs(Capability::RegisterPatients)),
     ("/waiting-room", Access::Needs(Capability::CallPatients)),
     ("/follow-ups", Access::Needs(Capability::SuperviseStaff)),
+    ("/setup/facility", Access::Needs(Capability::SetUpFacility)),
     ("/setup/rooms", Access::Needs(Capability::SetUpFacility)),
+    ("/setup/equipment", Access::Needs(Capability::SetUpFacility)),
+    ("/setup/interfaces", Access::Needs(Capability::SetUpFacility)),
 ];
 
 /// The access an endpoint path needs; `None` for a path nobody may call.

@@ -2,9 +2,13 @@
 //! and which procedure holds it.
 
 mod api;
+mod setup;
+mod setup_view;
 #[cfg(feature = "ssr")]
 pub mod store;
 mod types;
 
 pub use api::*;
+pub use setup::*;
+pub use setup_view::EquipmentSetupPage;
 pub use types::*;

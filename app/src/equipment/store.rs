@@ -41,7 +41,10 @@ async fn items(
     facility_id: i64,
     value: i64,
 ) -> Result<Vec<EquipmentItem>, StoreError> {
-    let sql = format!("{SELECT} WHERE e.facility_id = $1 AND {condition} ORDER BY e.kind, e.code");
+    // A retired item is in no list and can be reserved by no one.
+    let sql = format!(
+        "{SELECT} WHERE e.facility_id = $1 AND e.retired_at IS NULL AND {condition} ORDER BY e.kind, e.code"
+    );
     let rows = crate::fetch_all!(exec, Row, &sql, facility_id, value)?;
     Ok(rows.into_iter().map(EquipmentItem::from).collect())
 }
@@ -158,4 +161,35 @@ pub async fn create(
         item.room_id,
         now
     )
+}
+
+/// Changes an item's code, name, kind and room; false if it is not this facility's or
+/// is retired.
+pub async fn update(tx: &mut Tx, facility_id: i64, id: i64, item: &NewItem<'_>) -> Result<bool, StoreError> {
+    let changed = crate::execute!(
+        tx.exec(),
+        "UPDATE equipment SET code = $1, name = $2, kind = $3, room_id = $4 \
+         WHERE id = $5 AND facility_id = $6 AND retired_at IS NULL",
+        item.code,
+        item.name,
+        item.kind.code(),
+        item.room_id,
+        id,
+        facility_id
+    )?;
+    Ok(changed == 1)
+}
+
+/// Retires an item nobody holds: it leaves every list; what it was used for stays told.
+pub async fn retire(tx: &mut Tx, facility_id: i64, id: i64, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let changed = crate::execute!(
+        tx.exec(),
+        "UPDATE equipment SET retired_at = $1, room_id = NULL WHERE id = $2 AND facility_id = $3 \
+         AND retired_at IS NULL AND NOT EXISTS (SELECT 1 FROM equipment_reservation r \
+         WHERE r.equipment_id = equipment.id AND r.released_at IS NULL)",
+        now,
+        id,
+        facility_id
+    )?;
+    Ok(changed == 1)
 }

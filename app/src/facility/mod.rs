@@ -1,14 +1,19 @@
-//! The clinic site: its name and its time zone, which every time on screen is shown in.
+//! The clinic site: its name, its national identifier and its time zone, which every
+//! time on screen is shown in.
 
 #[cfg(feature = "ssr")]
 mod api;
 #[cfg(feature = "ssr")]
 pub mod store;
 
+mod setup;
+mod setup_view;
 mod view;
 
 #[cfg(feature = "ssr")]
 pub use api::{current_clock, existing_clock};
+pub use setup::*;
+pub use setup_view::FacilitySetupPage;
 pub use view::Stamp;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Offset, Timelike, Utc};

@@ -98,3 +98,35 @@ pub async fn save_settings(
     )?;
     Ok(())
 }
+
+/// The clinic's name, time zone and national identifier.
+pub async fn identity(store: &Store, facility_id: i64) -> Result<super::FacilityIdentity, StoreError> {
+    let (name, timezone, national_id) = crate::fetch_optional!(
+        store.read(),
+        (String, String, String),
+        "SELECT name, timezone, national_id FROM facility WHERE id = $1",
+        facility_id
+    )?
+    .ok_or(StoreError::NotFound)?;
+    Ok(super::FacilityIdentity {
+        name,
+        timezone,
+        national_id,
+    })
+}
+
+pub async fn save_identity(
+    tx: &mut Tx,
+    facility_id: i64,
+    identity: &super::FacilityIdentity,
+) -> Result<(), StoreError> {
+    crate::execute!(
+        tx.exec(),
+        "UPDATE facility SET name = $1, timezone = $2, national_id = $3 WHERE id = $4",
+        &identity.name,
+        &identity.timezone,
+        &identity.national_id,
+        facility_id
+    )?;
+    Ok(())
+}

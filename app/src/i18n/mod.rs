@@ -129,7 +129,7 @@ pub struct Messages {
     pub nav_desk: &'static str,
     pub nav_waiting_room: &'static str,
     pub nav_follow_ups: &'static str,
-    pub nav_setup_rooms: &'static str,
+    pub nav_setup: &'static str,
     pub nav_rooms: &'static str,
     pub nav_board: &'static str,
     pub nav_lab: &'static str,

@@ -4,7 +4,7 @@
 use super::{RoomKind, RoomSetting};
 use crate::error::AppError;
 use crate::i18n::Locale;
-use crate::shell::{after_post, go_to, Field, FormProblems, Outcome, PostedForm, SubmissionField};
+use crate::shell::{after_post, go_to, Field, FormProblems, Outcome, PostedForm, SetupTabs, SubmissionField};
 use leptos::prelude::*;
 
 pub struct SetupWords {
@@ -104,6 +104,7 @@ pub fn RoomSetupPage() -> impl IntoView {
     };
     view! {
         <section class="page room-setup" aria-labelledby="page-title">
+            <SetupTabs current="/setup/rooms"/>
             <h1 id="page-title">{w.title}</h1>
             {after_post(act, render)}
         </section>

@@ -209,7 +209,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/patients/:id/edit") view=|| server_page!(crate::patients::EditPatientPage) ssr=SsrMode::Async/>
                     <Route path=path!("/waiting-room") view=|| server_page!(crate::board::WaitingRoomPage) ssr=SsrMode::Async/>
                     <Route path=path!("/follow-ups") view=|| server_page!(crate::visits::FollowUpsPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/setup/facility") view=|| server_page!(crate::facility::FacilitySetupPage) ssr=SsrMode::Async/>
                     <Route path=path!("/setup/rooms") view=|| server_page!(crate::rooms::RoomSetupPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/setup/equipment") view=|| server_page!(crate::equipment::EquipmentSetupPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/setup/interfaces") view=|| server_page!(crate::interfaces::InterfaceSetupPage) ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <IdleLock/>
@@ -447,7 +450,7 @@ fn Navigation() -> impl IntoView {
         ("/admin/audit", |t| t.nav_audit),
         ("/admin/catalog", |t| t.back_office.nav_catalog),
         ("/admin/lab-tests", |t| t.lab.nav_catalog),
-        ("/setup/rooms", |t| t.nav_setup_rooms),
+        ("/setup/facility", |t| t.nav_setup),
     ];
     let session = use_session();
     let current_path = leptos_router::hooks::use_location().pathname.get_untracked();

@@ -24,8 +24,45 @@ pub const SERVER_PAGES: &[&str] = &[
     "/patients/:id/edit",
     "/waiting-room",
     "/follow-ups",
+    "/setup/facility",
     "/setup/rooms",
+    "/setup/equipment",
+    "/setup/interfaces",
 ];
+
+/// The set-up pages, in the order an administrator walks them on the first day.
+const SETUP_PAGES: [(&str, &str, &str); 4] = [
+    ("/setup/facility", "Établissement", "Clinic"),
+    ("/setup/rooms", "Salles", "Rooms"),
+    ("/setup/equipment", "Équipement", "Equipment"),
+    (
+        "/setup/interfaces",
+        "Laboratoires et accueil",
+        "Labs and front office",
+    ),
+];
+
+/// The set-up pages' own navigation, at the top of each, `current` marked.
+#[component]
+pub fn SetupTabs(current: &'static str) -> impl IntoView {
+    let locale = crate::i18n::use_i18n().locale();
+    let label = match locale {
+        crate::i18n::Locale::Fr => "Paramétrage",
+        crate::i18n::Locale::En => "Set-up",
+    };
+    view! {
+        <nav class="setup-tabs" aria-label=label>
+            {SETUP_PAGES.iter().map(|(href, fr, en)| {
+                let text = match locale {
+                    crate::i18n::Locale::Fr => *fr,
+                    crate::i18n::Locale::En => *en,
+                };
+                view! { <a href=*href aria-current=(*href == current).then_some("page")>{text}</a> }
+            }).collect_view()}
+        </nav>
+    }
+    .into_any()
+}
 
 /// Whether the page at `path` is a server page.
 pub fn is_server_page(path: &str) -> bool {
@@ -106,6 +143,22 @@ pub fn go_to(path: &str) {
     }
     #[cfg(not(feature = "ssr"))]
     let _ = path;
+}
+
+/// The header a page's answer carries when it must not be kept for a repeat of its form
+/// (it shows a secret once, such as a new interface token); the server removes it, and a
+/// repeat is told the form was sent.
+pub const ANSWER_NOT_KEPT: &str = "x-plateau-answer-not-kept";
+
+/// Marks this page's answer as one not to keep (see [`ANSWER_NOT_KEPT`]).
+pub fn answer_not_kept() {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            http::HeaderName::from_static(ANSWER_NOT_KEPT),
+            http::HeaderValue::from_static("1"),
+        );
+    }
 }
 
 /// What a server page is in the browser's client: nothing of its own. Reached by the
