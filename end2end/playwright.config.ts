@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-// The journeys run against the release build (`cargo leptos build --release`) on a fresh
+// The journeys run against the release build (`cargo leptos build --release --precompress`) on a fresh
 // SQLite database holding the demo clinic, in Debian's Chromium at tablet size.
 const port = Number(process.env.PLATEAU_E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;

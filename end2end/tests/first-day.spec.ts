@@ -34,6 +34,8 @@ function noWebAssembly(page: Page): string[] {
 }
 
 test('a clinic on its first day sets itself up, registers, checks in, calls and discharges a patient', async ({ browser }) => {
+  // A whole first day: the set-up pages, the desk, two tablets.
+  test.setTimeout(120_000);
   // The administrator adds the first exam room; a wrong code is refused and the name typed stays.
   const admin = await browser.newContext();
   const adminPage = await signedIn(admin, 'admin');
@@ -65,7 +67,7 @@ test('a clinic on its first day sets itself up, registers, checks in, calls and 
   await adminPage.getByRole('link', { name: 'Équipement', exact: true }).click();
   await adminPage.getByLabel('Code (étiquette)').fill('ECHO-1');
   await adminPage.getByLabel('Nom', { exact: true }).fill('Échographe portable');
-  await adminPage.getByLabel('Type', { exact: true }).selectOption('ultrasound');
+  await adminPage.locator('select[name="kind"]').selectOption('ultrasound');
   await adminPage.getByLabel('Rangé en salle').selectOption({ label: 'EX1 · Examen 1' });
   await adminPage.getByRole('button', { name: 'Ajouter' }).click();
   await expect(adminPage.locator('form.room-form').first().getByLabel('Code (étiquette)')).toHaveValue('ECHO-1');
@@ -73,7 +75,7 @@ test('a clinic on its first day sets itself up, registers, checks in, calls and 
   // The reference lab: its interface token is shown once, then only that it is active.
   await adminPage.getByRole('link', { name: 'Laboratoires et accueil', exact: true }).click();
   const labForm = adminPage.locator('form.room-form').last();
-  await labForm.getByLabel('Code', { exact: true }).fill('BIO-REF');
+  await labForm.locator('input[name="code"]').fill('BIO-REF');
   await labForm.getByLabel('Nom', { exact: true }).fill('Biologie de référence');
   await labForm.getByRole('button', { name: 'Ajouter' }).click();
   const token = (await adminPage.locator('code.token').textContent()) ?? '';

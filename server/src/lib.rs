@@ -1,5 +1,6 @@
 //! The `plateau` server: command line, start-up, HTTP router and shutdown.
 
+pub mod assets;
 pub mod backup;
 pub mod cli;
 pub mod config;

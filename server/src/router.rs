@@ -120,7 +120,16 @@ pub fn router_within(
             context, shell,
         ))
         .layer(CompressionLayer::new());
+    // The client's files, compressed once at build; a development build's are compressed
+    // here (the layer leaves an answer already compressed as it is).
+    let hashed = crate::assets::hash_file()
+        .and_then(|file| std::fs::read_to_string(file).ok())
+        .map(|text| crate::assets::hashed_names(&text, &leptos_options.output_name))
+        .unwrap_or_default();
+    let assets = crate::assets::router(std::path::Path::new(leptos_options.site_root.as_ref()), hashed)
+        .layer(CompressionLayer::new());
     pages
+        .merge(assets)
         .merge(live)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -190,7 +199,8 @@ async fn audit_csv(
     }
 }
 
-/// Leptos settings for a site built by cargo-leptos into `site_root`.
+/// Leptos settings for a site built by cargo-leptos into `site_root`; its files are named
+/// by their content when the build left its hash file beside this binary.
 pub fn leptos_options(site_root: &str, addr: std::net::SocketAddr) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name("plateau")
@@ -198,5 +208,6 @@ pub fn leptos_options(site_root: &str, addr: std::net::SocketAddr) -> LeptosOpti
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .env(leptos::config::Env::PROD)
+        .hash_files(crate::assets::hash_file().is_some_and(|file| file.exists()))
         .build()
 }

@@ -28,6 +28,7 @@ async fn write_event(store: &Store, topic: Topic, subject: i64) -> i64 {
         kind: EventKind::RoomStatus,
         subject: Some(subject),
         code: Some("C".into()),
+        visit: None,
     };
     let id = log::record(&mut tx, &event, Utc::now()).await.unwrap();
     tx.commit().await.unwrap();
@@ -76,6 +77,39 @@ async fn change_status(server: &TestServer, room: i64, from: &str, to: &str) -> 
         )
         .await
 }
+
+on_both_databases!(a_change_about_a_visit_names_it_on_the_rooms_topic, |db| {
+    // A room tablet follows the rooms and asks again only for its own patient: a change
+    // about a visit says which, a room's status says none.
+    let (server, _, mut sse) = nurse_following_rooms(&db).await;
+    let visit = plateau_app::fetch_scalar!(
+        db.store.read(),
+        i64,
+        "SELECT id FROM visit WHERE ended_at IS NULL ORDER BY id LIMIT 1"
+    )
+    .unwrap();
+    let mut tx = db.store.begin().await.unwrap();
+    plateau_app::visits::store::announce(
+        &mut tx,
+        visit,
+        plateau_app::patients::VisitState::InExam,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let change = sse.next_news().await.json();
+    assert_eq!(
+        (change["topic"].as_str(), change["kind"].as_str()),
+        (Some("rooms"), Some("visit"))
+    );
+    assert_eq!(change["visit"], visit);
+    let lab = room_id(&db.store, "LAB").await;
+    assert_eq!(change_status(&server, lab, "U", "C").await.status(), 200);
+    let change = sse.next_news().await.json();
+    assert_eq!(change["kind"], "room.status");
+    assert!(change["visit"].is_null(), "{change}");
+});
 
 on_both_databases!(a_room_change_reaches_subscribers_once_with_its_status, |db| {
     let (server, start, mut sse) = nurse_following_rooms(&db).await;

@@ -43,6 +43,7 @@ pub async fn change_equipment_state(equipment_id: i64, from: String, to: String)
         kind: EventKind::Equipment,
         subject: Some(equipment_id),
         code: Some(to.code().to_owned()),
+        visit: None,
     };
     crate::live::store::record(&mut tx, &event, clock.now).await?;
     tx.commit().await?;

@@ -2,7 +2,7 @@
 //! it to another room, and retires it. An item once used is retired, never deleted, so
 //! that what it was used for stays told.
 
-use super::{EquipmentItem, EquipmentKind};
+use super::EquipmentItem;
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -56,7 +56,7 @@ pub async fn save_equipment(
         checks.fail("code", Problem::Malformed);
     }
     let name = checks.text("name", &name, 80);
-    let kind = EquipmentKind::from_code(kind.trim());
+    let kind = super::EquipmentKind::from_code(kind.trim());
     if kind.is_none() {
         checks.fail("equipment_kind", Problem::Malformed);
     }
@@ -161,6 +161,7 @@ async fn announce(
         kind: EventKind::Equipment,
         subject: Some(equipment_id),
         code: None,
+        visit: None,
     };
     crate::live::store::record(tx, &event, now).await.map(|_| ())
 }

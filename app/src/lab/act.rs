@@ -160,6 +160,7 @@ pub async fn announce(tx: &mut Tx, change: &Change, now: DateTime<Utc>) -> Resul
             kind: change.kind,
             subject: Some(change.subject),
             code: Some(change.code.clone()),
+            visit: Some(change.visit_id),
         };
         crate::live::store::record(tx, &event, now).await?;
     }
@@ -796,6 +797,7 @@ async fn announce_quarantine(
         kind: EventKind::LabOrder,
         subject: Some(message_id),
         code: Some(what.to_owned()),
+        visit: None,
     };
     crate::live::store::record(tx, &event, now).await?;
     Ok(())
@@ -883,6 +885,7 @@ async fn announce_shipment(tx: &mut Tx, id: i64, state: &str, now: DateTime<Utc>
         kind: EventKind::LabOrder,
         subject: Some(id),
         code: Some(format!("shipment.{state}")),
+        visit: None,
     };
     crate::live::store::record(tx, &event, now).await?;
     Ok(())

@@ -418,6 +418,7 @@ async fn file(
             kind: crate::live::EventKind::LabOrder,
             subject: Some(message_id),
             code: Some(if held.is_empty() { "reused" } else { "quarantined" }.to_owned()),
+            visit: None,
         };
         crate::live::store::record(&mut tx, &event, now).await?;
     }

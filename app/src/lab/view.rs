@@ -53,8 +53,9 @@ impl Default for LabActions {
 #[component]
 pub fn VisitLabPanel(visit_id: i64, actions: LabActions) -> impl IntoView {
     let live = use_live();
+    // Only this visit's changes reload it, not every room's.
     let lab = Resource::new(
-        move || (live.changes(Topic::Rooms), actions.version()),
+        move || (live.visit_changes(visit_id), actions.version()),
         move |_| super::load_visit_lab(visit_id),
     );
     view! {
@@ -558,6 +559,9 @@ pub fn CriticalBanner() -> impl IntoView {
     }
 }
 
+/// What the critical banner follows.
+const CRITICAL: &[crate::live::EventKind] = &[crate::live::EventKind::CriticalAlert];
+
 /// The banner of an unlocked screen: every open critical value with its form. Cards stay
 /// through a failed reading or a failed acknowledgement (with what was typed), and one
 /// arriving adds its card without redrawing the others.
@@ -576,7 +580,8 @@ fn OpenCriticalAlerts() -> impl IntoView {
         move || {
             (
                 watching(),
-                live.changes(Topic::Rooms),
+                // Critical values raised, acknowledged or escalated: nothing else.
+                live.changes_of(Topic::Rooms, CRITICAL) + live.changes_of(Topic::Lab, CRITICAL),
                 acknowledge.version().get(),
             )
         },

@@ -4,7 +4,7 @@
 //!
 //! On the server (and before the script runs) nothing connects: the page is as loaded.
 
-use super::{LinkState, Topic};
+use super::{EventKind, LinkState, LiveEvent, Topic};
 use leptos::prelude::*;
 
 /// What screens read of the live link.
@@ -16,6 +16,93 @@ pub struct Live {
     rooms: RwSignal<u64>,
     lab: RwSignal<u64>,
     visits: RwSignal<u64>,
+    /// The changes heard, counted by what they are about, for screens that show only
+    /// some of a topic (one room, one patient, the critical values).
+    heard: RwSignal<Heard>,
+}
+
+/// Changes heard so far, counted by what they are about. A screen's resource reads the
+/// count of what it shows; the count of anything else changing does not reload it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Heard {
+    /// Every time everything had to be reloaded (a resync, back online): counted in all.
+    reloads: u64,
+    /// By the topic's name and the kind of change.
+    kinds: Vec<((String, EventKind), u64)>,
+    /// Room status changes, by room.
+    rooms: Vec<(i64, u64)>,
+    /// Changes about a visit, whatever their topic, by visit.
+    visits: Vec<(i64, u64)>,
+    /// The last change about a visit counted: one change is written to each of its
+    /// topics in turn (consecutive ids), and a screen following two of them counts it once.
+    last_visit_change: Option<(i64, EventKind, Option<i64>, Option<String>, i64)>,
+}
+
+fn bump<K: PartialEq>(counts: &mut Vec<(K, u64)>, key: K) {
+    match counts.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, n)) => *n += 1,
+        None => counts.push((key, 1)),
+    }
+}
+
+fn count<K: PartialEq>(counts: &[(K, u64)], key: &K) -> u64 {
+    counts.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
+}
+
+/// The name under which a topic's kinds are counted: one for every visit.
+fn topic_name(topic: Topic) -> &'static str {
+    match topic {
+        Topic::Rooms => "rooms",
+        Topic::Lab => "lab",
+        Topic::Visit(_) => "visit",
+    }
+}
+
+impl Heard {
+    /// Counts one change.
+    pub fn heard(&mut self, event: &LiveEvent) {
+        bump(&mut self.kinds, (topic_name(event.topic).to_owned(), event.kind));
+        if let (Topic::Rooms, EventKind::RoomStatus, Some(room)) = (event.topic, event.kind, event.subject) {
+            bump(&mut self.rooms, room);
+        }
+        let visit = match event.topic {
+            Topic::Visit(visit) => Some(visit),
+            _ => event.visit,
+        };
+        if let Some(visit) = visit {
+            let change = (event.kind, event.subject, event.code.clone(), visit);
+            let same = self
+                .last_visit_change
+                .as_ref()
+                .is_some_and(|(id, kind, subject, code, of)| {
+                    *id + 1 == event.id && (*kind, *subject, code.clone(), *of) == change
+                });
+            self.last_visit_change = Some((event.id, change.0, change.1, change.2, change.3));
+            if !same {
+                bump(&mut self.visits, visit);
+            }
+        }
+    }
+
+    /// Changes of these kinds on `topic`.
+    pub fn of(&self, topic: Topic, kinds: &[EventKind]) -> u64 {
+        let name = topic_name(topic);
+        self.reloads
+            + kinds
+                .iter()
+                .map(|kind| count(&self.kinds, &(name.to_owned(), *kind)))
+                .sum::<u64>()
+    }
+
+    /// Status changes of this room.
+    pub fn room(&self, room_id: i64) -> u64 {
+        self.reloads + count(&self.rooms, &room_id)
+    }
+
+    /// Changes about this visit: its procedures, lab orders, critical values, itself.
+    pub fn visit(&self, visit_id: i64) -> u64 {
+        self.reloads + count(&self.visits, &visit_id)
+    }
 }
 
 impl Live {
@@ -26,7 +113,25 @@ impl Live {
             rooms: RwSignal::new(0),
             lab: RwSignal::new(0),
             visits: RwSignal::new(0),
+            heard: RwSignal::new(Heard::default()),
         }
+    }
+
+    /// Changes whenever a change of one of these kinds happened on `topic` (or the data
+    /// must be reloaded): the critical banner follows critical values, not every room.
+    pub fn changes_of(&self, topic: Topic, kinds: &'static [EventKind]) -> u64 {
+        self.heard.with(|heard| heard.of(topic, kinds))
+    }
+
+    /// Changes whenever this room's status changed (or the data must be reloaded).
+    pub fn room_changes(&self, room_id: i64) -> u64 {
+        self.heard.with(|heard| heard.room(room_id))
+    }
+
+    /// Changes whenever something about this visit changed (or the data must be
+    /// reloaded): a room tablet asks again for its own patient only.
+    pub fn visit_changes(&self, visit_id: i64) -> u64 {
+        self.heard.with(|heard| heard.visit(visit_id))
     }
 
     fn counter(&self, topic: Topic) -> RwSignal<u64> {
@@ -44,8 +149,9 @@ impl Live {
     }
 
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-    fn changed(&self, topic: Topic) {
-        self.counter(topic).update(|v| *v += 1);
+    fn changed(&self, event: &LiveEvent) {
+        self.counter(event.topic).update(|v| *v += 1);
+        self.heard.update(|heard| heard.heard(event));
     }
 
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -53,6 +159,7 @@ impl Live {
         for counter in [self.rooms, self.lab, self.visits] {
             counter.update(|v| *v += 1);
         }
+        self.heard.update(|heard| heard.reloads += 1);
     }
 }
 
@@ -74,7 +181,7 @@ pub fn use_live() -> Live {
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use super::super::{EndReason, LiveEvent, Position, SseMessage};
+    use super::super::{EndReason, Position, SseMessage};
     use super::*;
     use crate::error::AppError;
     use crate::shell::{load_page, use_session, Session};
@@ -232,7 +339,7 @@ mod browser {
                 if let Some(event) = data::<LiveEvent>(message) {
                     if event.id > LAST_ID.get() {
                         LAST_ID.set(event.id);
-                        live.changed(event.topic);
+                        live.changed(&event);
                     }
                 }
             }
@@ -328,5 +435,53 @@ mod browser {
                 live.link.set(state);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(id: i64, topic: Topic, kind: EventKind, subject: i64, visit: Option<i64>) -> LiveEvent {
+        LiveEvent {
+            id,
+            topic,
+            kind,
+            subject: Some(subject),
+            code: None,
+            visit,
+            at: 0,
+        }
+    }
+
+    #[test]
+    fn a_screen_counts_only_the_changes_it_shows() {
+        let mut heard = Heard::default();
+        // A result for the patient of visit 7, told to the lab and the rooms in turn: one
+        // change for the visit.
+        heard.heard(&event(10, Topic::Lab, EventKind::LabOrder, 40, Some(7)));
+        heard.heard(&event(11, Topic::Rooms, EventKind::LabOrder, 40, Some(7)));
+        assert_eq!(heard.visit(7), 1);
+        // The same again later is another change.
+        heard.heard(&event(15, Topic::Rooms, EventKind::LabOrder, 40, Some(7)));
+        assert_eq!(heard.visit(7), 2);
+        assert_eq!(heard.visit(8), 0, "another room's tablet does not reload");
+        assert_eq!(heard.room(3), 0);
+        assert_eq!(heard.of(Topic::Rooms, &[EventKind::CriticalAlert]), 0);
+        assert_eq!(
+            heard.of(Topic::Rooms, &[EventKind::LabOrder, EventKind::Procedure]),
+            2
+        );
+        // A room's status, and a visit's own topic.
+        heard.heard(&event(16, Topic::Rooms, EventKind::RoomStatus, 3, None));
+        heard.heard(&event(17, Topic::Visit(8), EventKind::Procedure, 12, None));
+        assert_eq!((heard.room(3), heard.room(4)), (1, 0));
+        assert_eq!(heard.visit(8), 1);
+        // A resync reloads everything.
+        heard.reloads += 1;
+        assert_eq!(
+            (heard.visit(8), heard.room(4), heard.of(Topic::Lab, &[])),
+            (2, 1, 1)
+        );
     }
 }

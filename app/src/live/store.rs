@@ -14,6 +14,8 @@ pub struct NewEvent {
     pub kind: EventKind,
     pub subject: Option<i64>,
     pub code: Option<String>,
+    /// The visit it is about, if any: screens of one patient listen for theirs.
+    pub visit: Option<i64>,
 }
 
 /// Writes `event` into the log within `tx`; returns its id. Call it last, just before
@@ -27,12 +29,14 @@ pub async fn record(tx: &mut Tx, event: &NewEvent, now: DateTime<Utc>) -> Result
     )?;
     crate::execute!(
         tx.exec(),
-        "INSERT INTO event (id, topic, kind, subject_id, code, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO event (id, topic, kind, subject_id, code, visit_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
         id,
         event.topic.to_string(),
         event.kind.code(),
         event.subject,
         event.code.as_deref(),
+        event.visit,
         now
     )?;
     if tx.backend() == Backend::Postgres {
@@ -66,6 +70,7 @@ struct EventRow {
     kind: String,
     subject_id: Option<i64>,
     code: Option<String>,
+    visit_id: Option<i64>,
     created_at: DateTime<Utc>,
 }
 
@@ -78,6 +83,7 @@ fn to_event(row: EventRow) -> Option<LiveEvent> {
         kind: EventKind::from_code(&row.kind)?,
         subject: row.subject_id,
         code: row.code,
+        visit: row.visit_id,
         at: row.created_at.timestamp_micros(),
     })
 }
@@ -96,7 +102,7 @@ pub async fn after(store: &Store, after: i64, limit: i64) -> Result<Batch, Store
     let rows = crate::fetch_all!(
         store.read(),
         EventRow,
-        "SELECT id, topic, kind, subject_id, code, created_at FROM event WHERE id > $1 ORDER BY id LIMIT $2",
+        "SELECT id, topic, kind, subject_id, code, visit_id, created_at FROM event WHERE id > $1 ORDER BY id LIMIT $2",
         after,
         limit
     )?;

@@ -515,6 +515,7 @@ mod tests {
                 kind: EventKind::RoomStatus,
                 subject: Some(1),
                 code: None,
+                visit: None,
             };
             store::record(&mut tx, &event, chrono::Utc::now())
                 .await

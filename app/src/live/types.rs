@@ -139,6 +139,10 @@ pub struct LiveEvent {
     pub subject: Option<i64>,
     /// A short code (a new status, a flag).
     pub code: Option<String>,
+    /// The visit it is about, if any (on every topic): a screen of one patient asks the
+    /// server again for its patient's changes only.
+    #[serde(default)]
+    pub visit: Option<i64>,
     /// When it was committed, in microseconds since 1970 (UTC).
     pub at: i64,
 }
@@ -274,6 +278,7 @@ mod tests {
             kind: EventKind::RoomStatus,
             subject: Some(2),
             code: Some("C".into()),
+            visit: Some(3),
             at: 1,
         };
         let json = serde_json::to_string(&event).unwrap_or_default();

@@ -128,6 +128,7 @@ pub async fn record(
             kind: EventKind::Procedure,
             subject: Some(procedure_id),
             code: Some(state.code().to_owned()),
+            visit: Some(visit_id),
         };
         crate::live::store::record(tx, &event, now).await?;
     }

@@ -115,6 +115,15 @@ pub fn OrderForm(
     }
 }
 
+/// The changes on the rooms topic a procedure's page shows.
+const FOLLOWED: &[crate::live::EventKind] = &[
+    crate::live::EventKind::RoomStatus,
+    crate::live::EventKind::StaffPresence,
+    crate::live::EventKind::Equipment,
+    crate::live::EventKind::Procedure,
+    crate::live::EventKind::Visit,
+];
+
 /// One procedure, everything staff do to it, in the order they do it.
 #[component]
 pub fn ProcedurePage() -> impl IntoView {
@@ -122,7 +131,9 @@ pub fn ProcedurePage() -> impl IntoView {
     let id = crate::shell::id_param();
     let live = use_live();
     let actions = Actions::new();
-    let source = move || (id(), live.changes(Topic::Rooms), actions.version());
+    // Rooms, staff, equipment and procedures (whose staff are busy) change what it
+    // offers; another patient's lab results do not.
+    let source = move || (id(), live.changes_of(Topic::Rooms, FOLLOWED), actions.version());
     let page = Resource::new(source, |(id, _, _)| {
         crate::shell::unless_missing(id, load_procedure)
     });

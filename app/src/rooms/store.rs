@@ -244,6 +244,7 @@ pub async fn announce_status(
         kind: EventKind::RoomStatus,
         subject: Some(room_id),
         code: Some(status.code().to_owned()),
+        visit: None,
     };
     crate::live::store::record(tx, &event, now).await?;
     Ok(())

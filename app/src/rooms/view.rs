@@ -143,10 +143,14 @@ pub fn RoomPage() -> impl IntoView {
         lab,
     };
     // A room that does not exist, or an address that names none, is a 404, not an error.
-    // It reloads when a room changes, here or on another screen.
+    // It reloads when this room's status changes or something about its patient's visit
+    // does, here or on another screen; other rooms' changes do not reload it.
+    let shown_visit = RwSignal::new(None::<i64>);
     let source = move || {
         let done = change.version().get() + clean.version().get() + order.version().get();
-        (room_id(), live.changes(Topic::Rooms), done)
+        let heard = room_id().map_or(0, |id| live.room_changes(id))
+            + shown_visit.get().map_or(0, |visit| live.visit_changes(visit));
+        (room_id(), heard, done)
     };
     let room = Resource::new(source, |(id, _, _)| crate::shell::unless_missing(id, load_room));
     let reload = Callback::new(move |()| room.refetch());
@@ -156,7 +160,14 @@ pub fn RoomPage() -> impl IntoView {
                 <a class="button secondary" href="/">{move || i18n.t().back_to_rooms}</a>
             </p>
             {loaded(room, move |snapshot| match snapshot {
-                Some(snapshot) => Either::Left(view! { <RoomDetail snapshot reload actions/> }),
+                Some(snapshot) => {
+                    // The visit shown is the one whose changes reload the page.
+                    let visit = snapshot.room.occupant.as_ref().filter(|_| snapshot.access.is_some()).map(|o| o.visit_id);
+                    if shown_visit.get_untracked() != visit {
+                        shown_visit.set(visit);
+                    }
+                    Either::Left(view! { <RoomDetail snapshot reload actions/> })
+                }
                 None => Either::Right(view! { <NotFound/> }),
             })}
         </section>

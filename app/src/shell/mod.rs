@@ -14,7 +14,7 @@ use crate::live::LiveIndicator;
 use crate::rooms::{RoomPage, RoomsPage};
 use leptos::either::EitherOf4;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Html, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Html, Meta, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
@@ -33,6 +33,9 @@ pub use ticking::*;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_content_security_policy();
+    // The stylesheet is named by its content in a release build (cargo-leptos
+    // `hash-files`), so a browser keeps it until it changes.
+    let stylesheet = view! { <HashedStylesheet options=options.clone() id="leptos"/> };
     let scripts = (!on_server_page()).then(|| {
         view! {
             <AutoReload options=options.clone()/>
@@ -45,6 +48,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                {stylesheet}
                 {scripts}
                 <MetaTags/>
             </head>
@@ -151,7 +155,6 @@ pub fn App() -> impl IntoView {
     crate::live::provide_live(SharedValue::new(crate::live::page_position).into_inner());
     view! {
         <Html {..} lang=locale.tag() dir="ltr"/>
-        <Stylesheet id="leptos" href="/pkg/plateau.css"/>
         <Meta name="color-scheme" content="light"/>
         <Meta name="description" content=messages.tagline/>
         <Title text=messages.app_name/>

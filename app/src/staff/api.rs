@@ -182,6 +182,7 @@ pub async fn set_presence(staff_member_id: i64, presence: String) -> Result<(), 
         kind: EventKind::StaffPresence,
         subject: Some(staff_member_id),
         code: Some(presence.code().to_owned()),
+        visit: None,
     };
     crate::live::store::record(&mut tx, &event, clock.now).await?;
     tx.commit().await?;

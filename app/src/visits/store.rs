@@ -71,6 +71,7 @@ pub async fn announce(
             kind: EventKind::Visit,
             subject: Some(visit_id),
             code: Some(state.code().to_owned()),
+            visit: Some(visit_id),
         };
         crate::live::store::record(tx, &event, now).await?;
     }
