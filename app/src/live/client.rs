@@ -35,7 +35,17 @@ pub struct Heard {
     visits: Vec<(i64, u64)>,
     /// The last change about a visit counted: one change is written to each of its
     /// topics in turn (consecutive ids), and a screen following two of them counts it once.
-    last_visit_change: Option<(i64, EventKind, Option<i64>, Option<String>, i64)>,
+    last_visit_change: Option<VisitChange>,
+}
+
+/// A change about a visit as it was last counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct VisitChange {
+    id: i64,
+    kind: EventKind,
+    subject: Option<i64>,
+    code: Option<String>,
+    visit: i64,
 }
 
 fn bump<K: PartialEq>(counts: &mut Vec<(K, u64)>, key: K) {
@@ -70,14 +80,20 @@ impl Heard {
             _ => event.visit,
         };
         if let Some(visit) = visit {
-            let change = (event.kind, event.subject, event.code.clone(), visit);
-            let same = self
-                .last_visit_change
-                .as_ref()
-                .is_some_and(|(id, kind, subject, code, of)| {
-                    *id + 1 == event.id && (*kind, *subject, code.clone(), *of) == change
-                });
-            self.last_visit_change = Some((event.id, change.0, change.1, change.2, change.3));
+            let change = VisitChange {
+                id: event.id,
+                kind: event.kind,
+                subject: event.subject,
+                code: event.code.clone(),
+                visit,
+            };
+            // The change just before, by id, and the same in all but its id.
+            let same = self.last_visit_change.as_ref().is_some_and(|last| {
+                last.id + 1 == change.id
+                    && (last.kind, last.subject, &last.code, last.visit)
+                        == (change.kind, change.subject, &change.code, change.visit)
+            });
+            self.last_visit_change = Some(change);
             if !same {
                 bump(&mut self.visits, visit);
             }
