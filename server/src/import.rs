@@ -89,7 +89,10 @@ fn yes(typed: &str) -> Option<bool> {
 /// A spreadsheet's lines, under a header checked against the columns a file may have.
 struct Sheet {
     header: Vec<String>,
-    records: Vec<(usize, Result<csv::StringRecord, String>)>,
+    /// The lines read, with their numbers in the file.
+    records: Vec<(usize, csv::StringRecord)>,
+    /// The lines that are no CSV line (a quote left open, a cell too many).
+    unreadable: Vec<Rejected>,
 }
 
 impl Sheet {
@@ -121,13 +124,25 @@ impl Sheet {
             }
         }
         let mut records = Vec::new();
+        let mut unreadable = Vec::new();
         for (index, record) in reader.records().enumerate() {
             if index >= MAX_LINES {
                 return Err(format!("more than {MAX_LINES} lines: split the file"));
             }
-            records.push((index + 2, record.map_err(|e| e.to_string())));
+            let line = index + 2;
+            match record {
+                Ok(record) => records.push((line, record)),
+                Err(error) => unreadable.push(Rejected {
+                    line,
+                    reason: error.to_string(),
+                }),
+            }
         }
-        Ok(Sheet { header, records })
+        Ok(Sheet {
+            header,
+            records,
+            unreadable,
+        })
     }
 
     /// The cell of `record` in the column `name`, empty when the file has no such column.
@@ -144,20 +159,13 @@ impl Sheet {
 /// Reads a patients file as of `today`: every line checked, none stored.
 pub fn read_patients(bytes: &[u8], today: chrono::NaiveDate) -> Result<Reading, String> {
     let sheet = Sheet::read(bytes, PATIENT_COLUMNS, 3)?;
-    let mut reading = Reading::default();
+    let mut reading = Reading {
+        rejected: sheet.unreadable.clone(),
+        ..Reading::default()
+    };
     let mut numbers = HashSet::new();
     for (line, record) in &sheet.records {
         let line = *line;
-        let record = match record {
-            Ok(record) => record,
-            Err(error) => {
-                reading.rejected.push(Rejected {
-                    line,
-                    reason: error.clone(),
-                });
-                continue;
-            }
-        };
         let cell = |name: &str| sheet.cell(record, name);
         let Some(interpreter_needed) = yes(&cell("interpreter_needed")) else {
             reading.rejected.push(Rejected {
@@ -205,6 +213,7 @@ pub fn read_patients(bytes: &[u8], today: chrono::NaiveDate) -> Result<Reading, 
             }
         }
     }
+    reading.rejected.sort_by_key(|r| r.line);
     Ok(reading)
 }
 
@@ -337,22 +346,15 @@ pub fn initial_password() -> String {
 /// bar says how far it is.
 pub async fn read_staff(bytes: &[u8]) -> Result<StaffReading, String> {
     let sheet = Sheet::read(bytes, STAFF_COLUMNS, STAFF_COLUMNS.len())?;
-    let mut reading = StaffReading::default();
+    let mut reading = StaffReading {
+        rejected: sheet.unreadable.clone(),
+        ..StaffReading::default()
+    };
     let mut usernames = HashSet::new();
     let total = sheet.records.len();
     for (done, (line, record)) in sheet.records.iter().enumerate() {
         progress(done, total);
         let line = *line;
-        let record = match record {
-            Ok(record) => record,
-            Err(error) => {
-                reading.rejected.push(Rejected {
-                    line,
-                    reason: error.clone(),
-                });
-                continue;
-            }
-        };
         let cell = |name: &str| sheet.cell(record, name);
         let password = initial_password();
         let checked = plateau_app::accounts::checked_new_account(
@@ -386,6 +388,7 @@ pub async fn read_staff(bytes: &[u8]) -> Result<StaffReading, String> {
         }
     }
     progress(total, total);
+    reading.rejected.sort_by_key(|r| r.line);
     Ok(reading)
 }
 

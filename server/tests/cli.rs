@@ -442,23 +442,31 @@ fn the_audit_trail_is_verified_from_the_command_line() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// `plateau import KIND FILE` on the clinic in `data_dir`, and what it printed.
+fn import(
+    data_dir: &std::path::Path,
+    kind: &str,
+    file: &std::path::Path,
+    dry_run: bool,
+) -> std::process::Output {
+    let mut command = plateau();
+    command
+        .args(["import", kind])
+        .arg(file)
+        .arg("--data-dir")
+        .arg(data_dir);
+    if dry_run {
+        command.arg("--dry-run");
+    }
+    command.env("PLATEAU_LOG", "off").output().unwrap()
+}
+
 #[test]
 fn a_clinics_patients_are_imported_from_a_spreadsheet_all_or_nothing() {
     let dir = temp_dir("import-patients");
     let data_dir = dir.join("data");
     first_administrator(&data_dir);
-    let import = |file: &std::path::Path, dry_run: bool| {
-        let mut command = plateau();
-        command
-            .args(["import", "patients"])
-            .arg(file)
-            .arg("--data-dir")
-            .arg(&data_dir);
-        if dry_run {
-            command.arg("--dry-run");
-        }
-        command.env("PLATEAU_LOG", "off").output().unwrap()
-    };
+    let import = |file: &std::path::Path, dry_run: bool| import(&data_dir, "patients", file, dry_run);
     let bad = dir.join("bad.csv");
     std::fs::write(
         &bad,
@@ -507,18 +515,7 @@ fn a_clinics_staff_is_imported_from_a_spreadsheet_each_with_a_first_password() {
     let dir = temp_dir("import-staff");
     let data_dir = dir.join("data");
     first_administrator(&data_dir);
-    let import = |file: &std::path::Path, dry_run: bool| {
-        let mut command = plateau();
-        command
-            .args(["import", "staff"])
-            .arg(file)
-            .arg("--data-dir")
-            .arg(&data_dir);
-        if dry_run {
-            command.arg("--dry-run");
-        }
-        command.env("PLATEAU_LOG", "off").output().unwrap()
-    };
+    let import = |file: &std::path::Path, dry_run: bool| import(&data_dir, "staff", file, dry_run);
     let url = format!("sqlite://{}", data_dir.join("plateau.db").display());
     let query = |sql: &str| {
         let (url, sql) = (url.clone(), sql.to_owned());
