@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod board;
 pub mod care;
+pub mod clinic;
 pub mod codes;
 pub mod equipment;
 pub mod error;

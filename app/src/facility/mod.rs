@@ -1,23 +1,29 @@
-//! The clinic site: its name, its national identifier and its time zone, which every
-//! time on screen is shown in.
+//! The clinic site: its name and its time zone, which every time on screen is shown in
+//! (the core every area uses; its set-up page is `clinic`'s).
 
 #[cfg(feature = "ssr")]
 mod api;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-mod setup;
-mod setup_view;
 mod view;
 
 #[cfg(feature = "ssr")]
 pub use api::{current_clock, existing_clock};
-pub use setup::*;
-pub use setup_view::FacilitySetupPage;
 pub use view::Stamp;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Offset, Timelike, Utc};
 use serde::{Deserialize, Serialize};
+
+/// The clinic as its set-up page shows it (`clinic`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FacilityIdentity {
+    pub name: String,
+    /// IANA time zone, e.g. "Europe/Paris".
+    pub timezone: String,
+    /// FINESS number, or empty until set.
+    pub national_id: String,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Facility {

@@ -212,7 +212,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/patients/:id/edit") view=|| server_page!(crate::patients::EditPatientPage) ssr=SsrMode::Async/>
                     <Route path=path!("/waiting-room") view=|| server_page!(crate::board::WaitingRoomPage) ssr=SsrMode::Async/>
                     <Route path=path!("/follow-ups") view=|| server_page!(crate::visits::FollowUpsPage) ssr=SsrMode::Async/>
-                    <Route path=path!("/setup/facility") view=|| server_page!(crate::facility::FacilitySetupPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/setup/facility") view=|| server_page!(crate::clinic::FacilitySetupPage) ssr=SsrMode::Async/>
                     <Route path=path!("/setup/rooms") view=|| server_page!(crate::rooms::RoomSetupPage) ssr=SsrMode::Async/>
                     <Route path=path!("/setup/equipment") view=|| server_page!(crate::equipment::EquipmentSetupPage) ssr=SsrMode::Async/>
                     <Route path=path!("/setup/interfaces") view=|| server_page!(crate::interfaces::InterfaceSetupPage) ssr=SsrMode::Async/>

@@ -3,18 +3,8 @@
 //! with what it replaced.
 
 use crate::error::AppError;
+pub use crate::facility::FacilityIdentity;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// The clinic as its set-up page shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct FacilityIdentity {
-    pub name: String,
-    /// IANA time zone, e.g. "Europe/Paris".
-    pub timezone: String,
-    /// FINESS number, or empty until set.
-    pub national_id: String,
-}
 
 /// A FINESS number: 9 characters, digits, except a Corsican department's "2A" or "2B"
 /// as its first two.
@@ -33,8 +23,8 @@ pub async fn facility_to_set_up() -> Result<FacilityIdentity, AppError> {
     use crate::auth::{require, Capability};
     require(Capability::SetUpFacility).await?;
     let store = crate::store::from_context()?;
-    let (facility_id, _) = super::existing_clock(&store).await?;
-    Ok(super::store::identity(&store, facility_id).await?)
+    let (facility_id, _) = crate::facility::existing_clock(&store).await?;
+    Ok(crate::facility::store::identity(&store, facility_id).await?)
 }
 
 /// Renames the clinic, moves it to another time zone, or sets its FINESS number.
@@ -47,7 +37,7 @@ pub async fn save_facility(name: String, timezone: String, national_id: String) 
     let mut checks = Checks::new();
     let name = checks.text("name", &name, 120);
     let timezone = checks.text("timezone", &timezone, 64);
-    if !timezone.is_empty() && !super::store::known_timezone(&timezone) {
+    if !timezone.is_empty() && !crate::facility::store::known_timezone(&timezone) {
         checks.fail("timezone", Problem::Malformed);
     }
     let national_id = checks.optional_text("national_id", &national_id.to_uppercase(), 9);
@@ -56,8 +46,8 @@ pub async fn save_facility(name: String, timezone: String, national_id: String) 
     }
     checks.finish()?;
     let store = crate::store::from_context()?;
-    let (facility_id, _) = super::existing_clock(&store).await?;
-    let was = super::store::identity(&store, facility_id).await?;
+    let (facility_id, _) = crate::facility::existing_clock(&store).await?;
+    let was = crate::facility::store::identity(&store, facility_id).await?;
     let now = FacilityIdentity {
         name,
         timezone,
@@ -67,7 +57,7 @@ pub async fn save_facility(name: String, timezone: String, national_id: String) 
         return Ok(());
     }
     let mut tx = store.begin().await?;
-    super::store::save_identity(&mut tx, facility_id, &now).await?;
+    crate::facility::store::save_identity(&mut tx, facility_id, &now).await?;
     let entry = Entry::by(&principal, "facility.update", Outcome::Allowed)
         .record(format!("facility/{facility_id}"))
         .detail(format!(
