@@ -232,6 +232,14 @@ fn progress(done: usize, total: usize) {
     let _ = std::io::stderr().flush();
 }
 
+/// What stops an import at `line` (0: the file as a whole), as its report says it.
+fn failed(line: usize, error: plateau_app::store::StoreError) -> Vec<Rejected> {
+    vec![Rejected {
+        line,
+        reason: crate::describe(&AppError::from(error)),
+    }]
+}
+
 /// Imports the patients read, all in one transaction: a record number already used
 /// rejects its line and the file. Returns how many were imported.
 pub async fn import_patients(
@@ -240,12 +248,6 @@ pub async fn import_patients(
     reading: &Reading,
 ) -> Result<usize, Vec<Rejected>> {
     use plateau_app::patients::registry;
-    let failed = |line: usize, error: plateau_app::store::StoreError| {
-        vec![Rejected {
-            line,
-            reason: crate::describe(&AppError::from(error)),
-        }]
-    };
     let mut tx = store.begin().await.map_err(|e| failed(0, e))?;
     let now = chrono::Utc::now();
     let total = reading.patients.len();
@@ -399,12 +401,6 @@ pub async fn import_staff(
     facility_id: i64,
     reading: &StaffReading,
 ) -> Result<usize, Vec<Rejected>> {
-    let failed = |line: usize, error: plateau_app::store::StoreError| {
-        vec![Rejected {
-            line,
-            reason: crate::describe(&AppError::from(error)),
-        }]
-    };
     let mut tx = store.begin().await.map_err(|e| failed(0, e))?;
     let now = chrono::Utc::now();
     let total = reading.colleagues.len();
