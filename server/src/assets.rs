@@ -30,15 +30,9 @@ pub fn hashed_names(hash_file: &str, output_name: &str) -> HashSet<String> {
     hash_file
         .lines()
         .filter_map(|line| line.split_once(':'))
-        .filter_map(|(kind, hash)| {
-            let extension = match kind.trim() {
-                "js" => "js",
-                "wasm" => "wasm",
-                "css" => "css",
-                _ => return None,
-            };
-            Some(format!("{output_name}.{}.{extension}", hash.trim()))
-        })
+        .map(|(extension, hash)| (extension.trim(), hash.trim()))
+        .filter(|(extension, _)| matches!(*extension, "js" | "wasm" | "css"))
+        .map(|(extension, hash)| format!("{output_name}.{hash}.{extension}"))
         .collect()
 }
 
@@ -51,15 +45,19 @@ fn cache_for(name: &str, hashed: &HashSet<String>) -> HeaderValue {
     }
 }
 
-/// The `/pkg` files of the site at `site_root`, with the names the hash file at
-/// `hash_file` gives (none: no file is kept for good).
-pub fn router<S: Clone + Send + Sync + 'static>(site_root: &Path, hashed: HashSet<String>) -> Router<S> {
-    let files = ServeDir::new(site_root.join("pkg"))
+/// The `/pkg` files of the site `options` name, those the build's hash file names kept
+/// for good (no hash file, a development build: none). Read once, at start-up.
+pub fn router<S: Clone + Send + Sync + 'static>(options: &leptos::config::LeptosOptions) -> Router<S> {
+    let hashed = hash_file()
+        .and_then(|file| std::fs::read_to_string(file).ok())
+        .map(|text| hashed_names(&text, &options.output_name))
+        .unwrap_or_default();
+    let files = ServeDir::new(Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref()))
         .precompressed_br()
         .precompressed_gzip();
     let hashed = Arc::new(hashed);
     Router::new()
-        .nest_service("/pkg", files)
+        .nest_service(&format!("/{}", options.site_pkg_dir), files)
         .layer(axum::middleware::from_fn(move |request: Request, next: Next| {
             let hashed = hashed.clone();
             async move {

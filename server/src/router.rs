@@ -122,12 +122,7 @@ pub fn router_within(
         .layer(CompressionLayer::new());
     // The client's files, compressed once at build; a development build's are compressed
     // here (the layer leaves an answer already compressed as it is).
-    let hashed = crate::assets::hash_file()
-        .and_then(|file| std::fs::read_to_string(file).ok())
-        .map(|text| crate::assets::hashed_names(&text, &leptos_options.output_name))
-        .unwrap_or_default();
-    let assets = crate::assets::router(std::path::Path::new(leptos_options.site_root.as_ref()), hashed)
-        .layer(CompressionLayer::new());
+    let assets = crate::assets::router(&leptos_options).layer(CompressionLayer::new());
     pages
         .merge(assets)
         .merge(live)

@@ -28,7 +28,7 @@ pub struct Heard {
     /// Every time everything had to be reloaded (a resync, back online): counted in all.
     reloads: u64,
     /// By the topic's name and the kind of change.
-    kinds: Vec<((String, EventKind), u64)>,
+    kinds: Vec<((&'static str, EventKind), u64)>,
     /// Room status changes, by room.
     rooms: Vec<(i64, u64)>,
     /// Changes about a visit, whatever their topic, by visit.
@@ -71,7 +71,7 @@ fn topic_name(topic: Topic) -> &'static str {
 impl Heard {
     /// Counts one change.
     pub fn heard(&mut self, event: &LiveEvent) {
-        bump(&mut self.kinds, (topic_name(event.topic).to_owned(), event.kind));
+        bump(&mut self.kinds, (topic_name(event.topic), event.kind));
         if let (Topic::Rooms, EventKind::RoomStatus, Some(room)) = (event.topic, event.kind, event.subject) {
             bump(&mut self.rooms, room);
         }
@@ -106,7 +106,7 @@ impl Heard {
         self.reloads
             + kinds
                 .iter()
-                .map(|kind| count(&self.kinds, &(name.to_owned(), *kind)))
+                .map(|kind| count(&self.kinds, &(name, *kind)))
                 .sum::<u64>()
     }
 
