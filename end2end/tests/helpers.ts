@@ -1,7 +1,10 @@
 import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 
-/** Waits until the WebAssembly client has taken over the server-rendered page. */
+/** Waits until the WebAssembly client has taken over the server-rendered page (a server page: until it has loaded). */
 export async function waitForHydration(page: Page) {
+  // A server page loads no client (no hydration script): it works once it has loaded.
+  await page.waitForLoadState('load');
+  if ((await page.locator('link[rel="modulepreload"]').count()) === 0) return;
   await expect(page.locator('html[data-hydrated="true"]')).toHaveCount(1);
 }
 

@@ -10,7 +10,7 @@
 use axum::extract::Request;
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -78,6 +78,29 @@ pub fn router<S: Clone + Send + Sync + 'static>(options: &leptos::config::Leptos
                 response
             }
         }))
+        // Added after the layer above, which would call it unhashed.
+        .route(
+            plateau_app::shell::PRINT_SCRIPT_PATH,
+            axum::routing::get(print_script),
+        )
+}
+
+/// The print buttons' script: the same for every build, so kept a day.
+async fn print_script() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=86400"),
+            ),
+        ],
+        plateau_app::shell::PRINT_SCRIPT,
+    )
+        .into_response()
 }
 
 #[cfg(test)]

@@ -206,7 +206,10 @@ pub(crate) fn refusal(error: AppError) -> Response {
 }
 
 fn is_static(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/favicon.ico" || path == "/robots.txt"
+    path.starts_with("/pkg/")
+        || path == "/favicon.ico"
+        || path == "/robots.txt"
+        || path == plateau_app::shell::PRINT_SCRIPT_PATH
 }
 
 /// A state-changing request must come from this site. Browsers say where a request

@@ -1,15 +1,23 @@
 //! Account administration: the list, a new account, and one account's page.
 
+//!
+//! Server pages: every form posts to its page and acts through its server function; a
+//! refused one comes back as it was typed (`shell::PageForms`).
+
 use super::{
     list_accounts, list_role_grants, load_account, AccountDetail, CertificationKind, CreateAccount,
     DecideRoleGrant, EndAccountSessions, RemoveCertification, ResetPassword, SetAccountActive,
     SetCertification, UpdateAccount,
 };
 use crate::i18n::use_i18n;
-use crate::shell::{action_url, loaded, submit_with, ActionFeedback, FormFields, NotFound, SubmissionField};
+use crate::shell::{
+    go_to, go_to_done, loaded, shown, ActionButton, NotFound, PageForm, PageFormNote, PageForms, PageOutcome,
+    PostedForm, Refused,
+};
 use crate::staff::StaffRole;
 use leptos::either::Either;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_params_map;
 
 #[component]
@@ -63,8 +71,8 @@ pub fn AccountsPage() -> impl IntoView {
 #[component]
 pub fn RoleGrantsToDecide() -> impl IntoView {
     let i18n = use_i18n();
-    let decide = ServerAction::<DecideRoleGrant>::new();
-    let grants = Resource::new(move || decide.version().get(), |_| list_role_grants());
+    let grants = Resource::new(|| (), |_| list_role_grants());
+    let decide = DecideRoleGrant::PATH;
     view! {
         <section class="role-grants" aria-labelledby="role-grants-title">
             <h2 id="role-grants-title">{move || i18n.t().role_grants_title}</h2>
@@ -86,14 +94,10 @@ pub fn RoleGrantsToDecide() -> impl IntoView {
                                         {[true, false]
                                             .into_iter()
                                             .map(|confirm| view! {
-                                                <form class="inline-form" method="post" action={action_url::<DecideRoleGrant>()}
-                                                    on:submit={submit_with(decide, move |_| DecideRoleGrant { grant_id: id, confirm })}>
-                                                    <input type="hidden" name="grant_id" value=id.to_string()/>
-                                                    <input type="hidden" name="confirm" value=confirm.to_string()/>
-                                                    <button type="submit" class=if confirm { "button primary" } else { "button secondary" }>
-                                                        {move || if confirm { i18n.t().role_grant_confirm } else { i18n.t().role_grant_decline }}
-                                                    </button>
-                                                </form>
+                                                <ActionButton action=decide
+                                                    label=if confirm { i18n.t().role_grant_confirm } else { i18n.t().role_grant_decline }
+                                                    class=if confirm { "button primary" } else { "button secondary" }
+                                                    fields=vec![("grant_id", id.to_string()), ("confirm", confirm.to_string())]/>
                                             })
                                             .collect_view()}
                                     })
@@ -115,14 +119,13 @@ pub fn RoleGrantsToDecide() -> impl IntoView {
                     </ul>
                 })
             })}
-            <ActionFeedback action=decide/>
         </section>
     }
 }
 
 /// Role checkboxes named `roles[i]` so a plain form post decodes them as a list.
 #[component]
-fn RoleChoices(#[prop(optional)] checked: Vec<StaffRole>) -> impl IntoView {
+fn RoleChoices(checked: Vec<StaffRole>) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <fieldset class="choices">
@@ -144,47 +147,64 @@ fn RoleChoices(#[prop(optional)] checked: Vec<StaffRole>) -> impl IntoView {
     }
 }
 
-fn checked_roles(fields: &FormFields) -> Vec<String> {
-    fields.indexed("roles", StaffRole::ALL.len())
+/// The roles ticked in a form as sent.
+fn roles_sent(sent: &PostedForm) -> Vec<StaffRole> {
+    sent.0
+        .iter()
+        .filter(|(field, _)| field.starts_with("roles["))
+        .filter_map(|(_, code)| StaffRole::from_code(code))
+        .collect()
 }
 
 #[component]
 pub fn NewAccountPage() -> impl IntoView {
     let i18n = use_i18n();
-    let action = ServerAction::<CreateAccount>::new();
-    let on_submit = submit_with(action, |f| CreateAccount {
-        username: f.text("username"),
-        family_name: f.text("family_name"),
-        given_name: f.text("given_name"),
-        roles: checked_roles(f),
-        password: f.text("password"),
-    });
-    view! {
-        <section class="page new-account" aria-labelledby="page-title">
-            <p><a class="button secondary" href="/admin/accounts">{move || i18n.t().accounts_title}</a></p>
-            <h1 id="page-title">{move || i18n.t().new_account}</h1>
-            <form class="stacked-form" method="post" action={action_url::<CreateAccount>()} on:submit=on_submit>
-                <SubmissionField/>
+    let render = move |outcome: PageOutcome| {
+        if let PageOutcome::Done(done) = &outcome {
+            // On to the new account's page, where its certifications are added.
+            match done.answer::<i64>() {
+                Some(id) => go_to(&format!("/admin/accounts/{id}")),
+                None => go_to("/admin/accounts"),
+            }
+            return ().into_any();
+        }
+        let refused = outcome.refused();
+        let (given, family, username) = (
+            shown(&refused, "given_name", ""),
+            shown(&refused, "family_name", ""),
+            shown(&refused, "username", ""),
+        );
+        let roles = refused.as_ref().map(|r| roles_sent(&r.sent)).unwrap_or_default();
+        view! {
+            <PageForm action=CreateAccount::PATH class="stacked-form">
                 <label>
                     <span>{move || i18n.t().given_name}</span>
-                    <input type="text" name="given_name" required maxlength="80"/>
+                    <input type="text" name="given_name" required maxlength="80" value=given/>
                 </label>
                 <label>
                     <span>{move || i18n.t().family_name}</span>
-                    <input type="text" name="family_name" required maxlength="80"/>
+                    <input type="text" name="family_name" required maxlength="80" value=family/>
                 </label>
                 <label>
                     <span>{move || i18n.t().username}</span>
-                    <input type="text" name="username" required maxlength="32" autocapitalize="none" spellcheck="false" pattern="[a-z0-9._\\-]{3,32}"/>
+                    <input type="text" name="username" required maxlength="32" autocapitalize="none" spellcheck="false" pattern="[a-z0-9._\\-]{3,32}" value=username/>
                 </label>
-                <RoleChoices/>
+                <RoleChoices checked=roles/>
                 <label>
                     <span>{move || i18n.t().initial_password}</span>
                     <input type="password" name="password" autocomplete="new-password" required minlength="10" maxlength="128"/>
                 </label>
                 <button type="submit" class="button primary">{move || i18n.t().create}</button>
-                <ActionFeedback action/>
-            </form>
+                <PageFormNote action=CreateAccount::PATH refused/>
+            </PageForm>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="page new-account" aria-labelledby="page-title">
+            <p><a class="button secondary" href="/admin/accounts">{move || i18n.t().accounts_title}</a></p>
+            <h1 id="page-title">{move || i18n.t().new_account}</h1>
+            {PageForms::new().accept::<CreateAccount>().after_post(render)}
         </section>
     }
 }
@@ -193,88 +213,80 @@ pub fn NewAccountPage() -> impl IntoView {
 pub fn AccountEditPage() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
-    let account_id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-            .filter(|id| *id > 0)
-    };
-    let update = ServerAction::<UpdateAccount>::new();
-    let active = ServerAction::<SetAccountActive>::new();
-    let reset = ServerAction::<ResetPassword>::new();
-    let certify = ServerAction::<SetCertification>::new();
-    let uncertify = ServerAction::<RemoveCertification>::new();
-    let end = ServerAction::<EndAccountSessions>::new();
-    let versions = move || {
-        (
-            update.version().get(),
-            active.version().get(),
-            reset.version().get(),
-            certify.version().get(),
-            uncertify.version().get(),
-            end.version().get(),
-        )
-    };
-    let account = Resource::new(
-        move || (account_id(), versions()),
-        |(id, _)| async move {
-            match id {
-                Some(id) => match load_account(id).await {
-                    Ok(detail) => Ok(Some(detail)),
-                    Err(crate::error::AppError::NotFound) => Ok(None),
-                    Err(error) => Err(error),
-                },
-                None => Ok(None),
-            }
-        },
-    );
-    let actions = AccountActions {
-        update,
-        active,
-        reset,
-        certify,
-        uncertify,
-        end,
+    let account_id = params
+        .read_untracked()
+        .get("id")
+        .and_then(|id| id.parse::<i64>().ok())
+        .filter(|id| *id > 0);
+    let render = move |outcome: PageOutcome| {
+        if let (PageOutcome::Done(done), Some(id)) = (&outcome, account_id) {
+            go_to_done(&format!("/admin/accounts/{id}"), &done.which);
+            return ().into_any();
+        }
+        let refused = outcome.refused();
+        // Loaded after the form acted, so it shows what the form changed.
+        let account = Resource::new(
+            || (),
+            move |_| async move {
+                match account_id {
+                    Some(id) => match load_account(id).await {
+                        Ok(detail) => Ok(Some(detail)),
+                        Err(crate::error::AppError::NotFound) => Ok(None),
+                        Err(error) => Err(error),
+                    },
+                    None => Ok(None),
+                }
+            },
+        );
+        view! {
+            {loaded(account, move |detail| match detail {
+                Some(detail) => Either::Left(view! { <AccountForms detail refused=refused.clone()/> }),
+                None => Either::Right(view! { <NotFound/> }),
+            })}
+        }
+        .into_any()
     };
     view! {
         <section class="page account-edit">
             <p><a class="button secondary" href="/admin/accounts">{move || i18n.t().accounts_title}</a></p>
-            {loaded(account, move |detail| match detail {
-                Some(detail) => Either::Left(view! { <AccountForms detail actions/> }),
-                None => Either::Right(view! { <NotFound/> }),
-            })}
+            {PageForms::new()
+                .accept::<UpdateAccount>()
+                .accept::<SetAccountActive>()
+                .accept::<ResetPassword>()
+                .accept::<SetCertification>()
+                .accept::<RemoveCertification>()
+                .accept::<EndAccountSessions>()
+                .after_post(render)}
         </section>
     }
 }
 
-#[derive(Clone, Copy)]
-struct AccountActions {
-    update: ServerAction<UpdateAccount>,
-    active: ServerAction<SetAccountActive>,
-    reset: ServerAction<ResetPassword>,
-    certify: ServerAction<SetCertification>,
-    uncertify: ServerAction<RemoveCertification>,
-    end: ServerAction<EndAccountSessions>,
-}
-
 #[component]
-fn AccountForms(detail: AccountDetail, actions: AccountActions) -> impl IntoView {
+fn AccountForms(detail: AccountDetail, refused: Option<Refused>) -> impl IntoView {
     let i18n = use_i18n();
-    let AccountActions {
-        update,
-        active,
-        reset,
-        certify,
-        uncertify,
-        end,
-    } = actions;
     let id = detail.summary.account_id;
-    let id_text = id.to_string();
     let summary = detail.summary;
     let today = detail.today;
     let is_active = summary.active;
     let open_sessions = detail.sessions.len();
+    let update = Refused::of(&refused, UpdateAccount::PATH, None);
+    let roles = match &update {
+        Some(refused) => roles_sent(&refused.sent),
+        None => summary
+            .roles
+            .iter()
+            .chain(&detail.waiting_roles)
+            .copied()
+            .collect(),
+    };
+    let certify = Refused::of(&refused, SetCertification::PATH, None);
+    let kind_sent = shown(&certify, "kind", "");
+    let expires_sent = shown(&certify, "expires_on", "");
+    let nothing_chosen = kind_sent.is_empty();
+    let uncertify = Refused::of(&refused, RemoveCertification::PATH, None);
+    let reset = Refused::of(&refused, ResetPassword::PATH, None);
+    let end = Refused::of(&refused, EndAccountSessions::PATH, None);
+    let active = Refused::of(&refused, SetAccountActive::PATH, None);
     view! {
         <h1 id="page-title">{summary.display_name()} " · " {summary.username.clone()}</h1>
         <p class="account-state" data-active=is_active.to_string()>
@@ -282,23 +294,17 @@ fn AccountForms(detail: AccountDetail, actions: AccountActions) -> impl IntoView
         </p>
 
         <h2>{move || i18n.t().identity_and_roles}</h2>
-        <form class="stacked-form" method="post" action={action_url::<UpdateAccount>()}
-            on:submit={submit_with(update, move |f| UpdateAccount {
-                account_id: id,
-                family_name: f.text("family_name"),
-                given_name: f.text("given_name"),
-                roles: checked_roles(f),
-            })}>
-            <input type="hidden" name="account_id" value=id_text.clone()/>
+        <PageForm action=UpdateAccount::PATH class="stacked-form">
+            <input type="hidden" name="account_id" value=id/>
             <label>
                 <span>{move || i18n.t().given_name}</span>
-                <input type="text" name="given_name" required maxlength="80" value=summary.given_name.clone()/>
+                <input type="text" name="given_name" required maxlength="80" value=shown(&update, "given_name", summary.given_name.clone())/>
             </label>
             <label>
                 <span>{move || i18n.t().family_name}</span>
-                <input type="text" name="family_name" required maxlength="80" value=summary.family_name.clone()/>
+                <input type="text" name="family_name" required maxlength="80" value=shown(&update, "family_name", summary.family_name.clone())/>
             </label>
-            <RoleChoices checked=summary.roles.iter().chain(&detail.waiting_roles).copied().collect()/>
+            <RoleChoices checked=roles/>
             {(!detail.waiting_roles.is_empty()).then(|| {
                 let waiting = detail.waiting_roles.clone();
                 view! {
@@ -309,8 +315,8 @@ fn AccountForms(detail: AccountDetail, actions: AccountActions) -> impl IntoView
                 }
             })}
             <button type="submit" class="button primary">{move || i18n.t().save}</button>
-            <ActionFeedback action=update done=|t| t.saved/>
-        </form>
+            <PageFormNote action=UpdateAccount::PATH refused=update done=|t| t.saved/>
+        </PageForm>
 
         <h2>{move || i18n.t().certifications}</h2>
         <ul class="certifications">
@@ -326,72 +332,67 @@ fn AccountForms(detail: AccountDetail, actions: AccountActions) -> impl IntoView
                             <span>{move || (i18n.t().certification)(kind)}</span>
                             <span>{move || (i18n.t().valid_until)(&(i18n.t().date)(until))}</span>
                             {expired.then(|| view! { <span class="badge warning">{move || i18n.t().expired}</span> })}
-                            <form method="post" action={action_url::<RemoveCertification>()}
-                                on:submit={submit_with(uncertify, move |_| RemoveCertification { account_id: id, kind: kind.code().to_owned() })}>
+                            <PageForm action=RemoveCertification::PATH>
                                 <input type="hidden" name="account_id" value=id.to_string()/>
                                 <input type="hidden" name="kind" value=kind.code()/>
                                 <button type="submit" class="button secondary">{move || i18n.t().remove}</button>
-                            </form>
+                            </PageForm>
                         </li>
                     }
                 })
                 .collect_view()}
         </ul>
-        <ActionFeedback action=uncertify/>
-        <form class="inline-form" method="post" action={action_url::<SetCertification>()}
-            on:submit={submit_with(certify, move |f| SetCertification { account_id: id, kind: f.text("kind"), expires_on: f.text("expires_on") })}>
-            <input type="hidden" name="account_id" value=id_text.clone()/>
+        <PageFormNote action=RemoveCertification::PATH refused=uncertify/>
+        <PageForm action=SetCertification::PATH class="inline-form">
+            <input type="hidden" name="account_id" value=id/>
             <label>
                 <span>{move || i18n.t().certification_label}</span>
                 <select name="kind" required>
-                    <option value="" selected=true disabled=true>{move || i18n.t().choose_one}</option>
+                    <option value="" selected=nothing_chosen disabled=true>{move || i18n.t().choose_one}</option>
                     {CertificationKind::ALL
                         .iter()
                         .map(|k| {
                             let k = *k;
-                            view! { <option value=k.code()>{move || (i18n.t().certification)(k)}</option> }
+                            view! { <option value=k.code() selected=kind_sent == k.code()>{move || (i18n.t().certification)(k)}</option> }
                         })
                         .collect_view()}
                 </select>
             </label>
             <label>
                 <span>{move || i18n.t().expires_on}</span>
-                <input type="date" name="expires_on" required/>
+                <input type="date" name="expires_on" required value=expires_sent/>
             </label>
             <button type="submit" class="button primary">{move || i18n.t().add}</button>
-        </form>
-        <ActionFeedback action=certify done=|t| t.saved/>
+        </PageForm>
+        <PageFormNote action=SetCertification::PATH refused=certify done=|t| t.saved/>
 
         <h2>{move || i18n.t().password_title}</h2>
-        <form class="stacked-form" method="post" action={action_url::<ResetPassword>()}
-            on:submit={submit_with(reset, move |f| ResetPassword { account_id: id, password: f.text("password") })}>
-            <input type="hidden" name="account_id" value=id_text.clone()/>
+        <PageForm action=ResetPassword::PATH class="stacked-form">
+            <input type="hidden" name="account_id" value=id/>
             <label>
                 <span>{move || i18n.t().new_password}</span>
                 <input type="password" name="password" autocomplete="new-password" required minlength="10" maxlength="128"/>
             </label>
             <button type="submit" class="button primary">{move || i18n.t().reset_password}</button>
-            <ActionFeedback action=reset done=|t| t.saved/>
-        </form>
+            <PageFormNote action=ResetPassword::PATH refused=reset done=|t| t.saved/>
+        </PageForm>
 
         <h2>{move || i18n.t().sessions_title}</h2>
         <p class="open-sessions">{move || (i18n.t().open_sessions)(open_sessions)}</p>
-        <form method="post" action={action_url::<EndAccountSessions>()}
-            on:submit={submit_with(end, move |_| EndAccountSessions { account_id: id })}>
-            <input type="hidden" name="account_id" value=id_text.clone()/>
+        <PageForm action=EndAccountSessions::PATH>
+            <input type="hidden" name="account_id" value=id/>
             <button type="submit" class="button secondary">{move || i18n.t().end_all_sessions}</button>
-        </form>
-        <ActionFeedback action=end/>
+        </PageForm>
+        <PageFormNote action=EndAccountSessions::PATH refused=end/>
 
         <h2>{move || i18n.t().account_state}</h2>
-        <form method="post" action={action_url::<SetAccountActive>()}
-            on:submit={submit_with(active, move |_| SetAccountActive { account_id: id, active: !is_active })}>
-            <input type="hidden" name="account_id" value=id_text/>
+        <PageForm action=SetAccountActive::PATH>
+            <input type="hidden" name="account_id" value=id/>
             <input type="hidden" name="active" value=(!is_active).to_string()/>
             <button type="submit" class="button danger">
                 {move || if is_active { i18n.t().deactivate } else { i18n.t().reactivate }}
             </button>
-        </form>
-        <ActionFeedback action=active/>
+        </PageForm>
+        <PageFormNote action=SetAccountActive::PATH refused=active/>
     }
 }

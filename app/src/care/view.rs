@@ -38,15 +38,15 @@ pub fn BreakGlassForm(patient_id: i64, may_break_glass: bool, on_opened: Callbac
     }
 }
 
+/// A server page: each review is a one-button form, and the page is drawn again after it.
 #[component]
 pub fn BreakGlassLogPage() -> impl IntoView {
     let i18n = use_i18n();
-    let review = ServerAction::<ReviewBreakGlass>::new();
-    let entries = Resource::new(move || review.version().get(), |_| break_glass_log());
+    let entries = Resource::new(|| (), |_| break_glass_log());
+    let review = <ReviewBreakGlass as leptos::server_fn::ServerFn>::PATH;
     view! {
         <section class="page break-glass-log" aria-labelledby="page-title">
             <h1 id="page-title">{move || i18n.t().break_glass_log_title}</h1>
-            <ActionFeedback action=review/>
             {loaded(entries, move |log| {
                 if log.entries.is_empty() {
                     return Either::Left(view! { <p class="empty">{move || i18n.t().break_glass_none}</p> });
@@ -80,11 +80,8 @@ pub fn BreakGlassLogPage() -> impl IntoView {
                                                 {match e.reviewed_by {
                                                     Some(reviewer) => Either::Left(view! { <span>{move || (i18n.t().reviewed_by)(&reviewer)}</span> }),
                                                     None => Either::Right(view! {
-                                                        <form method="post" action={action_url::<ReviewBreakGlass>()}
-                                                            on:submit={submit_with(review, move |_| ReviewBreakGlass { id })}>
-                                                            <input type="hidden" name="id" value=id.to_string()/>
-                                                            <button type="submit" class="button secondary">{move || i18n.t().mark_reviewed}</button>
-                                                        </form>
+                                                        <crate::shell::ActionButton action=review label=i18n.t().mark_reviewed
+                                                            class="button secondary" fields=vec![("id", id.to_string())]/>
                                                     }),
                                                 }}
                                             </td>

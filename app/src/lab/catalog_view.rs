@@ -3,19 +3,41 @@
 
 use super::{ranges_text, LabTest, Performed, SaveLabTest, SpecimenType, ValueKind};
 use crate::i18n::use_i18n;
-use crate::shell::{action_url, loaded, submit_with, ActionFeedback};
+use crate::shell::{
+    go_to_done, loaded, shown, ticked, PageForm, PageFormNote, PageForms, PageOutcome, Refused,
+};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
+/// A server page: each test's form posts to the page, and a refused one comes back open,
+/// as it was typed, with what is wrong beside each field.
 #[component]
 pub fn LabCatalogPage() -> impl IntoView {
     let i18n = use_i18n();
-    let save = ServerAction::<SaveLabTest>::new();
-    let tests = Resource::new(move || save.version().get(), |_| super::load_lab_tests());
+    let render = move |outcome: PageOutcome| {
+        if let PageOutcome::Done(done) = &outcome {
+            go_to_done("/admin/lab-tests", &done.which);
+            return ().into_any();
+        }
+        let refused = outcome.refused();
+        view! { <LabTests refused/> }.into_any()
+    };
     view! {
         <section class="page lab-catalog" aria-labelledby="page-title">
             <h1 id="page-title">{move || i18n.t().lab.catalog_title}</h1>
-            <ActionFeedback action=save done=|t| t.saved/>
+            <PageFormNote action=SaveLabTest::PATH refused=None done=|t| t.saved/>
+            {PageForms::new().accept::<SaveLabTest>().after_post(render)}
+        </section>
+    }
+}
+
+#[component]
+fn LabTests(refused: Option<Refused>) -> impl IntoView {
+    let i18n = use_i18n();
+    let tests = Resource::new(|| (), |_| super::load_lab_tests());
+    view! {
             {loaded(tests, move |tests| {
+                let refused_of = |id: i64| Refused::of(&refused, SaveLabTest::PATH, Some(("id", &id.to_string())));
                 let blank = LabTest {
                     id: 0,
                     loinc: String::new(),
@@ -43,14 +65,16 @@ pub fn LabCatalogPage() -> impl IntoView {
                         let title = format!("{} · {}", test.name(i18n.locale()), test.loinc);
                         let loinc = test.loinc.clone();
                         let active = test.active;
+                        let refused = refused_of(test.id);
+                        let open = refused.is_some();
                         view! {
                             <li class="catalog-entry" data-loinc=loinc data-active=active.to_string()>
-                                <details>
+                                <details open=open>
                                     <summary>
                                         {title}
                                         {(!active).then(|| view! { " · " {move || i18n.t().deactivated} })}
                                     </summary>
-                                    <TestEditor test action=save/>
+                                    <TestEditor test refused/>
                                 </details>
                             </li>
                         }
@@ -58,73 +82,59 @@ pub fn LabCatalogPage() -> impl IntoView {
                     .collect_view();
                 view! {
                     <h2>{move || i18n.t().lab.catalog_new}</h2>
-                    <TestEditor test=blank action=save/>
+                    <TestEditor test=blank refused=refused_of(0)/>
                     <h2>{move || i18n.t().lab.catalog_entries}</h2>
                     <ul class="team-list">{entries}</ul>
                 }
             })}
-        </section>
     }
 }
 
 /// One test's form: new when its id is 0.
 #[component]
-fn TestEditor(test: LabTest, action: ServerAction<SaveLabTest>) -> impl IntoView {
+fn TestEditor(test: LabTest, refused: Option<Refused>) -> impl IntoView {
     let i18n = use_i18n();
     let id = test.id;
     let field = move |name: &str| format!("test-{id}-{name}");
-    let submit = submit_with(action, move |f| SaveLabTest {
-        id,
-        loinc: f.text("loinc"),
-        name_fr: f.text("name_fr"),
-        name_en: f.text("name_en"),
-        specimen_type: f.text("specimen_type"),
-        value_kind: f.text("value_kind"),
-        unit: f.text("unit"),
-        decimals: f.text("decimals"),
-        plausible_low: f.text("plausible_low"),
-        plausible_high: f.text("plausible_high"),
-        critical_low: f.text("critical_low"),
-        critical_high: f.text("critical_high"),
-        allowed_codes: f.text("allowed_codes"),
-        normal_codes: f.text("normal_codes"),
-        performed: f.text("performed"),
-        turnaround_minutes: f.text("turnaround_minutes"),
-        second_verifier: f.text("second_verifier") == "true",
-        active: f.text("active") == "true",
-        ranges: f.text("ranges"),
-    });
     let limit = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
     let specimen_options = SpecimenType::ALL
         .iter()
         .map(|t| {
             let t = *t;
-            view! { <option value=t.code() selected=t == test.specimen_type>{move || (i18n.t().lab.specimen_type)(t)}</option> }
+            view! { <option value=t.code() selected=shown(&refused, "specimen_type", test.specimen_type.code()) == t.code()>{move || (i18n.t().lab.specimen_type)(t)}</option> }
         })
         .collect_view();
     let kind_options = ValueKind::ALL
         .iter()
         .map(|k| {
             let k = *k;
-            view! { <option value=k.code() selected=k == test.value_kind>{move || (i18n.t().lab.value_kind)(k)}</option> }
+            view! { <option value=k.code() selected=shown(&refused, "value_kind", test.value_kind.code()) == k.code()>{move || (i18n.t().lab.value_kind)(k)}</option> }
         })
         .collect_view();
     let performed_options = Performed::ALL
         .iter()
         .map(|p| {
             let p = *p;
-            view! { <option value=p.code() selected=p == test.performed>{move || (i18n.t().lab.performed)(p)}</option> }
+            view! { <option value=p.code() selected=shown(&refused, "performed", test.performed.code()) == p.code()>{move || (i18n.t().lab.performed)(p)}</option> }
         })
         .collect_view();
-    let text_field =
+    let text_field = {
+        let refused = refused.clone();
         move |name: &'static str, label: fn(&crate::i18n::Messages) -> &'static str, value: String| {
+            let problem = refused.as_ref().and_then(|r| r.problem(name));
             view! {
                 <label for=field(name)>{move || label(i18n.t())}</label>
-                <input type="text" id=field(name) name=name value=value maxlength="120"/>
+                <input type="text" id=field(name) name=name value=shown(&refused, name, value) maxlength="120"
+                    aria-invalid=problem.map(|_| "true")/>
+                {problem.map(|p| view! { <strong class="field-problem">{p}</strong> })}
             }
-        };
+        }
+    };
+    let ranges = shown(&refused, "ranges", ranges_text(&test.ranges));
+    let second_verifier = ticked(&refused, "second_verifier", test.second_verifier);
+    let active = ticked(&refused, "active", test.active);
     view! {
-        <form class="stacked-form test-form" method="post" action={action_url::<SaveLabTest>()} on:submit=submit>
+        <PageForm action=SaveLabTest::PATH class="stacked-form test-form">
             <input type="hidden" name="id" value=id/>
             {text_field("loinc", |t| t.lab.catalog_loinc, test.loinc.clone())}
             {text_field("name_fr", |t| t.back_office.catalog_name_fr, test.name_fr.clone())}
@@ -142,19 +152,20 @@ fn TestEditor(test: LabTest, action: ServerAction<SaveLabTest>) -> impl IntoView
             {text_field("allowed_codes", |t| t.lab.catalog_allowed_codes, test.allowed_codes.join(", "))}
             {text_field("normal_codes", |t| t.lab.catalog_normal_codes, test.normal_codes.join(", "))}
             <label for=field("ranges")>{move || i18n.t().lab.catalog_ranges}</label>
-            <textarea id=field("ranges") name="ranges" rows="4">{ranges_text(&test.ranges)}</textarea>
+            <textarea id=field("ranges") name="ranges" rows="4">{ranges}</textarea>
             <label for=field("performed")>{move || i18n.t().lab.catalog_performed}</label>
             <select id=field("performed") name="performed">{performed_options}</select>
             {text_field("turnaround_minutes", |t| t.lab.catalog_turnaround, test.turnaround_minutes.to_string())}
             <label class="choice">
-                <input type="checkbox" name="second_verifier" value="true" checked=test.second_verifier/>
+                <input type="checkbox" name="second_verifier" value="true" checked=second_verifier/>
                 {move || i18n.t().lab.catalog_second_verifier}
             </label>
             <label class="choice">
-                <input type="checkbox" name="active" value="true" checked=test.active/>
+                <input type="checkbox" name="active" value="true" checked=active/>
                 {move || i18n.t().active}
             </label>
             <button type="submit" class="button">{move || i18n.t().save}</button>
-        </form>
+            <PageFormNote action=SaveLabTest::PATH refused/>
+        </PageForm>
     }
 }

@@ -4,44 +4,36 @@
 use super::{AdvanceShipment, PackShipment, SendOuts, Shipment};
 use crate::facility::FacilityClock;
 use crate::i18n::use_i18n;
-use crate::live::{use_live, Topic};
 use crate::patients::PatientSummary;
-use crate::shell::{action_url, loaded, submit_with, ActionFeedback, SubmissionField};
+use crate::shell::{go_to_done, loaded, PageForm, PageFormNote, PageForms, PageOutcome, Refused};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
+/// A server page: packing and each box's next step post to the page; a refused packing
+/// comes back with its specimens and lab still chosen.
 #[component]
 pub fn SendOutsPage() -> impl IntoView {
     let i18n = use_i18n();
-    let live = use_live();
-    let pack = ServerAction::<PackShipment>::new();
-    let advance = ServerAction::<AdvanceShipment>::new();
-    let send_outs = Resource::new(
-        move || {
-            (
-                live.changes(Topic::Lab),
-                pack.version().get(),
-                advance.version().get(),
-            )
-        },
-        |_| super::load_send_outs(),
-    );
+    let render = move |outcome: PageOutcome| {
+        if let PageOutcome::Done(done) = &outcome {
+            go_to_done("/lab/send-outs", &done.which);
+            return ().into_any();
+        }
+        let refused = outcome.refused();
+        let send_outs = Resource::new(|| (), |_| super::load_send_outs());
+        view! { {loaded(send_outs, move |send_outs| view! { <SendOutsView send_outs refused=refused.clone()/> })} }.into_any()
+    };
     view! {
         <section class="page send-outs-page" aria-labelledby="page-title">
             <p class="screen-only"><a class="button secondary" href="/lab">{move || i18n.t().lab.back_to_worklist}</a></p>
             <h1 id="page-title">{move || i18n.t().lab.send_outs_title}</h1>
-            <ActionFeedback action=pack done=|t| t.lab.packed/>
-            <ActionFeedback action=advance/>
-            {loaded(send_outs, move |send_outs| view! { <SendOutsView send_outs pack advance/> })}
+            {PageForms::new().accept::<PackShipment>().accept::<AdvanceShipment>().after_post(render)}
         </section>
     }
 }
 
 #[component]
-fn SendOutsView(
-    send_outs: SendOuts,
-    pack: ServerAction<PackShipment>,
-    advance: ServerAction<AdvanceShipment>,
-) -> impl IntoView {
+fn SendOutsView(send_outs: SendOuts, refused: Option<Refused>) -> impl IntoView {
     let i18n = use_i18n();
     let SendOuts {
         clock,
@@ -52,10 +44,19 @@ fn SendOutsView(
     } = send_outs;
     let today = clock.today();
     let count = waiting.len();
-    let submit = submit_with(pack, move |fields| PackShipment {
-        reference_lab_id: fields.text("reference_lab_id").parse().unwrap_or_default(),
-        accessions: fields.indexed("accessions", count),
-    });
+    let pack = Refused::of(&refused, PackShipment::PATH, None);
+    let chosen = |accession: &str| {
+        pack.as_ref().is_some_and(|r| {
+            r.sent
+                .0
+                .iter()
+                .any(|(field, value)| field.starts_with("accessions[") && value == accession)
+        })
+    };
+    let chosen_lab = pack
+        .as_ref()
+        .map(|r| r.sent.text("reference_lab_id"))
+        .unwrap_or_default();
     let choices = waiting
         .into_iter()
         .enumerate()
@@ -66,7 +67,7 @@ fn SendOutsView(
             let test = item.order.test.clone();
             Some(view! {
                 <label class="choice" for=for_id>
-                    <input type="checkbox" id=id name=format!("accessions[{i}]") value=specimen.accession.clone()/>
+                    <input type="checkbox" id=id name=format!("accessions[{i}]") value=specimen.accession.clone() checked=chosen(&specimen.accession)/>
                     <strong class="accession">{specimen.accession.clone()}</strong> " · "
                     {move || test.name(i18n.locale()).to_owned()} " · "
                     <crate::patients::PatientLabel patient=item.patient.clone() today short=false/>
@@ -76,15 +77,22 @@ fn SendOutsView(
         .collect_view();
     let lab_options = labs
         .into_iter()
-        .map(|(id, _, name)| view! { <option value=id>{name}</option> })
+        .map(|(id, _, name)| view! { <option value=id selected=chosen_lab == id.to_string()>{name}</option> })
         .collect_view();
     let boxes = shipments
         .into_iter()
-        .map(|shipment| view! { <Manifest shipment patients=patients.clone() clock=clock.clone() advance/> })
+        .map(|shipment| {
+            let refused = Refused::of(
+                &refused,
+                AdvanceShipment::PATH,
+                Some(("shipment_id", &shipment.id.to_string())),
+            );
+            view! { <Manifest shipment patients=patients.clone() clock=clock.clone() refused/> }
+        })
         .collect_view();
+    let nothing_chosen = pack.is_none();
     view! {
-        <form class="stacked-form screen-only pack-form" method="post" action={action_url::<PackShipment>()} on:submit=submit>
-                <SubmissionField/>
+        <PageForm action=PackShipment::PATH class="stacked-form screen-only pack-form">
             <h2>{move || i18n.t().lab.awaiting_send_out}</h2>
             {(count == 0).then(|| view! { <p class="empty">{move || i18n.t().lab.nothing_to_send}</p> })}
             <fieldset class="choices">
@@ -92,9 +100,10 @@ fn SendOutsView(
                 {choices}
             </fieldset>
             <label for="reference-lab">{move || i18n.t().lab.reference_lab}</label>
-            <select id="reference-lab" name="reference_lab_id" required><option value="" selected=true disabled=true>{move || i18n.t().choose_one}</option>{lab_options}</select>
+            <select id="reference-lab" name="reference_lab_id" required><option value="" selected=nothing_chosen disabled=true>{move || i18n.t().choose_one}</option>{lab_options}</select>
             <button type="submit" class="button">{move || i18n.t().lab.pack}</button>
-        </form>
+            <PageFormNote action=PackShipment::PATH refused=pack done=|t| t.lab.packed/>
+        </PageForm>
         <h2 class="screen-only">{move || i18n.t().lab.shipments}</h2>
         {boxes}
     }
@@ -106,23 +115,20 @@ fn Manifest(
     shipment: Shipment,
     patients: Vec<(i64, PatientSummary)>,
     clock: FacilityClock,
-    advance: ServerAction<AdvanceShipment>,
+    refused: Option<Refused>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let id = shipment.id;
     let state = shipment.state.clone();
     let packed = clock.date_time(shipment.packed_at);
     let next = super::next_shipment_state(&state).map(|to| {
-        let submit = submit_with(advance, move |_| AdvanceShipment {
-            shipment_id: id,
-            state: to.to_owned(),
-        });
         view! {
-            <form class="screen-only" method="post" action={action_url::<AdvanceShipment>()} on:submit=submit>
+            <PageForm action=AdvanceShipment::PATH class="screen-only">
                 <input type="hidden" name="shipment_id" value=id/>
                 <input type="hidden" name="state" value=to/>
                 <button type="submit" class="button">{move || (i18n.t().lab.shipment_step)(to)}</button>
-            </form>
+                <PageFormNote action=AdvanceShipment::PATH refused/>
+            </PageForm>
         }
     });
     let rows = shipment

@@ -3,15 +3,14 @@
 
 use super::{Turnaround, TurnaroundBoard};
 use crate::i18n::use_i18n;
-use crate::live::{use_live, Topic};
 use crate::shell::loaded;
 use leptos::prelude::*;
 
+/// A server page: the figures as they stand when it is opened (they move by the day).
 #[component]
 pub fn TurnaroundPage() -> impl IntoView {
     let i18n = use_i18n();
-    let live = use_live();
-    let board = Resource::new(move || live.changes(Topic::Lab), |_| super::load_turnaround());
+    let board = Resource::new(|| (), |_| super::load_turnaround());
     view! {
         <section class="page turnaround-page" aria-labelledby="page-title">
             <p><a class="button secondary" href="/lab">{move || i18n.t().lab.back_to_worklist}</a></p>

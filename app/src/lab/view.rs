@@ -75,7 +75,7 @@ fn LabelLink(action: ServerAction<CollectSpecimen>) -> impl IntoView {
             view! {
                 <p class="form-status label-link" role="status">
                     {move || i18n.t().lab.labelled} " " <strong class="accession">{accession.clone()}</strong> " · "
-                    <a class="button" href=href>{move || i18n.t().lab.print_label}</a>
+                    <a class="button" href=href rel="external">{move || i18n.t().lab.print_label}</a>
                 </p>
             }
         })
@@ -140,7 +140,7 @@ fn LabOrderList(
                 let at = clock.time_of_day(s.collected_at);
                 view! {
                     <span class="specimen-ref">
-                        <a href=href class="accession">{s.accession.clone()}</a>
+                        <a href=href class="accession" rel="external">{s.accession.clone()}</a>
                         " · " {move || (i18n.t().lab.collected_by)(&s.collected_by, &at)}
                     </span>
                 }
@@ -719,8 +719,8 @@ pub fn LabPage() -> impl IntoView {
         <section class="page lab-page" aria-labelledby="page-title">
             <h1 id="page-title">{move || i18n.t().lab_title}</h1>
             <nav class="button-row" aria-label=move || i18n.t().lab_title>
-                <a class="button secondary" href="/lab/send-outs">{move || i18n.t().lab.send_outs_title}</a>
-                <a class="button secondary" href="/lab/turnaround">{move || i18n.t().lab.turnaround_title}</a>
+                <a class="button secondary" href="/lab/send-outs" rel="external">{move || i18n.t().lab.send_outs_title}</a>
+                <a class="button secondary" href="/lab/turnaround" rel="external">{move || i18n.t().lab.turnaround_title}</a>
             </nav>
             <ScanForm/>
             <ActionFeedback action=acknowledge done=|t| t.lab.acknowledged/>

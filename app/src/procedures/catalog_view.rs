@@ -7,23 +7,45 @@ use crate::equipment::EquipmentKind;
 use crate::facility::FacilitySettings;
 use crate::i18n::use_i18n;
 use crate::positioning::BodyPosition;
-use crate::shell::{action_url, loaded, submit_with, ActionFeedback};
+use crate::shell::{
+    go_to_done, loaded, shown, ticked, PageForm, PageFormNote, PageForms, PageOutcome, Refused,
+};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
+/// A server page: each entry's form and the settings post to the page, and a refused
+/// form comes back open, as it was typed, with what is wrong beside it.
 #[component]
 pub fn CatalogPage() -> impl IntoView {
     let i18n = use_i18n();
-    let save = ServerAction::<SaveProcedureKind>::new();
-    let settings = ServerAction::<SaveFacilitySettings>::new();
-    let catalog = Resource::new(
-        move || (save.version().get(), settings.version().get()),
-        |_| load_catalog(),
-    );
+    let render = move |outcome: PageOutcome| {
+        if let PageOutcome::Done(done) = &outcome {
+            go_to_done("/admin/catalog", &done.which);
+            return ().into_any();
+        }
+        let refused = outcome.refused();
+        view! { <Catalog refused/> }.into_any()
+    };
     view! {
         <section class="page catalog" aria-labelledby="page-title">
             <h1 id="page-title">{move || i18n.t().back_office.catalog_title}</h1>
-            <ActionFeedback action=save done=|t| t.saved/>
+            <PageFormNote action=SaveProcedureKind::PATH refused=None done=|t| t.saved/>
+            {PageForms::new()
+                .accept::<SaveProcedureKind>()
+                .accept::<SaveFacilitySettings>()
+                .after_post(render)}
+        </section>
+    }
+}
+
+#[component]
+fn Catalog(refused: Option<Refused>) -> impl IntoView {
+    let i18n = use_i18n();
+    let catalog = Resource::new(|| (), |_| load_catalog());
+    view! {
             {loaded(catalog, move |snapshot| {
+                let refused_of = |id: i64| Refused::of(&refused, SaveProcedureKind::PATH, Some(("id", &id.to_string())));
+                let settings_refused = Refused::of(&refused, SaveFacilitySettings::PATH, None);
                 let blank = ProcedureKind {
                     id: 0,
                     code: String::new(),
@@ -37,9 +59,9 @@ pub fn CatalogPage() -> impl IntoView {
                     active: true,
                 };
                 view! {
-                    <SettingsForm current=snapshot.settings action=settings/>
+                    <SettingsForm current=snapshot.settings refused=settings_refused/>
                     <h2>{move || i18n.t().back_office.catalog_new}</h2>
-                    <KindForm kind=blank action=save/>
+                    <KindForm kind=blank refused=refused_of(0)/>
                     <h2>{move || i18n.t().back_office.catalog_entries}</h2>
                     <ul class="team-list">
                         {snapshot
@@ -49,14 +71,16 @@ pub fn CatalogPage() -> impl IntoView {
                                 let title = format!("{} · {}", kind.name(i18n.locale()), kind.code);
                                 let code = kind.code.clone();
                                 let active = kind.active;
+                                let refused = refused_of(kind.id);
+                                let open = refused.is_some();
                                 view! {
                                     <li class="catalog-entry" data-code=code data-active=active.to_string()>
-                                        <details>
+                                        <details open=open>
                                             <summary>
                                                 {title}
                                                 {(!active).then(|| view! { " · " {move || i18n.t().deactivated} })}
                                             </summary>
-                                            <KindForm kind action=save/>
+                                            <KindForm kind refused/>
                                         </details>
                                     </li>
                                 }
@@ -65,40 +89,34 @@ pub fn CatalogPage() -> impl IntoView {
                     </ul>
                 }
             })}
-        </section>
     }
 }
 
 /// One catalog entry's form: new when its id is 0.
 #[component]
-fn KindForm(kind: ProcedureKind, action: ServerAction<SaveProcedureKind>) -> impl IntoView {
+fn KindForm(kind: ProcedureKind, refused: Option<Refused>) -> impl IntoView {
     let i18n = use_i18n();
     let id = kind.id;
     let field = move |name: &str| format!("kind-{id}-{name}");
-    let submit = submit_with(action, move |fields| SaveProcedureKind {
-        id,
-        code: fields.text("code"),
-        name_fr: fields.text("name_fr"),
-        name_en: fields.text("name_en"),
-        qualification: fields.text("qualification"),
-        supervised: fields.text("supervised") == "true",
-        equipment: fields.indexed("equipment", EquipmentKind::ALL.len()),
-        default_position: fields.text("default_position"),
-        typical_minutes: fields.text("typical_minutes").parse().unwrap_or_default(),
-        active: fields.text("active") == "true",
-    });
+    let qualification = shown(
+        &refused,
+        "qualification",
+        kind.qualification.map(|q| q.code()).unwrap_or_default(),
+    );
+    let position = shown(&refused, "default_position", kind.default_position.code());
+    let equipment_ticked = |i: usize, stored: bool| ticked(&refused, &format!("equipment[{i}]"), stored);
     let qualifications = CertificationKind::ALL
         .iter()
         .map(|q| {
             let q = *q;
-            view! { <option value=q.code() selected=kind.qualification == Some(q)>{move || (i18n.t().certification)(q)}</option> }
+            view! { <option value=q.code() selected=qualification == q.code()>{move || (i18n.t().certification)(q)}</option> }
         })
         .collect_view();
     let positions = BodyPosition::ALL
         .iter()
         .map(|p| {
             let p = *p;
-            view! { <option value=p.code() selected=kind.default_position == p>{move || (i18n.t().back_office.position)(p)}</option> }
+            view! { <option value=p.code() selected=position == p.code()>{move || (i18n.t().back_office.position)(p)}</option> }
         })
         .collect_view();
     let equipment = EquipmentKind::ALL
@@ -108,28 +126,28 @@ fn KindForm(kind: ProcedureKind, action: ServerAction<SaveProcedureKind>) -> imp
             let e = *e;
             view! {
                 <label class="choice">
-                    <input type="checkbox" name=format!("equipment[{i}]") value=e.code() checked=kind.equipment.contains(&e)/>
+                    <input type="checkbox" name=format!("equipment[{i}]") value=e.code() checked=equipment_ticked(i, kind.equipment.contains(&e))/>
                     {move || (i18n.t().back_office.equipment_kind)(e)}
                 </label>
             }
         })
         .collect_view();
     view! {
-        <form class="stacked-form kind-form" method="post" action={action_url::<SaveProcedureKind>()} on:submit=submit>
+        <PageForm action=SaveProcedureKind::PATH class="stacked-form kind-form">
             <input type="hidden" name="id" value=id/>
             <label for=field("code")>{move || i18n.t().back_office.catalog_code}</label>
-            <input type="text" id=field("code") name="code" value=kind.code required maxlength="40" pattern="[a-z0-9_]{2,40}"/>
+            <input type="text" id=field("code") name="code" value=shown(&refused, "code", kind.code.clone()) required maxlength="40" pattern="[a-z0-9_]{2,40}"/>
             <label for=field("name_fr")>{move || i18n.t().back_office.catalog_name_fr}</label>
-            <input type="text" id=field("name_fr") name="name_fr" value=kind.name_fr required maxlength="120"/>
+            <input type="text" id=field("name_fr") name="name_fr" value=shown(&refused, "name_fr", kind.name_fr.clone()) required maxlength="120"/>
             <label for=field("name_en")>{move || i18n.t().back_office.catalog_name_en}</label>
-            <input type="text" id=field("name_en") name="name_en" value=kind.name_en required maxlength="120"/>
+            <input type="text" id=field("name_en") name="name_en" value=shown(&refused, "name_en", kind.name_en.clone()) required maxlength="120"/>
             <label for=field("qualification")>{move || i18n.t().back_office.catalog_qualification}</label>
             <select id=field("qualification") name="qualification">
-                <option value="" selected=kind.qualification.is_none()>{move || i18n.t().back_office.catalog_any_clinician}</option>
+                <option value="" selected=qualification.is_empty()>{move || i18n.t().back_office.catalog_any_clinician}</option>
                 {qualifications}
             </select>
             <label class="choice">
-                <input type="checkbox" name="supervised" value="true" checked=kind.supervised/>
+                <input type="checkbox" name="supervised" value="true" checked=ticked(&refused, "supervised", kind.supervised)/>
                 {move || i18n.t().back_office.catalog_supervised}
             </label>
             <fieldset class="choices">
@@ -139,38 +157,31 @@ fn KindForm(kind: ProcedureKind, action: ServerAction<SaveProcedureKind>) -> imp
             <label for=field("position")>{move || i18n.t().back_office.catalog_position}</label>
             <select id=field("position") name="default_position">{positions}</select>
             <label for=field("minutes")>{move || i18n.t().back_office.catalog_minutes}</label>
-            <input type="number" id=field("minutes") name="typical_minutes" value=kind.typical_minutes min="1" max="480" required/>
+            <input type="number" id=field("minutes") name="typical_minutes" value=shown(&refused, "typical_minutes", kind.typical_minutes.to_string()) min="1" max="480" required/>
             <label class="choice">
-                <input type="checkbox" name="active" value="true" checked=kind.active/>
+                <input type="checkbox" name="active" value="true" checked=ticked(&refused, "active", kind.active)/>
                 {move || i18n.t().active}
             </label>
             <button type="submit" class="button">{move || i18n.t().save}</button>
-        </form>
+            <PageFormNote action=SaveProcedureKind::PATH refused/>
+        </PageForm>
     }
 }
 
 /// How often patients are repositioned; whether wall screens shorten identifiers.
 #[component]
-fn SettingsForm(current: FacilitySettings, action: ServerAction<SaveFacilitySettings>) -> impl IntoView {
+fn SettingsForm(current: FacilitySettings, refused: Option<Refused>) -> impl IntoView {
     let i18n = use_i18n();
-    let submit = submit_with(action, move |fields| SaveFacilitySettings {
-        reposition_reminder_minutes: fields
-            .text("reposition_reminder_minutes")
-            .parse()
-            .unwrap_or_default(),
-        board_short_identifiers: fields.text("board_short_identifiers") == "true",
-        critical_escalation_minutes: fields.text("critical_escalation_minutes").parse().ok(),
-    });
     view! {
         <section class="facility-settings" aria-labelledby="settings-title">
             <h2 id="settings-title">{move || i18n.t().back_office.settings_title}</h2>
-            <form class="stacked-form" method="post" action={action_url::<SaveFacilitySettings>()} on:submit=submit>
+            <PageForm action=SaveFacilitySettings::PATH class="stacked-form">
                 <label for="reposition-minutes">{move || i18n.t().back_office.settings_reposition}</label>
                 <input
                     type="number"
                     id="reposition-minutes"
                     name="reposition_reminder_minutes"
-                    value=current.reposition_reminder_minutes
+                    value=shown(&refused, "reposition_reminder_minutes", current.reposition_reminder_minutes.to_string())
                     min="5"
                     max="480"
                     required
@@ -180,18 +191,18 @@ fn SettingsForm(current: FacilitySettings, action: ServerAction<SaveFacilitySett
                     type="number"
                     id="critical-escalation"
                     name="critical_escalation_minutes"
-                    value=current.critical_escalation_minutes
+                    value=shown(&refused, "critical_escalation_minutes", current.critical_escalation_minutes.to_string())
                     min="1"
                     max="120"
                     required
                 />
                 <label class="choice">
-                    <input type="checkbox" name="board_short_identifiers" value="true" checked=current.board_short_identifiers/>
+                    <input type="checkbox" name="board_short_identifiers" value="true" checked=ticked(&refused, "board_short_identifiers", current.board_short_identifiers)/>
                     {move || i18n.t().back_office.settings_short_identifiers}
                 </label>
                 <button type="submit" class="button">{move || i18n.t().save}</button>
-                <ActionFeedback action done=|t| t.saved/>
-            </form>
+                <PageFormNote action=SaveFacilitySettings::PATH refused done=|t| t.saved/>
+            </PageForm>
         </section>
     }
 }

@@ -159,19 +159,24 @@ where
     }
 }
 
-/// Opens the browser's print dialog. A handler the client attaches, not an inline
-/// `onclick`: the page's Content-Security-Policy runs no inline script.
+/// Where the print buttons' script is served (by the server, beside `/pkg`).
+pub const PRINT_SCRIPT_PATH: &str = "/print.js";
+
+/// What gives the print buttons their click. The pages that print (labels, manifests) are
+/// server pages and carry no WebAssembly, and the Content-Security-Policy runs no inline
+/// `onclick`: this script of the site's own does it, once however many buttons there are.
+pub const PRINT_SCRIPT: &str = "if(!window.plateauPrint){window.plateauPrint=1;document.addEventListener('click',function(e){if(e.target.closest('[data-print]'))window.print();});}\n";
+
+/// Opens the browser's print dialog (see [`PRINT_SCRIPT`]); without scripts, the
+/// browser's own print command does the same.
 #[component]
 pub fn PrintButton(label: super::Label, #[prop(optional)] secondary: bool) -> impl IntoView {
     let i18n = use_i18n();
-    let print = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let _ = window().print();
-        }
-    };
     let class = if secondary { "button secondary" } else { "button" };
-    view! { <button type="button" class=class on:click=print>{move || label(i18n.t())}</button> }
+    view! {
+        <button type="button" class=class data-print="">{move || label(i18n.t())}</button>
+        <script src=PRINT_SCRIPT_PATH defer></script>
+    }
 }
 
 /// Sends the browser to `path` with a full page load: after signing in or out, every

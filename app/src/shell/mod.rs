@@ -1,13 +1,10 @@
 //! The frame every screen sits in: document shell, top bar, navigation, language switch,
 //! and the shared loading, error and not-found views.
 
-use crate::accounts::{AccountEditPage, AccountsPage, NewAccountPage};
-use crate::audit::AuditPage;
 use crate::auth::{
     page_access, Access, AccountPage, CurrentUser, IdleLock, LockScreen, SignInPage, UserMenu, UserMenuItems,
 };
 use crate::board::BoardPage;
-use crate::care::BreakGlassLogPage;
 use crate::error::AppError;
 use crate::i18n::{provide_i18n, use_i18n, Locale, SetLanguage};
 use crate::live::LiveIndicator;
@@ -19,11 +16,13 @@ use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
 mod forms;
+mod page_forms;
 mod server_page;
 mod submission;
 mod ticking;
 
 pub use forms::*;
+pub use page_forms::*;
 pub use server_page::*;
 pub use submission::*;
 pub use ticking::*;
@@ -190,21 +189,21 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/board") view=|| guard(BoardPage) ssr=SsrMode::Async/>
                     <Route path=path!("/lab") view=|| guard(crate::lab::LabPage) ssr=SsrMode::Async/>
                     <Route path=path!("/lab/specimen") view=|| guard(crate::lab::SpecimenPage) ssr=SsrMode::Async/>
-                    <Route path=path!("/lab/send-outs") view=|| guard(crate::lab::SendOutsPage) ssr=SsrMode::Async/>
-                    <Route path=path!("/lab/turnaround") view=|| guard(crate::lab::TurnaroundPage) ssr=SsrMode::Async/>
-                    <Route path=path!("/lab/labels/:accession") view=|| guard(crate::lab::LabelPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/lab/send-outs") view=|| server_page!(crate::lab::SendOutsPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/lab/turnaround") view=|| server_page!(crate::lab::TurnaroundPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/lab/labels/:accession") view=|| server_page!(crate::lab::LabelPage) ssr=SsrMode::Async/>
                     <Route path=path!("/escort") view=|| guard(EscortPage) ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=|| guard(SignInPage) ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=|| guard(account_page) ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/accounts") view=|| guard(AccountsPage) ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/accounts/new") view=|| guard(NewAccountPage) ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/accounts/:id") view=|| guard(AccountEditPage) ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/audit") view=|| guard(AuditPage) ssr=SsrMode::Async/>
-                    <Route path=path!("/break-glass") view=|| guard(BreakGlassLogPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/accounts") view=|| server_page!(crate::accounts::AccountsPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/accounts/new") view=|| server_page!(crate::accounts::NewAccountPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/accounts/:id") view=|| server_page!(crate::accounts::AccountEditPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=|| server_page!(crate::audit::AuditPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/break-glass") view=|| server_page!(crate::care::BreakGlassLogPage) ssr=SsrMode::Async/>
                     <Route path=path!("/procedures/:id") view=|| guard(crate::procedures::ProcedurePage) ssr=SsrMode::Async/>
-                    <Route path=path!("/supervision") view=|| guard(supervision_page) ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/catalog") view=|| guard(crate::procedures::CatalogPage) ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/lab-tests") view=|| guard(crate::lab::LabCatalogPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/supervision") view=|| server_page!(supervision_page) ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/catalog") view=|| server_page!(crate::procedures::CatalogPage) ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/lab-tests") view=|| server_page!(crate::lab::LabCatalogPage) ssr=SsrMode::Async/>
                     // Server pages: drawn by the server only, and loading no WebAssembly.
                     <Route path=path!("/desk") view=|| server_page!(crate::patients::DeskPage) ssr=SsrMode::Async/>
                     <Route path=path!("/desk/register") view=|| server_page!(crate::patients::RegisterPatientPage) ssr=SsrMode::Async/>
@@ -395,6 +394,7 @@ enum PageAccess {
 /// the sign-in form or a refusal. The server refuses their data calls regardless.
 /// The supervisors' page, and the roles waiting for them as the second person (accounts
 /// sit above staff, so the shell puts the two together).
+#[cfg(feature = "ssr")]
 fn supervision_page() -> impl IntoView {
     view! {
         <crate::staff::SupervisionPage/>

@@ -28,6 +28,17 @@ pub const SERVER_PAGES: &[&str] = &[
     "/setup/rooms",
     "/setup/equipment",
     "/setup/interfaces",
+    "/admin/accounts",
+    "/admin/accounts/new",
+    "/admin/accounts/:id",
+    "/admin/audit",
+    "/admin/catalog",
+    "/admin/lab-tests",
+    "/break-glass",
+    "/supervision",
+    "/lab/send-outs",
+    "/lab/turnaround",
+    "/lab/labels/:accession",
 ];
 
 /// The set-up pages, in the order an administrator walks them on the first day.
@@ -114,6 +125,14 @@ impl PostedForm {
     /// Which of a page's forms was sent (its `form` field).
     pub fn which(&self) -> String {
         self.text("form")
+    }
+
+    /// The fields encoded as the browser sent them (`application/x-www-form-urlencoded`).
+    #[cfg(feature = "ssr")]
+    pub fn encoded(&self) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&self.0)
+            .finish()
     }
 }
 
@@ -381,7 +400,11 @@ mod tests {
     #[test]
     fn every_server_page_has_its_access() {
         for pattern in SERVER_PAGES {
-            let example = pattern.replace(":id", "1");
+            let example = pattern
+                .split('/')
+                .map(|part| if part.starts_with(':') { "1" } else { part })
+                .collect::<Vec<_>>()
+                .join("/");
             assert!(crate::auth::page_access(&example).is_some(), "{pattern}");
         }
     }

@@ -4,23 +4,21 @@ use super::{load_staff_overview, SetPresence, StaffOverview, StaffPresence};
 use crate::i18n::use_i18n;
 use crate::live::{use_live, Topic};
 use crate::procedures::Procedure;
-use crate::shell::{action_url, loaded, submit_with, ActionFeedback};
+use crate::shell::{action_url, loaded, submit_with, ActionFeedback, SubmissionField};
 use leptos::either::Either;
 use leptos::prelude::*;
 
+/// A server page: its presence buttons are plain forms, and the server sends the browser
+/// back to the page, drawn afresh, once a change is made.
 #[component]
 pub fn SupervisionPage() -> impl IntoView {
     let i18n = use_i18n();
-    let live = use_live();
+    // The buttons' action, unused here: without a client, each button posts its form.
     let presence = ServerAction::<SetPresence>::new();
-    let overview = Resource::new(
-        move || (live.changes(Topic::Rooms), presence.version().get()),
-        |_| load_staff_overview(),
-    );
+    let overview = Resource::new(|| (), |_| load_staff_overview());
     view! {
         <section class="page supervision" aria-labelledby="page-title">
             <h1 id="page-title">{move || i18n.t().back_office.supervision_title}</h1>
-            <ActionFeedback action=presence/>
             {loaded(overview, move |overview| view! { <Supervision overview presence/> })}
         </section>
     }
@@ -149,6 +147,7 @@ pub fn PresenceButtons(
             });
             view! {
                 <form method="post" action={action_url::<SetPresence>()} on:submit=submit>
+                    <SubmissionField/>
                     <input type="hidden" name="staff_member_id" value=staff_member_id/>
                     <input type="hidden" name="presence" value=presence.code()/>
                     <button type="submit" class="button secondary" data-presence=presence.code()>
