@@ -152,6 +152,7 @@ test.describe('procedure room', () => {
     const awaiting = supervisor.locator('ol.queue').first();
     await expect(awaiting).toContainText('Prise de sang veineuse');
     await awaiting.getByRole('link').first().tap();
+    await waitForHydration(supervisor);
     await supervisor.getByRole('button', { name: 'Je suis présent(e)' }).tap();
     await expect(team.locator('.team-member[data-role="supervisor"]')).toContainText('Présent');
 
@@ -171,6 +172,7 @@ test.describe('procedure room', () => {
     const toCosign = supervisor.locator('ol.queue').last();
     await expect(toCosign).toContainText('Prise de sang veineuse');
     await toCosign.getByRole('link').first().tap();
+    await waitForHydration(supervisor);
     await supervisor.getByLabel('Remarque (facultative)').fill('Geste sûr');
     await supervisor.getByRole('button', { name: 'Contresigner le soin' }).tap();
     await expect(supervisor.locator('.team-member[data-role="supervisor"] .cosigned')).toContainText('Contresigné à');

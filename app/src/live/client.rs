@@ -201,21 +201,23 @@ mod browser {
     use super::*;
     use crate::error::AppError;
     use crate::shell::{load_page, use_session, Session};
+    use futures::future::{AbortHandle, Abortable};
+    use futures::StreamExt;
+    use gloo_net::websocket::{futures::WebSocket, Message};
     use std::cell::{Cell, RefCell};
     use std::time::Duration;
-    use wasm_bindgen::closure::Closure;
-    use wasm_bindgen::JsCast;
-    use web_sys::{MessageEvent, WebSocket};
 
+    /// The task reading the link's socket (gloo-net's), stopped when the link is closed
+    /// on purpose; the socket closes as the task drops it.
     struct Connection {
-        socket: WebSocket,
-        _on_open: Closure<dyn FnMut(web_sys::Event)>,
-        _on_message: Closure<dyn FnMut(MessageEvent)>,
-        _on_close: Closure<dyn FnMut(web_sys::CloseEvent)>,
+        reading: AbortHandle,
     }
 
     thread_local! {
         static CONNECTION: RefCell<Option<Connection>> = const { RefCell::new(None) };
+        /// Which connection is the current one: a closed one's last messages, still
+        /// queued, are not acted on.
+        static GENERATION: Cell<u64> = const { Cell::new(0) };
         /// The topics to follow; `None` while nobody is signed in or the screen is locked.
         static TOPICS: RefCell<Option<String>> = const { RefCell::new(None) };
         static LAST_ID: Cell<i64> = const { Cell::new(0) };
@@ -275,14 +277,15 @@ mod browser {
     }
 
     fn disconnect() {
+        // Closed on purpose: not a failure to report, and nothing it still hears counts.
+        GENERATION.set(GENERATION.get() + 1);
         if let Some(connection) = CONNECTION.take() {
-            // Closed on purpose: not a failure to report.
-            connection.socket.set_onclose(None);
-            connection.socket.set_onmessage(None);
-            let _ = connection.socket.close();
-            // Its handlers may be what is running now: drop them once they have returned.
-            set_timeout(move || drop(connection), Duration::ZERO);
+            connection.reading.abort();
         }
+    }
+
+    fn current(generation: u64) -> bool {
+        GENERATION.get() == generation
     }
 
     /// `ws://host/api/live?topics=...&after=<last event received>`.
@@ -305,7 +308,7 @@ mod browser {
         let Some(topics) = TOPICS.with_borrow(Clone::clone) else {
             return;
         };
-        let Ok(socket) = WebSocket::new(&address(&topics)) else {
+        let Ok(mut socket) = WebSocket::open(&address(&topics)) else {
             retry_later(live, session);
             return;
         };
@@ -316,34 +319,45 @@ mod browser {
                 LinkState::Reconnecting
             });
         }
-        let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-            // Back after failures: reload what may have failed to load meanwhile (the
-            // replay that follows brings the changes themselves).
-            if FAILURES.replace(0) > 0 {
-                live.reload_everything();
-            }
-            heard(live);
-            live.link.set(LinkState::Live);
-        });
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            if let Some(text) = event.data().as_string() {
+        let generation = GENERATION.get();
+        let (reading, registration) = AbortHandle::new_pair();
+        CONNECTION.set(Some(Connection { reading }));
+        let read = async move {
+            let mut opened = false;
+            while let Some(next) = socket.next().await {
+                if !current(generation) {
+                    return;
+                }
+                let text = match next {
+                    Ok(Message::Text(text)) => text,
+                    // Not a message of ours.
+                    Ok(Message::Bytes(_)) => continue,
+                    // An error or the close: the socket is done.
+                    Err(_) => break,
+                };
+                // The server's first word ("ready") says the link is open. Back after
+                // failures: reload what may have failed to load meanwhile (the replay that
+                // follows brings the changes themselves).
+                if !opened {
+                    opened = true;
+                    if FAILURES.replace(0) > 0 {
+                        live.reload_everything();
+                    }
+                    live.link.set(LinkState::Live);
+                }
                 if let Some(message) = SseMessage::parse(&text) {
                     received(live, session, &message);
                 }
             }
+            // Dropped, refused (an error status before the upgrade) or closed by the server
+            // without a word: ours to retry, from the last event received.
+            if current(generation) {
+                failed(live, session);
+            }
+        };
+        leptos::task::spawn_local(async move {
+            let _ = Abortable::new(read, registration).await;
         });
-        // Dropped, refused (an error status before the upgrade) or closed by the server
-        // without a word: ours to retry, from the last event received.
-        let on_close = Closure::<dyn FnMut(web_sys::CloseEvent)>::new(move |_| failed(live, session));
-        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        CONNECTION.set(Some(Connection {
-            socket,
-            _on_open: on_open,
-            _on_message: on_message,
-            _on_close: on_close,
-        }));
     }
 
     fn received(live: Live, session: Session, message: &SseMessage) {
