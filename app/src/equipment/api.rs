@@ -11,7 +11,6 @@ pub async fn change_equipment_state(equipment_id: i64, from: String, to: String)
     use super::EquipmentState;
     use crate::audit::{self, Entry, Outcome};
     use crate::error::{validate::Checks, Problem};
-    use crate::live::{EventKind, NewEvent, Topic};
     let mut checks = Checks::new();
     if equipment_id <= 0 {
         checks.fail("equipment_id", Problem::Malformed);
@@ -38,14 +37,7 @@ pub async fn change_equipment_state(equipment_id: i64, from: String, to: String)
         .record(format!("equipment/{equipment_id}"))
         .detail(format!("{from} -> {to}"));
     audit::store::record_in(&mut tx, entry).await?;
-    let event = NewEvent {
-        topic: Topic::Rooms,
-        kind: EventKind::Equipment,
-        subject: Some(equipment_id),
-        code: Some(to.code().to_owned()),
-        visit: None,
-    };
-    crate::live::store::record(&mut tx, &event, clock.now).await?;
+    super::store::announce(&mut tx, equipment_id, Some(to.code()), clock.now).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -110,7 +110,7 @@ pub async fn save_equipment(
             room_id.map_or_else(|| "no room".to_owned(), |room| format!("room/{room}"))
         ));
     audit::record_in(&mut tx, entry).await?;
-    announce(&mut tx, id, clock.now).await?;
+    super::store::announce(&mut tx, id, None, clock.now).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -143,27 +143,9 @@ pub async fn retire_equipment(equipment_id: i64) -> Result<(), AppError> {
         .record(format!("equipment/{equipment_id}"))
         .detail(item.code);
     audit::record_in(&mut tx, entry).await?;
-    announce(&mut tx, equipment_id, clock.now).await?;
+    super::store::announce(&mut tx, equipment_id, None, clock.now).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// Tells the screens showing rooms that an item changed (the board lists each room's).
-#[cfg(feature = "ssr")]
-async fn announce(
-    tx: &mut crate::store::Tx,
-    equipment_id: i64,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), crate::store::StoreError> {
-    use crate::live::{EventKind, NewEvent, Topic};
-    let event = NewEvent {
-        topic: Topic::Rooms,
-        kind: EventKind::Equipment,
-        subject: Some(equipment_id),
-        code: None,
-        visit: None,
-    };
-    crate::live::store::record(tx, &event, now).await.map(|_| ())
 }
 
 #[cfg(test)]

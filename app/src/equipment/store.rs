@@ -193,3 +193,22 @@ pub async fn retire(tx: &mut Tx, facility_id: i64, id: i64, now: DateTime<Utc>) 
     )?;
     Ok(changed == 1)
 }
+
+/// Tells the screens showing rooms that an item changed (the board lists each room's),
+/// with its new state when that is what changed.
+pub async fn announce(
+    tx: &mut Tx,
+    equipment_id: i64,
+    state: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    use crate::live::{EventKind, NewEvent, Topic};
+    let event = NewEvent {
+        topic: Topic::Rooms,
+        kind: EventKind::Equipment,
+        subject: Some(equipment_id),
+        code: state.map(str::to_owned),
+        visit: None,
+    };
+    crate::live::store::record(tx, &event, now).await.map(|_| ())
+}
