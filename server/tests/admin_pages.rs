@@ -123,6 +123,7 @@ on_both_databases!(an_empty_clinic_administers_itself_from_server_pages, |db| {
                 ("account_id", &id),
                 ("given_name", "Léonard"),
                 ("family_name", ""),
+                ("roles[0]", "medical_assistant"),
             ],
         )
         .await;
@@ -139,6 +140,7 @@ on_both_databases!(an_empty_clinic_administers_itself_from_server_pages, |db| {
                 ("account_id", &id),
                 ("given_name", "Léonard"),
                 ("family_name", "Petitjean"),
+                ("roles[0]", "medical_assistant"),
             ],
         )
         .await;
@@ -176,7 +178,7 @@ on_both_databases!(an_empty_clinic_administers_itself_from_server_pages, |db| {
             ("code", code),
             ("name_fr", name),
             ("name_en", "Holter fitting"),
-            ("default_position", "seated"),
+            ("default_position", "33586001"),
             ("typical_minutes", "20"),
             ("active", "true"),
         ]
