@@ -4,9 +4,76 @@
 //! on the server where they happen and never cross the wire. Views turn each variant into
 //! a translated sentence through [`crate::i18n::Messages::error`].
 
+use crate::coded_enum;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
+
+coded_enum! {
+    /// Why the server refused an action by the clinic's rules (on a procedure, a room, a
+    /// specimen, a visit or a person): shown to staff in their language, so they know what
+    /// to do instead. In the core, so that every area refuses in the same words without
+    /// depending on another area; each area's rules decide when.
+    pub enum Refusal {
+        AlreadyEnded = "already_ended",
+        NotRoomed = "not_roomed",
+        NotStarted = "not_started",
+        AlreadyRoomed = "already_roomed",
+        AlreadyStarted = "already_started",
+        RoomNotAvailable = "room_not_available",
+        /// Procedures happen in procedure and imaging rooms; patients never enter the lab.
+        RoomNotForPatients = "room_not_for_patients",
+        NotAClinician = "not_a_clinician",
+        NotQualified = "not_qualified",
+        CertificationExpired = "certification_expired",
+        OffShift = "off_shift",
+        OnBreak = "on_break",
+        /// The performer lacks the qualification and the procedure allows no supervision.
+        SupervisionNotAllowed = "supervision_not_allowed",
+        SupervisorRequired = "supervisor_required",
+        SupervisorNotPresent = "supervisor_not_present",
+        NotASupervisor = "not_a_supervisor",
+        /// Only the supervisor themself attests being present.
+        NotTheSupervisor = "not_the_supervisor",
+        PerformerRequired = "performer_required",
+        EquipmentNotReserved = "equipment_not_reserved",
+        AlreadyAssigned = "already_assigned",
+        EquipmentUnavailable = "equipment_unavailable",
+        EquipmentNotNeeded = "equipment_not_needed",
+        ChecklistIncomplete = "checklist_incomplete",
+        RoomNotAwaitingCleaning = "room_not_awaiting_cleaning",
+        VisitEnded = "visit_ended",
+        PatientInAnotherRoom = "patient_in_another_room",
+        /// Co-signing waits until the work is done.
+        NotEnded = "not_ended",
+        /// A cancelled procedure has no work to co-sign.
+        NothingToCosign = "nothing_to_cosign",
+        AlreadyCosigned = "already_cosigned",
+        /// The lab: the test is already on a specimen.
+        AlreadyCollected = "already_collected",
+        /// The lab: the specimen is not (or no longer) waiting to be received.
+        SpecimenNotAwaited = "specimen_not_awaited",
+        /// The lab: results are entered only for a received specimen.
+        SpecimenNotReceived = "specimen_not_received",
+        AlreadyVerified = "already_verified",
+        NothingToVerify = "nothing_to_verify",
+        /// The test needs a second technician to verify what the first entered.
+        SecondVerifierRequired = "second_verifier_required",
+        AlreadyAcknowledged = "already_acknowledged",
+        /// Attaching results to another patient's order needs another person's confirmation.
+        SecondPersonRequired = "second_person_required",
+        /// One specimen holds tests of one specimen type.
+        MixedSpecimenTypes = "mixed_specimen_types",
+        /// A record merged into another: work on the record it was merged into.
+        RecordMerged = "record_merged",
+        /// The patient's visit is under way: one visit at a time.
+        AlreadyCheckedIn = "already_checked_in",
+        /// A waiting patient is called into an exam room, not any room.
+        RoomNotForExams = "room_not_for_exams",
+        /// Ending a visit with something pending needs the reason.
+        DischargeHold = "discharge_hold",
+    }
+}
 
 /// Why a field of a request was refused, in terms a view can translate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,7 +120,7 @@ pub enum AppError {
     /// A rule of the clinic forbids it (an unqualified performer, an occupied room...);
     /// nothing was changed, and the reason says what to do instead.
     #[error("refused: {0}")]
-    Refused(crate::procedures::Refusal),
+    Refused(Refusal),
     /// Nobody is signed in (or the session ended); sign in and try again.
     #[error("not signed in")]
     Unauthenticated,
@@ -122,7 +189,7 @@ impl AppError {
     }
 
     /// A rule refused it, with the server's answer set to 422.
-    pub fn refused(refusal: crate::procedures::Refusal) -> Self {
+    pub fn refused(refusal: Refusal) -> Self {
         let error = AppError::Refused(refusal);
         set_response_status(&error);
         error

@@ -274,7 +274,7 @@ pub async fn list_role_grants() -> Result<Vec<super::RoleGrant>, AppError> {
 #[server(prefix = "/api", endpoint = "decide_role_grant", client = crate::shell::SubmissionClient)]
 pub async fn decide_role_grant(grant_id: i64, confirm: bool) -> Result<(), AppError> {
     use crate::audit::{Entry, Outcome};
-    use crate::procedures::Refusal;
+    use crate::error::Refusal;
     let grant_id = positive("grant_id", grant_id)?;
     let (principal, store, facility_id, clock) = second_person().await?;
     let mut tx = store.begin().await?;

@@ -135,9 +135,7 @@ pub async fn retire_equipment(equipment_id: i64) -> Result<(), AppError> {
         other => other?,
     };
     if item.held_by.is_some() || !super::store::retire(&mut tx, facility_id, equipment_id, clock.now).await? {
-        return Err(AppError::refused(
-            crate::procedures::Refusal::EquipmentUnavailable,
-        ));
+        return Err(AppError::refused(crate::error::Refusal::EquipmentUnavailable));
     }
     let entry = Entry::by(&principal, "equipment.retire", Outcome::Allowed)
         .record(format!("equipment/{equipment_id}"))

@@ -2,6 +2,7 @@ use super::{BackOfficeWords, LabWords, Messages};
 use crate::accounts::CertificationKind;
 use crate::audit::Outcome;
 use crate::equipment::{EquipmentKind, EquipmentState};
+use crate::error::Refusal;
 use crate::lab::{
     AlertOutcome, Flag, HoldReason, LabOrderState, Performed, RejectionReason, SpecimenState, SpecimenType,
     ValueKind,
@@ -9,7 +10,6 @@ use crate::lab::{
 use crate::live::LinkState;
 use crate::patients::VisitState;
 use crate::positioning::{BodyPosition, PressurePoint, Support};
-use crate::procedures::Refusal;
 use crate::procedures::{Priority, ProcedureState, ProcedureStep, StaffingRole};
 use crate::rooms::CleaningItem;
 use crate::rooms::{RoomKind, RoomStatus};

@@ -13,6 +13,7 @@ pub use api::*;
 use crate::accounts::CertificationKind;
 use crate::audit::Outcome;
 use crate::equipment::{EquipmentKind, EquipmentState};
+use crate::error::Refusal;
 use crate::error::{AppError, Problem};
 use crate::lab::{
     AlertOutcome, Flag, LabOrderState, Performed, RejectionReason, SpecimenState, SpecimenType, ValueKind,
@@ -20,7 +21,7 @@ use crate::lab::{
 use crate::live::LinkState;
 use crate::patients::VisitState;
 use crate::positioning::{BodyPosition, PressurePoint, Support};
-use crate::procedures::{Priority, ProcedureState, ProcedureStep, Refusal, StaffingRole};
+use crate::procedures::{Priority, ProcedureState, ProcedureStep, StaffingRole};
 use crate::rooms::CleaningItem;
 use crate::rooms::{RoomKind, RoomStatus};
 use crate::staff::StaffPresence;

@@ -9,10 +9,10 @@ use super::{
 };
 use crate::audit::{Entry, Outcome};
 use crate::auth::{Capability, Principal};
+use crate::error::Refusal;
 use crate::error::{AppError, Problem};
 use crate::facility::FacilityClock;
 use crate::live::{EventKind, NewEvent, Topic};
-use crate::procedures::Refusal;
 use crate::store::{Store, StoreError, Tx};
 use chrono::{DateTime, Utc};
 

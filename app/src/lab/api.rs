@@ -129,7 +129,7 @@ pub async fn order_lab_test(
     };
     let (_, visit_state) = crate::patients::store::whereabouts(&mut tx, desk.facility_id, visit_id).await?;
     if visit_state == crate::patients::VisitState::Done {
-        return Err(AppError::refused(crate::procedures::Refusal::VisitEnded));
+        return Err(AppError::refused(crate::error::Refusal::VisitEnded));
     }
     let order = super::store::NewLabOrder {
         visit_id,
@@ -227,11 +227,11 @@ pub async fn collect_specimen(
             Err(error) => return Err(error.into()),
         };
         if order.state != super::LabOrderState::Ordered {
-            return Err(AppError::refused(crate::procedures::Refusal::AlreadyCollected));
+            return Err(AppError::refused(crate::error::Refusal::AlreadyCollected));
         }
         let test = super::store::test_in(&mut tx, desk.facility_id, order.lab_test_id).await?;
         if specimen_type.is_some_and(|t| t != test.specimen_type) {
-            return Err(AppError::refused(crate::procedures::Refusal::MixedSpecimenTypes));
+            return Err(AppError::refused(crate::error::Refusal::MixedSpecimenTypes));
         }
         specimen_type = Some(test.specimen_type);
         orders.push(order);
@@ -402,7 +402,7 @@ pub async fn receive_specimen(accession: String) -> Result<(), AppError> {
     let mut tx = desk.store.begin().await?;
     let found = desk.specimen_in(&mut tx, &accession).await?;
     if !super::store::receive(&mut tx, found.id, principal.staff_member_id, desk.clock.now).await? {
-        return Err(AppError::refused(crate::procedures::Refusal::SpecimenNotAwaited));
+        return Err(AppError::refused(crate::error::Refusal::SpecimenNotAwaited));
     }
     server::record_specimen(
         &mut tx,
@@ -438,7 +438,7 @@ pub async fn reject_specimen(accession: String, reason: String) -> Result<(), Ap
     )
     .await?
     {
-        return Err(AppError::refused(crate::procedures::Refusal::SpecimenNotAwaited));
+        return Err(AppError::refused(crate::error::Refusal::SpecimenNotAwaited));
     }
     let detail = format!("{accession} {}", reason.code());
     server::record_specimen(

@@ -89,7 +89,7 @@ pub async fn update_patient(
     let (facility_id, clock) = crate::facility::existing_clock(&store).await?;
     let before = super::registry::read(&store, facility_id, patient_id).await?;
     if before.merged_into.is_some() {
-        return Err(AppError::refused(crate::procedures::Refusal::RecordMerged));
+        return Err(AppError::refused(crate::error::Refusal::RecordMerged));
     }
     if before.version != version {
         return Err(AppError::conflict());
@@ -162,7 +162,7 @@ pub async fn merge_patients(kept_id: i64, merged_id: i64, reason: String) -> Res
     let (facility_id, _) = crate::facility::existing_clock(&store).await?;
     let mut tx = store.begin().await?;
     let Some(merged) = super::registry::merge(&mut tx, facility_id, kept_id, merged_id).await? else {
-        return Err(AppError::refused(crate::procedures::Refusal::RecordMerged));
+        return Err(AppError::refused(crate::error::Refusal::RecordMerged));
     };
     let detail = format!(
         "patient/{merged_id} merged into patient/{kept_id}: {} visit(s), {} allergy(ies) moved. {reason}",

@@ -3,10 +3,11 @@
 //! to do; this says how it is done safely.
 
 use super::store::{self as orders, Change, OrderState};
-use super::{ProcedureKind, ProcedureState, ProcedureStep, Refusal, StaffingRole, Supervision};
+use super::{ProcedureKind, ProcedureState, ProcedureStep, StaffingRole, Supervision};
 use crate::auth::{Capability, Principal};
 use crate::equipment::EquipmentState;
 use crate::error::validate::Checks;
+use crate::error::Refusal;
 use crate::error::{AppError, Problem};
 use crate::live::{EventKind, NewEvent, Topic};
 use crate::patients::VisitState;

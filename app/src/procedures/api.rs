@@ -110,7 +110,7 @@ pub async fn order_procedure(
     let mut tx = store.begin().await?;
     let (_, visit_state) = crate::patients::store::whereabouts(&mut tx, facility_id, visit_id).await?;
     if visit_state == crate::patients::VisitState::Done {
-        return Err(AppError::refused(super::Refusal::VisitEnded));
+        return Err(AppError::refused(crate::error::Refusal::VisitEnded));
     }
     let kind = match super::store::kind_in(&mut tx, facility_id, kind_id).await {
         Ok(kind) if kind.active => kind,

@@ -1,6 +1,7 @@
 use crate::accounts::{Certification, CertificationKind};
 use crate::coded_enum;
 use crate::equipment::EquipmentKind;
+use crate::error::Refusal;
 use crate::patients::PatientVisit;
 use crate::positioning::BodyPosition;
 use crate::staff::{StaffPresence, StaffRole};
@@ -70,70 +71,6 @@ impl ProcedureState {
             (Roomed | InProgress, Room) => Err(Refusal::AlreadyRoomed),
             (InProgress, Start) => Err(Refusal::AlreadyStarted),
         }
-    }
-}
-
-coded_enum! {
-    /// Why the server refused an action on a procedure, a room or a person: shown to
-    /// staff in their language, so they know what to do instead.
-    pub enum Refusal {
-        AlreadyEnded = "already_ended",
-        NotRoomed = "not_roomed",
-        NotStarted = "not_started",
-        AlreadyRoomed = "already_roomed",
-        AlreadyStarted = "already_started",
-        RoomNotAvailable = "room_not_available",
-        /// Procedures happen in procedure and imaging rooms; patients never enter the lab.
-        RoomNotForPatients = "room_not_for_patients",
-        NotAClinician = "not_a_clinician",
-        NotQualified = "not_qualified",
-        CertificationExpired = "certification_expired",
-        OffShift = "off_shift",
-        OnBreak = "on_break",
-        /// The performer lacks the qualification and the procedure allows no supervision.
-        SupervisionNotAllowed = "supervision_not_allowed",
-        SupervisorRequired = "supervisor_required",
-        SupervisorNotPresent = "supervisor_not_present",
-        NotASupervisor = "not_a_supervisor",
-        /// Only the supervisor themself attests being present.
-        NotTheSupervisor = "not_the_supervisor",
-        PerformerRequired = "performer_required",
-        EquipmentNotReserved = "equipment_not_reserved",
-        AlreadyAssigned = "already_assigned",
-        EquipmentUnavailable = "equipment_unavailable",
-        EquipmentNotNeeded = "equipment_not_needed",
-        ChecklistIncomplete = "checklist_incomplete",
-        RoomNotAwaitingCleaning = "room_not_awaiting_cleaning",
-        VisitEnded = "visit_ended",
-        PatientInAnotherRoom = "patient_in_another_room",
-        /// Co-signing waits until the work is done.
-        NotEnded = "not_ended",
-        /// A cancelled procedure has no work to co-sign.
-        NothingToCosign = "nothing_to_cosign",
-        AlreadyCosigned = "already_cosigned",
-        /// The lab: the test is already on a specimen.
-        AlreadyCollected = "already_collected",
-        /// The lab: the specimen is not (or no longer) waiting to be received.
-        SpecimenNotAwaited = "specimen_not_awaited",
-        /// The lab: results are entered only for a received specimen.
-        SpecimenNotReceived = "specimen_not_received",
-        AlreadyVerified = "already_verified",
-        NothingToVerify = "nothing_to_verify",
-        /// The test needs a second technician to verify what the first entered.
-        SecondVerifierRequired = "second_verifier_required",
-        AlreadyAcknowledged = "already_acknowledged",
-        /// Attaching results to another patient's order needs another person's confirmation.
-        SecondPersonRequired = "second_person_required",
-        /// One specimen holds tests of one specimen type.
-        MixedSpecimenTypes = "mixed_specimen_types",
-        /// A record merged into another: work on the record it was merged into.
-        RecordMerged = "record_merged",
-        /// The patient's visit is under way: one visit at a time.
-        AlreadyCheckedIn = "already_checked_in",
-        /// A waiting patient is called into an exam room, not any room.
-        RoomNotForExams = "room_not_for_exams",
-        /// Ending a visit with something pending needs the reason.
-        DischargeHold = "discharge_hold",
     }
 }
 

@@ -170,8 +170,8 @@ pub async fn attest_cleaning(
 ) -> Result<(), AppError> {
     use super::{CleaningItem, RoomStatus};
     use crate::audit::{self, Entry, Outcome};
+    use crate::error::Refusal;
     use crate::error::{validate::Checks, Problem};
-    use crate::procedures::Refusal;
     let mut checks = Checks::new();
     if room_id <= 0 {
         checks.fail("room_id", Problem::Malformed);

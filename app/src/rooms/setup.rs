@@ -64,7 +64,7 @@ pub async fn save_room(
                 other => other?,
             };
             if room.kind != kind && room.status == RoomStatus::Occupied {
-                return Err(AppError::refused(crate::procedures::Refusal::RoomNotAvailable));
+                return Err(AppError::refused(crate::error::Refusal::RoomNotAvailable));
             }
             if !super::store::update(&mut tx, facility_id, id, &code, &name, kind, sort_order).await? {
                 return Err(AppError::invalid("room_id", Problem::NotAllowed));
@@ -99,7 +99,7 @@ pub async fn retire_room(room_id: i64) -> Result<(), AppError> {
         other => other?,
     };
     if room.status == RoomStatus::Occupied {
-        return Err(AppError::refused(crate::procedures::Refusal::RoomNotAvailable));
+        return Err(AppError::refused(crate::error::Refusal::RoomNotAvailable));
     }
     if !super::store::retire(&mut tx, facility_id, room_id, room.status, clock.now).await? {
         return Err(AppError::conflict());

@@ -98,7 +98,7 @@ where
         .deserialize_str::<S>(&fields)
         .map_err(|_| AppError::Malformed)?;
     let answer = arguments.run_body().await?;
-    Ok(serde_json::to_string(&answer).unwrap_or_default())
+    Ok(leptos::serde_json::to_string(&answer).unwrap_or_default())
 }
 
 /// What became of a server page's form.
@@ -132,7 +132,7 @@ pub struct Done {
 impl Done {
     /// The function's answer (such as the id of what it made), if it is a `T`.
     pub fn answer<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
-        serde_json::from_str(&self.answer).ok()
+        leptos::serde_json::from_str(&self.answer).ok()
     }
 }
 

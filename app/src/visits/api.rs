@@ -17,10 +17,10 @@ pub async fn check_in(
 ) -> Result<i64, AppError> {
     use crate::audit::{self, Entry, Outcome};
     use crate::auth::{require, Capability};
+    use crate::error::Refusal;
     use crate::error::{validate::Checks, Problem};
     use crate::patients::store::{create_visit, NewVisit};
     use crate::patients::VisitState;
-    use crate::procedures::Refusal;
     use crate::staff::StaffRole;
     let principal = require(Capability::RegisterPatients).await?;
     let mut checks = Checks::new();
@@ -91,8 +91,8 @@ pub async fn call_patient(visit_id: i64, room_id: i64) -> Result<(), AppError> {
     use crate::audit::{self, Entry, Outcome};
     use crate::auth::{require, Capability};
     use crate::error::Problem;
+    use crate::error::Refusal;
     use crate::patients::VisitState;
-    use crate::procedures::Refusal;
     use crate::rooms::{RoomKind, RoomStatus};
     use crate::store::StoreError;
     let principal = require(Capability::CallPatients).await?;

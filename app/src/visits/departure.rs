@@ -3,9 +3,9 @@
 //! the screens told. Runs in the caller's transaction, which audits and commits.
 
 use super::PendingItem;
+use crate::error::Refusal;
 use crate::error::{AppError, Problem};
 use crate::patients::VisitState;
-use crate::procedures::Refusal;
 use crate::store::{StoreError, Tx};
 use chrono::{DateTime, Utc};
 
