@@ -27,6 +27,7 @@ pub mod procedures;
 pub mod rooms;
 pub mod shell;
 pub mod staff;
+pub mod supervision;
 pub mod time;
 pub mod visits;
 

@@ -18,7 +18,15 @@ const LAYERS: &[&[&str]] = &[
     // The clinic's places, things and people cared for.
     &["clinic", "rooms", "equipment", "positioning", "patients", "care"],
     // The work done there.
-    &["procedures", "lab", "visits", "admissions", "interfaces", "board"],
+    &[
+        "procedures",
+        "lab",
+        "visits",
+        "admissions",
+        "interfaces",
+        "board",
+        "supervision",
+    ],
     // The demo clinic, above everything.
     &["demo"],
 ];
@@ -58,10 +66,9 @@ const KNOWN_UPWARD: &[(&str, &str)] = &[
     ("shell", "procedures"),
     ("shell", "rooms"),
     ("shell", "staff"),
+    ("shell", "supervision"),
     ("shell", "visits"),
-    ("staff", "care"),
     ("staff", "live"),
-    ("staff", "patients"),
     ("staff", "procedures"),
 ];
 

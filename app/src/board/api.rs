@@ -4,7 +4,7 @@ use crate::facility::FacilityClock;
 use crate::patients::PatientVisit;
 use crate::procedures::Procedure;
 use crate::rooms::RoomOverview;
-use crate::staff::StaffStatus;
+use crate::supervision::StaffStatus;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -48,7 +48,7 @@ pub async fn load_board() -> Result<BoardSnapshot, AppError> {
         crate::equipment::store::list(&store, facility_id),
         crate::facility::store::settings(&store, facility_id),
     )?;
-    let staff = crate::staff::statuses(&store, facility_id, &open).await?;
+    let staff = crate::supervision::statuses(&store, facility_id, &open).await?;
     // Those in the back-office queue are listed there, with their procedure.
     waiting.retain(|v| v.state == crate::patients::VisitState::Waiting);
     // The board names patients in rooms, waiting and queued: a read of each one's data.

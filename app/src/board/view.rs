@@ -8,7 +8,7 @@ use crate::patients::PatientLabel;
 use crate::procedures::{Procedure, ProcedureQueue};
 use crate::rooms::{RoomGrid, RoomsSnapshot};
 use crate::shell::{action_url, loaded, submit_with, use_session, ActionFeedback};
-use crate::staff::StaffStatus;
+use crate::supervision::StaffStatus;
 use leptos::either::Either;
 use leptos::prelude::*;
 

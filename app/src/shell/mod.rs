@@ -397,7 +397,7 @@ enum PageAccess {
 #[cfg(feature = "ssr")]
 fn supervision_page() -> impl IntoView {
     view! {
-        <crate::staff::SupervisionPage/>
+        <crate::supervision::SupervisionPage/>
         <div class="page"><crate::accounts::RoleGrantsToDecide/></div>
     }
 }
