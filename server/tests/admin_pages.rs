@@ -7,21 +7,8 @@
 
 mod common;
 
-async fn sign_in(server: &common::TestServer, username: &str) {
-    let answer = server.sign_in(username, common::TEST_PASSWORD).await;
-    assert_eq!(answer.status(), 200, "{username}");
-}
-
 fn key(n: u32) -> String {
     format!("admin-page-test-key-{n:08}")
-}
-
-async fn count(store: &plateau_app::store::Store, sql: &str) -> i64 {
-    plateau_app::fetch_scalar!(store.read(), i64, sql).unwrap()
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
 }
 
 const PAGES: [(&str, &str); 9] = [
@@ -45,7 +32,7 @@ on_both_databases!(an_empty_clinic_administers_itself_from_server_pages, |db| {
 
     // Every one of these pages is drawn by the server, with no client.
     for (user, path) in PAGES {
-        sign_in(&server, user).await;
+        common::signed_in(&server, user).await;
         let (status, html) = server.get_html(path, "fr").await;
         assert_eq!(status, 200, "{path}: {html}");
         assert!(
@@ -55,9 +42,9 @@ on_both_databases!(an_empty_clinic_administers_itself_from_server_pages, |db| {
     }
 
     // A new account whose username is taken comes back as typed, password aside.
-    sign_in(&server, "admin").await;
+    common::signed_in(&server, "admin").await;
     let accounts = "SELECT COUNT(*) FROM account";
-    let before = count(&db.store, accounts).await;
+    let before = common::count(&db.store, accounts).await;
     let taken = [
         ("form", "/api/create_account"),
         ("given_name", "Léon"),
@@ -85,7 +72,7 @@ on_both_databases!(an_empty_clinic_administers_itself_from_server_pages, |db| {
         html.contains("value=\"medical_assistant\" checked"),
         "the role ticked stays ticked: {html}"
     );
-    assert_eq!(count(&db.store, accounts).await, before);
+    assert_eq!(common::count(&db.store, accounts).await, before);
 
     // Made, it opens the new account's page.
     let k2 = key(2);
@@ -100,7 +87,7 @@ on_both_databases!(an_empty_clinic_administers_itself_from_server_pages, |db| {
         "l.petitjean",
     )
     .await;
-    assert_eq!(location(&made), format!("/admin/accounts/{account}"));
+    assert_eq!(common::location(&made), format!("/admin/accounts/{account}"));
     // Sent twice (a double tap), it makes one account.
     let again = server.post_page("/admin/accounts/new", &form).await;
     assert!(
@@ -108,7 +95,7 @@ on_both_databases!(an_empty_clinic_administers_itself_from_server_pages, |db| {
         "{}",
         again.status()
     );
-    assert_eq!(count(&db.store, accounts).await, before + 1);
+    assert_eq!(common::count(&db.store, accounts).await, before + 1);
 
     // The account's page: a refused change keeps what was typed; a done one says so.
     let page = format!("/admin/accounts/{account}");
@@ -145,8 +132,8 @@ on_both_databases!(an_empty_clinic_administers_itself_from_server_pages, |db| {
         )
         .await;
     assert_eq!(done.status(), 303);
-    assert_eq!(location(&done), format!("{page}?done=update_account"));
-    let (_, html) = server.get_html(&location(&done), "fr").await;
+    assert_eq!(common::location(&done), format!("{page}?done=update_account"));
+    let (_, html) = server.get_html(&common::location(&done), "fr").await;
     assert!(
         html.contains("Enregistré.") && html.contains("value=\"Léonard\""),
         "{html}"
@@ -190,9 +177,12 @@ on_both_databases!(an_empty_clinic_administers_itself_from_server_pages, |db| {
         )
         .await;
     assert_eq!(added.status(), 303, "{}", added.text().await.unwrap());
-    assert_eq!(location(&added), "/admin/catalog?done=save_procedure_kind");
+    assert_eq!(
+        common::location(&added),
+        "/admin/catalog?done=save_procedure_kind"
+    );
     let kinds = "SELECT COUNT(*) FROM procedure_kind WHERE code = 'holter'";
-    assert_eq!(count(&db.store, kinds).await, 1);
+    assert_eq!(common::count(&db.store, kinds).await, 1);
     let refused = server
         .post_page(
             "/admin/catalog",
@@ -202,7 +192,7 @@ on_both_databases!(an_empty_clinic_administers_itself_from_server_pages, |db| {
     assert!(refused.status().is_client_error(), "{}", refused.status());
     let html = refused.text().await.unwrap();
     assert!(html.contains("value=\"Autre holter\""), "{html}");
-    assert_eq!(count(&db.store, kinds).await, 1);
+    assert_eq!(common::count(&db.store, kinds).await, 1);
 
     // A lab test whose LOINC check digit is wrong comes back as typed, its field named.
     let test = |loinc: &'static str, k: &'static str| {
@@ -236,7 +226,7 @@ on_both_databases!(an_empty_clinic_administers_itself_from_server_pages, |db| {
         .await;
     assert_eq!(saved.status(), 303, "{}", saved.text().await.unwrap());
     assert_eq!(
-        count(&db.store, "SELECT COUNT(*) FROM lab_test WHERE loinc = '17861-6'").await,
+        common::count(&db.store, "SELECT COUNT(*) FROM lab_test WHERE loinc = '17861-6'").await,
         1
     );
 
@@ -256,15 +246,15 @@ on_both_databases!(an_empty_clinic_administers_itself_from_server_pages, |db| {
             .await;
         assert_eq!(refused.status(), 400, "{named}");
     }
-    assert_eq!(count(&db.store, accounts).await, before + 1);
+    assert_eq!(common::count(&db.store, accounts).await, before + 1);
 
     // Nobody reaches a page's forms without its role: a physician, a lab technician.
-    sign_in(&server, "doctor").await;
+    common::signed_in(&server, "doctor").await;
     let refused = server
         .post_page("/admin/catalog", &kind("ecg", "ECG", "admin-page-test-key-k10"))
         .await;
     assert_eq!(refused.status(), 403);
-    sign_in(&server, "tech").await;
+    common::signed_in(&server, "tech").await;
     let refused = server
         .post_page(
             "/admin/accounts/new",
@@ -278,7 +268,7 @@ on_both_databases!(an_empty_clinic_administers_itself_from_server_pages, |db| {
         )
         .await;
     assert_eq!(refused.status(), 403);
-    assert_eq!(count(&db.store, accounts).await, before + 1);
+    assert_eq!(common::count(&db.store, accounts).await, before + 1);
     let _ = admin;
 });
 

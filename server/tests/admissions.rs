@@ -62,10 +62,6 @@ async fn post(server: &common::TestServer, path: &str, token: &str, body: &str) 
     )
 }
 
-async fn count(store: &plateau_app::store::Store, sql: &str) -> i64 {
-    plateau_app::fetch_scalar!(store.read(), i64, sql).unwrap()
-}
-
 const A04: &str = "MSH|^~\\&|FO|ACCUEIL|PLATEAU|CLINIQUE|20261203101500||ADT^A04^ADT_A01|{ID}|P|2.5\r\
     EVN|A04|20261203101500\r\
     PID|1||880012^^^CHU-NANTES^MR||Œuvray^Hélène^^^^^L~Martin^^^^^^M||19710602|F|||||||fra\r\
@@ -91,7 +87,7 @@ on_both_databases!(
         let (code, _, ack) = post(&server, "/hl7/adt", &token, &message(A04, "M1")).await;
         assert_eq!(code, "AA", "{ack}");
         assert!(ack.contains("ACK^A04^ACK"), "{ack}");
-        let patient = count(
+        let patient = common::count(
             store,
             "SELECT id FROM patient WHERE record_number = '880012' AND assigning_authority = 'CHU-NANTES'",
         )
@@ -127,8 +123,8 @@ on_both_databases!(
             (code.as_str(), text.as_str()),
             ("AA", "already received: not applied again")
         );
-        assert_eq!(count(store, "SELECT COUNT(*) FROM visit").await, 1);
-        assert_eq!(count(store, "SELECT COUNT(*) FROM adt_message").await, 1);
+        assert_eq!(common::count(store, "SELECT COUNT(*) FROM visit").await, 1);
+        assert_eq!(common::count(store, "SELECT COUNT(*) FROM adt_message").await, 1);
         // The same control id with other content: told, not applied.
         let other = message(A04, "M1").replace("Plaie de la main", "Autre chose");
         assert_eq!(post(&server, "/hl7/adt", &token, &other).await.0, "AE");
@@ -164,13 +160,13 @@ on_both_databases!(
         .unwrap();
         assert_eq!(born, "1971-06-02", "held: the record is unchanged");
         assert_eq!(
-            count(store, "SELECT COUNT(*) FROM adt_message WHERE outcome = 'held'").await,
+            common::count(store, "SELECT COUNT(*) FROM adt_message WHERE outcome = 'held'").await,
             1
         );
 
         // Bad input: an unknown patient, an impossible birth date, an event Plateau does
         // not act on, a result sent here, the lab's token: nothing stored.
-        let patients = count(store, "SELECT COUNT(*) FROM patient").await;
+        let patients = common::count(store, "SELECT COUNT(*) FROM patient").await;
         let unknown = message(A04, "M4")
             .replace("ADT^A04", "ADT^A08")
             .replace("880012", "999999");
@@ -202,13 +198,16 @@ on_both_databases!(
             .await
             .unwrap();
         assert_eq!(anonymous.status(), 401);
-        assert_eq!(count(store, "SELECT COUNT(*) FROM patient").await, patients);
+        assert_eq!(
+            common::count(store, "SELECT COUNT(*) FROM patient").await,
+            patients
+        );
 
         // The patient leaves: the front office's A03 ends the visit by its number.
         let a03 = message(A04, "M10").replace("ADT^A04", "ADT^A03");
         assert_eq!(post(&server, "/hl7/adt", &token, &a03).await.0, "AA");
         assert_eq!(
-            count(
+            common::count(
                 store,
                 "SELECT COUNT(*) FROM visit WHERE state = 'done' AND ended_at IS NOT NULL"
             )
@@ -224,7 +223,7 @@ on_both_databases!(
             .replace("V2026-77", "V2026-78");
         assert_eq!(post(&server, "/hl7/adt", &token, &a11).await.0, "AA");
         assert_eq!(
-            count(
+            common::count(
                 store,
                 "SELECT COUNT(*) FROM visit WHERE visit_number = 'V2026-78' AND cancelled AND state = 'done'"
             )
@@ -243,9 +242,9 @@ on_both_databases!(
         );
         let (code, _, ack) = post(&server, "/hl7/adt", &token, &a40).await;
         assert_eq!(code, "AA", "{ack}");
-        assert_eq!(count(store, "SELECT COUNT(*) FROM visit WHERE patient_id <> (SELECT id FROM patient WHERE record_number = '880012')").await, 0);
+        assert_eq!(common::count(store, "SELECT COUNT(*) FROM visit WHERE patient_id <> (SELECT id FROM patient WHERE record_number = '880012')").await, 0);
         assert_eq!(
-            count(
+            common::count(
                 store,
                 "SELECT COUNT(*) FROM patient WHERE record_number = '770001' AND merged_into IS NOT NULL"
             )
@@ -258,7 +257,7 @@ on_both_databases!(
             .replace("880012", "770001");
         assert_eq!(post(&server, "/hl7/adt", &token, &a08).await.0, "AA");
         // What the front office did is in the audit trail, by its interface.
-        assert!(count(store, "SELECT COUNT(*) FROM audit_event WHERE username = 'hl7:ACCUEIL' AND action = 'visit.check_in'").await >= 3);
+        assert!(common::count(store, "SELECT COUNT(*) FROM audit_event WHERE username = 'hl7:ACCUEIL' AND action = 'visit.check_in'").await >= 3);
     }
 );
 
@@ -298,9 +297,9 @@ on_both_databases!(the_real_registration_and_discharge_import_over_mllp, |db| {
         (family.as_str(), given.as_str(), sex.as_str()),
         ("EVERYMAN", "ADAM", "male")
     );
-    assert_eq!(count(store, "SELECT COUNT(*) FROM allergy").await, 1);
+    assert_eq!(common::count(store, "SELECT COUNT(*) FROM allergy").await, 1);
     assert_eq!(
-        count(
+        common::count(
             store,
             "SELECT COUNT(*) FROM visit WHERE state = 'done' AND visit_number = '40007716'"
         )
@@ -308,7 +307,7 @@ on_both_databases!(the_real_registration_and_discharge_import_over_mllp, |db| {
         1
     );
     assert_eq!(
-        count(
+        common::count(
             store,
             "SELECT COUNT(*) FROM adt_message WHERE transport = 'mllp' AND outcome = 'applied'"
         )

@@ -16,10 +16,6 @@ async fn test_id(store: &Store, loinc: &str) -> String {
         .to_string()
 }
 
-async fn count(store: &Store, sql: &str) -> i64 {
-    plateau_app::fetch_scalar!(store.read(), i64, sql).unwrap()
-}
-
 /// The visit's lab work, as the room tablet loads it.
 async fn visit_lab(server: &TestServer, visit: i64) -> Value {
     let response = server
@@ -151,7 +147,7 @@ on_both_databases!(a_critical_potassium_from_order_to_read_back, |db| {
     }
     let unconfirmed = collect("1958-03-14", "false").await;
     assert_eq!(unconfirmed.status(), 400);
-    assert_eq!(count(store, "SELECT COUNT(*) FROM specimen WHERE shipment_id IS NULL AND visit_id IN (SELECT id FROM visit WHERE reason LIKE 'Bouchon%')").await, 0);
+    assert_eq!(common::count(store, "SELECT COUNT(*) FROM specimen WHERE shipment_id IS NULL AND visit_id IN (SELECT id FROM visit WHERE reason LIKE 'Bouchon%')").await, 0);
     let labelled = collect("1958-03-14", "true").await;
     assert_eq!(labelled.status(), 200);
     let accession: String = labelled.json().await.unwrap();
@@ -237,7 +233,7 @@ on_both_databases!(a_critical_potassium_from_order_to_read_back, |db| {
         "already_verified"
     );
     assert_eq!(
-        count(
+        common::count(
             store,
             "SELECT COUNT(*) FROM event WHERE kind = 'lab.critical' AND code = 'raised'"
         )
@@ -387,7 +383,7 @@ on_both_databases!(an_unacknowledged_critical_value_escalates_on_time, |db| {
     assert!(alert["escalated_at"].is_i64());
     assert_eq!(alert["flag"], "LL");
     assert_eq!(
-        count(
+        common::count(
             store,
             "SELECT COUNT(*) FROM audit_event WHERE action = 'lab.critical.escalate'"
         )
@@ -597,7 +593,7 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
     assert_eq!(msa(&ack), ("AA".to_owned(), "182".to_owned()), "{ack}");
     let filed = "SELECT COUNT(*) FROM lab_result WHERE hl7_message_id IS NOT NULL";
     // Eight of the ten OBX carry a value; the two incomplete ones (status I) are empty.
-    assert_eq!(count(store, filed).await, 8);
+    assert_eq!(common::count(store, filed).await, 8);
     let hematocrit = plateau_app::fetch_scalar!(
         store.read(),
         String,
@@ -612,8 +608,8 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
         .await
         .unwrap();
     assert_eq!(msa(&again).0, "AA");
-    assert_eq!(count(store, filed).await, 8);
-    assert_eq!(count(store, "SELECT COUNT(*) FROM hl7_message").await, 1);
+    assert_eq!(common::count(store, filed).await, 8);
+    assert_eq!(common::count(store, "SELECT COUNT(*) FROM hl7_message").await, 1);
 
     // The same results claimed for someone else go to quarantine, not to Donald Duck.
     let impostor = fixture
@@ -628,9 +624,9 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
     let (code, _) = msa(&held);
     assert_eq!(code, "AE", "{held}");
     assert!(held.contains("patient_mismatch"), "{held}");
-    assert_eq!(count(store, filed).await, 8);
+    assert_eq!(common::count(store, filed).await, 8);
     assert_eq!(
-        count(
+        common::count(
             store,
             "SELECT COUNT(*) FROM lab_quarantine WHERE reason = 'patient_mismatch'"
         )
@@ -718,12 +714,12 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
     server.sign_in_demo("m.perrin").await;
     ok(resolve(&server, &held[1], &[("resolution", "confirm")]).await).await;
     assert_eq!(
-        count(store, filed).await,
+        common::count(store, filed).await,
         13,
         "the differential's five results, attached by a person"
     );
     assert_eq!(
-        count(
+        common::count(
             store,
             "SELECT COUNT(*) FROM lab_quarantine WHERE resolved_at IS NULL"
         )
@@ -731,7 +727,7 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
         0
     );
     assert_eq!(
-        count(
+        common::count(
             store,
             "SELECT COUNT(*) FROM audit_event WHERE action IN ('lab.hl7.discard', 'lab.hl7.attach.confirm')"
         )
@@ -752,7 +748,7 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
         .unwrap();
     assert_eq!(msa(&unknown).0, "AE", "{unknown}");
     assert!(
-        count(
+        common::count(
             store,
             "SELECT COUNT(*) FROM lab_quarantine WHERE reason = 'unknown_order'"
         )
@@ -761,7 +757,7 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
     );
 
     // Garbage and truncated messages are refused, and nothing of them is stored.
-    let messages = count(store, "SELECT COUNT(*) FROM hl7_message").await;
+    let messages = common::count(store, "SELECT COUNT(*) FROM hl7_message").await;
     let garbage = post_hl7(&server, Some(TOKEN), "hello")
         .await
         .text()
@@ -780,7 +776,10 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
         msa(&post_hl7(&server, Some(TOKEN), &adt).await.text().await.unwrap()).0,
         "AR"
     );
-    assert_eq!(count(store, "SELECT COUNT(*) FROM hl7_message").await, messages);
+    assert_eq!(
+        common::count(store, "SELECT COUNT(*) FROM hl7_message").await,
+        messages
+    );
 
     // Over MLLP: the same importer, framed, with the ACK framed back.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -802,7 +801,7 @@ on_both_databases!(reference_lab_results_are_filed_or_held_never_misfiled, |db| 
     // so these come as new results on the same orders.
     assert_eq!(msa(&reply), ("AA".to_owned(), "185".to_owned()), "{reply}");
     assert_eq!(
-        count(store, "SELECT COUNT(*) FROM hl7_message WHERE transport = 'mllp'").await,
+        common::count(store, "SELECT COUNT(*) FROM hl7_message WHERE transport = 'mllp'").await,
         1
     );
 });
@@ -870,7 +869,7 @@ on_both_databases!(send_outs_travel_with_their_manifest, |db| {
     assert_eq!(manifest["orders"][0]["specimen"]["accession"], accession.as_str());
     assert!(manifest["resulted_at"].is_i64());
     assert_eq!(
-        count(
+        common::count(
             store,
             "SELECT COUNT(*) FROM audit_event WHERE action LIKE 'lab.sendout.%'"
         )
@@ -932,7 +931,7 @@ on_both_databases!(administrators_edit_the_lab_catalog, |db| {
     )
     .unwrap();
     assert!((critical - 3.2).abs() < 1e-9);
-    assert_eq!(count(store, "SELECT COUNT(*) FROM lab_reference_range r JOIN lab_test t ON t.id = r.lab_test_id WHERE t.loinc = '17861-6'").await, 2);
+    assert_eq!(common::count(store, "SELECT COUNT(*) FROM lab_reference_range r JOIN lab_test t ON t.id = r.lab_test_id WHERE t.loinc = '17861-6'").await, 2);
     assert_eq!(save(form("999999", "17861-6", "3.2")).await.status(), 404);
     // Physicians can order it now.
     server.sign_in_demo("c.lefevre").await;
@@ -1091,7 +1090,7 @@ on_both_databases!(
         );
         let ack = post_text(&server, TOKEN, &with_h).await;
         assert_eq!(msa(&ack).0, "AA", "{ack}");
-        assert_eq!(count(store, alerts).await, 1);
+        assert_eq!(common::count(store, alerts).await, 1);
         // With no flag at all: the same.
         let no_flag = oru(
             "K-2",
@@ -1101,10 +1100,10 @@ on_both_databases!(
             &["OBX|1|NM|2823-3^Potassium^LN||6.9|mmol/L|||||F"],
         );
         assert_eq!(msa(&post_text(&server, TOKEN, &no_flag).await).0, "AA");
-        assert_eq!(count(store, alerts).await, 2);
+        assert_eq!(common::count(store, alerts).await, 2);
         // The same raise as the bench's, audited, from the lab that sent it.
         assert_eq!(
-        count(store, "SELECT COUNT(*) FROM audit_event WHERE action = 'lab.critical.raise' AND username = 'hl7:REFLAB' AND patient_id IS NOT NULL").await,
+        common::count(store, "SELECT COUNT(*) FROM audit_event WHERE action = 'lab.critical.raise' AND username = 'hl7:REFLAB' AND patient_id IS NOT NULL").await,
         2
     );
         // In another unit than the catalog's, or past what is plausible: held for a person,
@@ -1130,9 +1129,9 @@ on_both_databases!(
         assert!(post_text(&server, TOKEN, &implausible)
             .await
             .contains("implausible"));
-        assert_eq!(count(store, alerts).await, 2);
+        assert_eq!(common::count(store, alerts).await, 2);
         assert_eq!(
-            count(
+            common::count(
                 store,
                 "SELECT COUNT(*) FROM lab_quarantine WHERE reason IN ('unit_mismatch', 'implausible')"
             )
@@ -1199,13 +1198,13 @@ on_both_databases!(
         let ack = post_text(&server, TOKEN, &b).await;
         assert_eq!(msa(&ack).0, "AA", "{ack}");
         assert_eq!(err_codes(&ack), ["205"], "with a warning: {ack}");
-        assert_eq!(count(store, filed).await, 2);
+        assert_eq!(common::count(store, filed).await, 2);
         // The very same message again: acknowledged, not stored twice (CRLF or not).
         let again = post_text(&server, TOKEN, &a.replace('\r', "\r\n")).await;
         assert_eq!(msa(&again).0, "AA");
         assert!(again.contains("already received"), "{again}");
-        assert_eq!(count(store, filed).await, 2);
-        assert_eq!(count(store, "SELECT COUNT(*) FROM hl7_message").await, 2);
+        assert_eq!(common::count(store, filed).await, 2);
+        assert_eq!(common::count(store, "SELECT COUNT(*) FROM hl7_message").await, 2);
 
         // Another lab with its own token: it cannot pass for the demo lab, and its own control
         // ids are its own.
@@ -1259,7 +1258,7 @@ on_both_databases!(
         let ack = post_text(&server, TOKEN, &genuine).await;
         assert_eq!(msa(&ack).0, "AA");
         assert!(err_codes(&ack).is_empty(), "{ack}");
-        assert_eq!(count(store, filed).await, 4);
+        assert_eq!(common::count(store, filed).await, 4);
 
         // The lab sees the reused id, and a person marks it reviewed, once.
         server.sign_in_demo("i.chevalier").await;
@@ -1297,7 +1296,7 @@ on_both_databases!(
         let worklist: Value = server.call("lab_worklist", &[]).await.json().await.unwrap();
         assert_eq!(worklist["reused"].as_array().unwrap().len(), 0);
         assert_eq!(
-            count(
+            common::count(
                 store,
                 "SELECT COUNT(*) FROM audit_event WHERE action = 'lab.hl7.review'"
             )
@@ -1338,8 +1337,11 @@ on_both_databases!(a_lab_files_only_on_orders_sent_to_it, |db| {
     assert_eq!(msa(&ack).0, "AE");
     assert!(ack.contains("not_sent_to_this_lab"), "{ack}");
     assert_eq!(err_codes(&ack), ["204"]);
-    assert_eq!(count(store, "SELECT COUNT(*) FROM critical_alert").await, 0);
-    assert_eq!(count(store, filed).await, 0);
+    assert_eq!(
+        common::count(store, "SELECT COUNT(*) FROM critical_alert").await,
+        0
+    );
+    assert_eq!(common::count(store, filed).await, 0);
 
     // The hemogram sent out this morning: final, then a correction; a plain resend of
     // finals on a verified order is held.
@@ -1502,7 +1504,7 @@ on_both_databases!(what_the_lab_said_is_kept_and_shown, |db| {
     assert_eq!(order["state"], "verified");
     // Reading it is audited as a read of her record.
     assert!(
-        count(
+        common::count(
             store,
             "SELECT COUNT(*) FROM audit_event WHERE action = 'patient.read' AND record LIKE 'visit/%/lab'"
         )
@@ -1601,7 +1603,7 @@ on_both_databases!(
         assert_eq!(attach("   \t ").await.status(), 400, "blank is no reason");
         ok(attach("Prénom mal orthographié par le laboratoire, date de naissance inversée").await).await;
         let filed = "SELECT COUNT(*) FROM lab_result WHERE hl7_message_id IS NOT NULL";
-        assert_eq!(count(store, filed).await, 0, "nothing attached yet");
+        assert_eq!(common::count(store, filed).await, 0, "nothing attached yet");
         assert_eq!(attach("encore").await.status(), 409, "already asked");
         let answer = |resolution: &'static str| {
             let held = held.clone();
@@ -1632,7 +1634,7 @@ on_both_databases!(
             false
         );
         ok(answer("confirm").await).await;
-        assert_eq!(count(store, filed).await, 1);
+        assert_eq!(common::count(store, filed).await, 1);
         assert_eq!(answer("confirm").await.status(), 409);
         for action in [
             "lab.hl7.attach.request",
@@ -1640,7 +1642,7 @@ on_both_databases!(
             "lab.hl7.attach.confirm",
         ] {
             let sql = format!("SELECT COUNT(*) FROM audit_event WHERE action = '{action}'");
-            assert!(count(store, &sql).await >= 1, "{action}");
+            assert!(common::count(store, &sql).await >= 1, "{action}");
         }
         // Bad input.
         assert_eq!(answer("maybe").await.status(), 400);
@@ -1681,7 +1683,7 @@ on_both_databases!(
             )
             .await)
         .await;
-        assert_eq!(count(store, filed).await, 2);
+        assert_eq!(common::count(store, filed).await, 2);
     }
 );
 
@@ -1709,7 +1711,7 @@ on_both_databases!(mllp_takes_only_the_configured_labs_peers, |db| {
     let ack = exchange(oru("M-2", "REFLAB", DURAND, &obr, &obx)).await.unwrap();
     assert_eq!(msa(&ack).0, "AA", "{ack}");
     assert_eq!(
-        count(store, "SELECT COUNT(*) FROM hl7_message m JOIN reference_lab r ON r.id = m.reference_lab_id WHERE m.transport = 'mllp' AND r.code = 'REFLAB'").await,
+        common::count(store, "SELECT COUNT(*) FROM hl7_message m JOIN reference_lab r ON r.id = m.reference_lab_id WHERE m.transport = 'mllp' AND r.code = 'REFLAB'").await,
         1
     );
     // An address no lab is configured for: closed before anything is read.
@@ -1722,7 +1724,10 @@ on_both_databases!(mllp_takes_only_the_configured_labs_peers, |db| {
     .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(exchange(oru("M-3", "REFLAB", DURAND, &obr, &obx)).await, None);
-    assert_eq!(count(store, "SELECT COUNT(*) FROM hl7_message").await, 2 - 1);
+    assert_eq!(
+        common::count(store, "SELECT COUNT(*) FROM hl7_message").await,
+        2 - 1
+    );
     drop(server);
 });
 
@@ -1767,7 +1772,7 @@ on_both_databases!(lab_lists_name_their_patients_in_the_audit_trail, |db| {
         let sql = format!(
             "SELECT COUNT(DISTINCT patient_id) FROM audit_event WHERE action = '{action}' AND outcome = '{outcome}'"
         );
-        count(store, &sql).await
+        common::count(store, &sql).await
     };
     server.sign_in_demo("i.chevalier").await;
     let worklist: Value = server.call("lab_worklist", &[]).await.json().await.unwrap();
@@ -1795,7 +1800,7 @@ on_both_databases!(lab_lists_name_their_patients_in_the_audit_trail, |db| {
     let held = worklist["quarantine"].as_array().unwrap();
     assert!(!held.is_empty());
     assert_eq!(
-        count(
+        common::count(
             store,
             "SELECT COUNT(*) FROM audit_event WHERE action = 'lab.quarantine.read' AND detail <> ''"
         )
@@ -1821,7 +1826,7 @@ on_both_databases!(lab_lists_name_their_patients_in_the_audit_trail, |db| {
         .await;
     assert_eq!(refused.status(), 403);
     assert_eq!(
-        count(store, "SELECT COUNT(*) FROM audit_event WHERE action = 'lab.critical.acknowledge' AND outcome = 'refused'").await,
+        common::count(store, "SELECT COUNT(*) FROM audit_event WHERE action = 'lab.critical.acknowledge' AND outcome = 'refused'").await,
         1
     );
     server.sign_in_demo("n.faure").await;
@@ -1830,7 +1835,7 @@ on_both_databases!(lab_lists_name_their_patients_in_the_audit_trail, |db| {
         .await;
     assert_eq!(label.status(), 403);
     assert_eq!(
-        count(
+        common::count(
             store,
             "SELECT COUNT(*) FROM audit_event WHERE action = 'lab.label.read' AND outcome = 'refused'"
         )
@@ -1846,9 +1851,9 @@ on_both_databases!(
         let store = &db.store;
         electrolytes_send_out(store).await;
         let placer = shipped(store, "Durand", "24326-1", "c.lefevre", "REFLAB").await;
-        let alerts = || async { count(store, "SELECT COUNT(*) FROM critical_alert").await };
+        let alerts = || async { common::count(store, "SELECT COUNT(*) FROM critical_alert").await };
         let results = || async {
-            count(
+            common::count(
                 store,
                 "SELECT COUNT(*) FROM lab_result WHERE hl7_message_id IS NOT NULL",
             )

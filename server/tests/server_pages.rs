@@ -6,21 +6,8 @@
 
 mod common;
 
-async fn sign_in(server: &common::TestServer, username: &str) {
-    let answer = server.sign_in(username, common::TEST_PASSWORD).await;
-    assert_eq!(answer.status(), 200, "{username}");
-}
-
 fn key(n: u32) -> String {
     format!("server-page-test-key-{n:08}")
-}
-
-async fn count(store: &plateau_app::store::Store, sql: &str) -> i64 {
-    plateau_app::fetch_scalar!(store.read(), i64, sql).unwrap()
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap().to_owned()
 }
 
 const IDENTITY: [(&str, &str); 5] = [
@@ -41,7 +28,7 @@ on_both_databases!(
         let server = common::TestServer::start(db.store.clone()).await;
 
         // The administrator's room set-up: a server page, no WebAssembly, no script of ours.
-        sign_in(&server, "admin").await;
+        common::signed_in(&server, "admin").await;
         let (status, html) = server.get_html("/setup/rooms", "fr").await;
         assert_eq!(status, 200);
         assert!(html.contains("Aucune salle"), "{html}");
@@ -66,7 +53,7 @@ on_both_databases!(
         let html = refused.text().await.unwrap();
         assert!(html.contains("value=\"Examen un\""), "{html}");
         assert!(html.contains("aria-invalid=\"true\""), "{html}");
-        assert_eq!(count(&db.store, "SELECT COUNT(*) FROM room").await, 0);
+        assert_eq!(common::count(&db.store, "SELECT COUNT(*) FROM room").await, 0);
         let added = server
             .post_page(
                 "/setup/rooms",
@@ -80,7 +67,7 @@ on_both_databases!(
             )
             .await;
         assert_eq!(added.status(), 303);
-        assert_eq!(location(&added), "/setup/rooms");
+        assert_eq!(common::location(&added), "/setup/rooms");
         let room = common::id_of(&db.store, "SELECT id FROM room WHERE code = $1", "EX1")
             .await
             .to_string();
@@ -88,7 +75,7 @@ on_both_databases!(
         assert!(html.contains("value=\"Examen 1\""), "{html}");
 
         // The front desk registers a patient; a refused form keeps every field typed.
-        sign_in(&server, "desk").await;
+        common::signed_in(&server, "desk").await;
         let mut form: Vec<(&str, &str)> = IDENTITY.to_vec();
         form.retain(|(field, _)| *field != "family_name");
         let k3 = key(3);
@@ -107,7 +94,7 @@ on_both_databases!(
             "{html}"
         );
         assert!(html.contains("role=\"alert\""), "{html}");
-        assert_eq!(count(&db.store, "SELECT COUNT(*) FROM patient").await, 0);
+        assert_eq!(common::count(&db.store, "SELECT COUNT(*) FROM patient").await, 0);
         let mut form: Vec<(&str, &str)> = IDENTITY.to_vec();
         let k4 = key(4);
         form.extend([
@@ -118,9 +105,9 @@ on_both_databases!(
         ]);
         let registered = server.post_page("/desk/register", &form).await;
         assert_eq!(registered.status(), 303, "{}", registered.text().await.unwrap());
-        let patient_page = location(&registered);
+        let patient_page = common::location(&registered);
         let patient = patient_page.trim_start_matches("/patients/").to_owned();
-        assert_eq!(count(&db.store, "SELECT COUNT(*) FROM allergy").await, 1);
+        assert_eq!(common::count(&db.store, "SELECT COUNT(*) FROM allergy").await, 1);
         // The same person again: the desk is shown the record it already has.
         let mut form: Vec<(&str, &str)> = IDENTITY.to_vec();
         let k5 = key(5);
@@ -133,7 +120,7 @@ on_both_databases!(
             "{html}"
         );
         assert!(html.contains(&patient_page), "{html}");
-        assert_eq!(count(&db.store, "SELECT COUNT(*) FROM patient").await, 1);
+        assert_eq!(common::count(&db.store, "SELECT COUNT(*) FROM patient").await, 1);
         // Found by the desk's search.
         let (status, html) = server.get_html("/desk?q=oeuvray", "fr").await;
         assert_eq!(status, 200);
@@ -158,7 +145,7 @@ on_both_databases!(
             )
             .await;
         assert_eq!(refused.status(), 400);
-        assert_eq!(count(&db.store, "SELECT COUNT(*) FROM visit").await, 0);
+        assert_eq!(common::count(&db.store, "SELECT COUNT(*) FROM visit").await, 0);
         let checked_in = server
             .post_page(
                 &patient_page,
@@ -172,7 +159,7 @@ on_both_databases!(
             )
             .await;
         assert_eq!(checked_in.status(), 303);
-        assert_eq!(location(&checked_in), patient_page);
+        assert_eq!(common::location(&checked_in), patient_page);
         let (_, html) = server.get_html(&patient_page, "fr").await;
         assert!(
             html.contains("Plaie de la main") && html.contains("Terminer la venue"),
@@ -180,7 +167,7 @@ on_both_databases!(
         );
 
         // The physician calls the patient in from the waiting room's plain form.
-        sign_in(&server, "doctor").await;
+        common::signed_in(&server, "doctor").await;
         let (status, html) = server.get_html("/waiting-room", "fr").await;
         assert_eq!(status, 200);
         assert!(html.contains("Œuvray") && html.contains("Examen 1"), "{html}");
@@ -205,7 +192,7 @@ on_both_databases!(
         );
 
         // The desk sends the patient home: nothing pending, the visit ends.
-        sign_in(&server, "desk").await;
+        common::signed_in(&server, "desk").await;
         let ended = server
             .post_page(
                 &patient_page,
@@ -239,15 +226,15 @@ on_both_databases!(
         // Nobody signed in: sent to sign in, nothing stored.
         let anonymous = server.post_page("/desk/register", &form).await;
         assert!(anonymous.status().is_redirection());
-        assert!(location(&anonymous).starts_with("/sign-in"));
+        assert!(common::location(&anonymous).starts_with("/sign-in"));
         // A nurse may not register patients: the page refuses, and so does its form.
-        sign_in(&server, "nurse").await;
+        common::signed_in(&server, "nurse").await;
         assert_eq!(server.get("/desk").await.status(), 403);
         let refused = server.post_page("/desk/register", &form).await;
         assert_eq!(refused.status(), 403);
-        assert_eq!(count(&db.store, "SELECT COUNT(*) FROM patient").await, 0);
+        assert_eq!(common::count(&db.store, "SELECT COUNT(*) FROM patient").await, 0);
 
-        sign_in(&server, "desk").await;
+        common::signed_in(&server, "desk").await;
         // From another site: refused before anything is read.
         let cross = server
             .with_cookie(server.client().post(server.url("/desk/register")))
@@ -281,16 +268,16 @@ on_both_databases!(
             )
             .await;
         assert_eq!(garbage.status(), 400);
-        assert_eq!(count(&db.store, "SELECT COUNT(*) FROM patient").await, 0);
+        assert_eq!(common::count(&db.store, "SELECT COUNT(*) FROM patient").await, 0);
         let registered = server.post_page("/desk/register", &form).await;
         assert_eq!(registered.status(), 303);
         // Sent again with the same key (a double tap): the same answer, one patient.
         let again = server.post_page("/desk/register", &form).await;
         assert_eq!(again.status(), 303);
-        assert_eq!(location(&again), location(&registered));
-        assert_eq!(count(&db.store, "SELECT COUNT(*) FROM patient").await, 1);
+        assert_eq!(common::location(&again), common::location(&registered));
+        assert_eq!(common::count(&db.store, "SELECT COUNT(*) FROM patient").await, 1);
         // An unknown form of the patient's page is malformed, not a crash.
-        let page = location(&registered);
+        let page = common::location(&registered);
         let odd = server
             .post_page(&page, &[("submission", &key(21)), ("form", "launch")])
             .await;
@@ -306,13 +293,13 @@ on_both_databases!(
     |db| {
         common::add_account(&db.store, "desk", &["front_desk"]).await;
         let server = common::TestServer::start(db.store.clone()).await;
-        sign_in(&server, "desk").await;
+        common::signed_in(&server, "desk").await;
         let mut form: Vec<(&str, &str)> = IDENTITY.to_vec();
         let k = key(30);
         form.push(("submission", k.as_str()));
         let registered = server.post_page("/desk/register", &form).await;
         assert_eq!(registered.status(), 303, "{}", registered.text().await.unwrap());
-        let page = location(&registered);
+        let page = common::location(&registered);
         let edit_page = format!("{page}/edit");
         let (status, html) = server.get_html(&edit_page, "fr").await;
         assert_eq!(status, 200);
@@ -343,7 +330,7 @@ on_both_databases!(
         ]);
         let saved = server.post_page(&edit_page, &edit).await;
         assert_eq!(saved.status(), 303);
-        assert_eq!(location(&saved), page);
+        assert_eq!(common::location(&saved), page);
         assert_eq!(
             plateau_app::fetch_scalar!(db.store.read(), String, "SELECT family_name FROM patient").unwrap(),
             "Œuvray-Martin"
@@ -374,7 +361,7 @@ on_both_databases!(an_administrator_sets_the_clinic_up_from_server_pages, |db| {
     common::add_account(&db.store, "admin", &["administrator"]).await;
     common::add_account(&db.store, "desk", &["front_desk"]).await;
     let server = common::TestServer::start(db.store.clone()).await;
-    sign_in(&server, "admin").await;
+    common::signed_in(&server, "admin").await;
 
     // The clinic: a time zone that is none and a FINESS number too short come back
     // with what was typed; nothing changes.
@@ -403,7 +390,7 @@ on_both_databases!(an_administrator_sets_the_clinic_up_from_server_pages, |db| {
     );
     assert_eq!(html.matches("aria-invalid=\"true\"").count(), 2, "{html}");
     assert_eq!(
-        count(&db.store, "SELECT COUNT(*) FROM facility WHERE national_id <> ''").await,
+        common::count(&db.store, "SELECT COUNT(*) FROM facility WHERE national_id <> ''").await,
         0
     );
     let saved = server
@@ -418,9 +405,9 @@ on_both_databases!(an_administrator_sets_the_clinic_up_from_server_pages, |db| {
         )
         .await;
     assert_eq!(saved.status(), 303);
-    assert_eq!(location(&saved), "/setup/facility?saved");
+    assert_eq!(common::location(&saved), "/setup/facility?saved");
     assert_eq!(
-            count(
+            common::count(
                 &db.store,
                 "SELECT COUNT(*) FROM facility WHERE national_id = '2A0000011' AND timezone = 'America/Martinique'"
             )
@@ -428,7 +415,7 @@ on_both_databases!(an_administrator_sets_the_clinic_up_from_server_pages, |db| {
             1
         );
     assert_eq!(
-        count(
+        common::count(
             &db.store,
             "SELECT COUNT(*) FROM audit_event WHERE action = 'facility.update'"
         )
@@ -470,7 +457,7 @@ on_both_databases!(an_administrator_sets_the_clinic_up_from_server_pages, |db| {
     };
     let added = post(item(104, "echo-1", "ultrasound", room.clone())).await;
     assert_eq!(added.status(), 303);
-    assert_eq!(location(&added), "/setup/equipment");
+    assert_eq!(common::location(&added), "/setup/equipment");
     for (n, code, kind, room) in [
         (105, "ECHO-1", "ultrasound", room.clone()), // the code is taken
         (106, "ECHO-2", "teleporter", room.clone()), // no such kind
@@ -483,7 +470,10 @@ on_both_databases!(an_administrator_sets_the_clinic_up_from_server_pages, |db| {
         let html = refused.text().await.unwrap();
         assert!(html.contains(&format!("value=\"{code}\"")), "{html}");
     }
-    assert_eq!(count(&db.store, "SELECT COUNT(*) FROM equipment").await, 1);
+    assert_eq!(
+        common::count(&db.store, "SELECT COUNT(*) FROM equipment").await,
+        1
+    );
     let echo = common::id_of(&db.store, "SELECT id FROM equipment WHERE code = $1", "ECHO-1")
         .await
         .to_string();
@@ -500,7 +490,7 @@ on_both_databases!(an_administrator_sets_the_clinic_up_from_server_pages, |db| {
         "a retired item is in no list: {html}"
     );
     assert_eq!(
-        count(
+        common::count(
             &db.store,
             "SELECT COUNT(*) FROM equipment WHERE retired_at IS NOT NULL"
         )
@@ -537,7 +527,10 @@ on_both_databases!(an_administrator_sets_the_clinic_up_from_server_pages, |db| {
         let refused = post_lab(lab(n, code, peers)).await;
         assert_eq!(refused.status(), 400, "{code} {peers}");
     }
-    assert_eq!(count(&db.store, "SELECT COUNT(*) FROM reference_lab").await, 0);
+    assert_eq!(
+        common::count(&db.store, "SELECT COUNT(*) FROM reference_lab").await,
+        0
+    );
     let issued = post_lab(lab(113, "BIO-REF", "10.0.0.5, 10.0.0.6")).await;
     assert_eq!(issued.status(), 200);
     let html = issued.text().await.unwrap();
@@ -553,7 +546,7 @@ on_both_databases!(an_administrator_sets_the_clinic_up_from_server_pages, |db| {
         1
     );
     assert_eq!(
-        count(&db.store, "SELECT COUNT(*) FROM reference_lab_peer").await,
+        common::count(&db.store, "SELECT COUNT(*) FROM reference_lab_peer").await,
         2
     );
     // The same form sent again acts once and does not show the token again.
@@ -586,7 +579,7 @@ on_both_databases!(an_administrator_sets_the_clinic_up_from_server_pages, |db| {
     );
     assert_eq!(hl7_status(&server, &new_token).await, 401);
     assert_eq!(
-        count(&db.store, "SELECT COUNT(*) FROM reference_lab_peer").await,
+        common::count(&db.store, "SELECT COUNT(*) FROM reference_lab_peer").await,
         0
     );
     assert_eq!(
@@ -598,7 +591,7 @@ on_both_databases!(an_administrator_sets_the_clinic_up_from_server_pages, |db| {
     );
 
     // Nobody else sets the clinic up, page or form.
-    sign_in(&server, "desk").await;
+    common::signed_in(&server, "desk").await;
     for page in ["/setup/facility", "/setup/equipment", "/setup/interfaces"] {
         let (status, _) = server.get_html(page, "fr").await;
         assert_eq!(status, 403, "{page}");

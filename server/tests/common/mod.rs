@@ -339,6 +339,22 @@ impl TestServer {
     }
 }
 
+/// The number one SQL query counts.
+pub async fn count(store: &Store, sql: &str) -> i64 {
+    plateau_app::fetch_scalar!(store.read(), i64, sql).unwrap()
+}
+
+/// Where a redirect sends the browser.
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// Signs `username` in with the test password, which must succeed.
+pub async fn signed_in(server: &TestServer, username: &str) {
+    let answer = server.sign_in(username, TEST_PASSWORD).await;
+    assert_eq!(answer.status(), 200, "{username}");
+}
+
 /// The demo clinic, served.
 pub async fn demo_server(db: &TestDb) -> TestServer {
     plateau_app::demo::seed(&db.store, chrono::Utc::now())
