@@ -69,7 +69,6 @@ const KNOWN_UPWARD: &[(&str, &str)] = &[
     ("shell", "supervision"),
     ("shell", "visits"),
     ("staff", "live"),
-    ("staff", "procedures"),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

@@ -553,23 +553,7 @@ pub async fn cosign(
 
 /// What the assignment rules need to know of a staff member of this facility.
 pub async fn candidate(tx: &mut Tx, facility_id: i64, staff_member_id: i64) -> Result<Candidate, StoreError> {
-    let active = crate::fetch_optional!(
-        tx.exec(),
-        (bool,),
-        "SELECT active FROM staff_member WHERE id = $1 AND facility_id = $2",
-        staff_member_id,
-        facility_id
-    )?
-    .ok_or(StoreError::NotFound)?;
-    let roles = crate::fetch_all!(
-        tx.exec(),
-        (String,),
-        "SELECT role FROM staff_role WHERE staff_member_id = $1",
-        staff_member_id
-    )?
-    .into_iter()
-    .map(|(role,)| crate::staff::StaffRole::try_from(role).map_err(corrupt))
-    .collect::<Result<Vec<_>, _>>()?;
+    let roles = crate::staff::store::working_roles(tx, facility_id, staff_member_id).await?;
     let certifications = crate::fetch_all!(
         tx.exec(),
         (String, chrono::NaiveDate),
@@ -584,11 +568,16 @@ pub async fn candidate(tx: &mut Tx, facility_id: i64, staff_member_id: i64) -> R
         })
     })
     .collect::<Result<Vec<_>, StoreError>>()?;
-    let presence = crate::staff::store::presence_in(tx, staff_member_id).await?;
+    // Someone no longer working here is off, whatever they last said.
+    let presence = if roles.is_empty() {
+        StaffPresence::Off
+    } else {
+        crate::staff::store::presence_in(tx, staff_member_id).await?
+    };
     Ok(Candidate {
         staff_member_id,
-        roles: if active.0 { roles } else { Vec::new() },
+        roles,
         certifications,
-        presence: if active.0 { presence } else { StaffPresence::Off },
+        presence,
     })
 }

@@ -50,8 +50,8 @@ pub async fn set_presence(staff_member_id: i64, presence: String) -> Result<(), 
     let facility_id = facility_id.ok_or_else(AppError::not_found)?;
     let mut tx = store.begin().await?;
     // Someone of this facility, still working here.
-    let candidate = crate::procedures::store::candidate(&mut tx, facility_id, staff_member_id).await?;
-    if candidate.roles.is_empty() {
+    let roles = super::store::working_roles(&mut tx, facility_id, staff_member_id).await?;
+    if roles.is_empty() {
         return Err(AppError::not_found());
     }
     super::store::set_presence(&mut tx, staff_member_id, presence, clock.now).await?;

@@ -76,6 +76,35 @@ pub async fn create(tx: &mut Tx, facility_id: i64, member: &NewStaffMember) -> R
     Ok(id)
 }
 
+/// The roles of a person of this facility who still works here: none once their account
+/// is deactivated; `NotFound` for anyone else.
+pub async fn working_roles(
+    tx: &mut Tx,
+    facility_id: i64,
+    staff_member_id: i64,
+) -> Result<Vec<StaffRole>, StoreError> {
+    let (active,) = crate::fetch_optional!(
+        tx.exec(),
+        (bool,),
+        "SELECT active FROM staff_member WHERE id = $1 AND facility_id = $2",
+        staff_member_id,
+        facility_id
+    )?
+    .ok_or(StoreError::NotFound)?;
+    if !active {
+        return Ok(Vec::new());
+    }
+    crate::fetch_all!(
+        tx.exec(),
+        (String,),
+        "SELECT role FROM staff_role WHERE staff_member_id = $1",
+        staff_member_id
+    )?
+    .into_iter()
+    .map(|(role,)| StaffRole::try_from(role).map_err(StoreError::Database))
+    .collect()
+}
+
 /// Whether a person is working now; nobody is on shift until they say so.
 pub async fn presence_in(tx: &mut Tx, staff_member_id: i64) -> Result<StaffPresence, StoreError> {
     let state = crate::fetch_optional!(
