@@ -11,8 +11,8 @@ use super::{
 };
 use crate::i18n::use_i18n;
 use crate::shell::{
-    go_to, go_to_done, loaded, shown, ActionButton, NotFound, PageForm, PageFormNote, PageForms, PageOutcome,
-    PostedForm, Refused,
+    go_to, loaded, shown, ActionButton, NotFound, PageForm, PageFormNote, PageForms, PageOutcome, PostedForm,
+    Refused,
 };
 use crate::staff::StaffRole;
 use leptos::either::Either;
@@ -218,12 +218,7 @@ pub fn AccountEditPage() -> impl IntoView {
         .get("id")
         .and_then(|id| id.parse::<i64>().ok())
         .filter(|id| *id > 0);
-    let render = move |outcome: PageOutcome| {
-        if let (PageOutcome::Done(done), Some(id)) = (&outcome, account_id) {
-            go_to_done(&format!("/admin/accounts/{id}"), &done.which);
-            return ().into_any();
-        }
-        let refused = outcome.refused();
+    let render = move |refused: Option<Refused>| {
         // Loaded after the form acted, so it shows what the form changed.
         let account = Resource::new(
             || (),
@@ -244,8 +239,11 @@ pub fn AccountEditPage() -> impl IntoView {
                 None => Either::Right(view! { <NotFound/> }),
             })}
         }
-        .into_any()
     };
+    let back = account_id.map_or_else(
+        || "/admin/accounts".to_owned(),
+        |id| format!("/admin/accounts/{id}"),
+    );
     view! {
         <section class="page account-edit">
             <p><a class="button secondary" href="/admin/accounts">{move || i18n.t().accounts_title}</a></p>
@@ -256,7 +254,7 @@ pub fn AccountEditPage() -> impl IntoView {
                 .accept::<SetCertification>()
                 .accept::<RemoveCertification>()
                 .accept::<EndAccountSessions>()
-                .after_post(render)}
+                .back_to(back, render)}
         </section>
     }
 }

@@ -3,9 +3,7 @@
 
 use super::{ranges_text, LabTest, Performed, SaveLabTest, SpecimenType, ValueKind};
 use crate::i18n::use_i18n;
-use crate::shell::{
-    go_to_done, loaded, shown, ticked, PageForm, PageFormNote, PageForms, PageOutcome, Refused,
-};
+use crate::shell::{loaded, shown, ticked, PageForm, PageFormNote, PageForms, Refused};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -14,19 +12,11 @@ use leptos::server_fn::ServerFn;
 #[component]
 pub fn LabCatalogPage() -> impl IntoView {
     let i18n = use_i18n();
-    let render = move |outcome: PageOutcome| {
-        if let PageOutcome::Done(done) = &outcome {
-            go_to_done("/admin/lab-tests", &done.which);
-            return ().into_any();
-        }
-        let refused = outcome.refused();
-        view! { <LabTests refused/> }.into_any()
-    };
     view! {
         <section class="page lab-catalog" aria-labelledby="page-title">
             <h1 id="page-title">{move || i18n.t().lab.catalog_title}</h1>
             <PageFormNote action=SaveLabTest::PATH refused=None done=|t| t.saved/>
-            {PageForms::new().accept::<SaveLabTest>().after_post(render)}
+            {PageForms::new().accept::<SaveLabTest>().back_to("/admin/lab-tests", |refused| view! { <LabTests refused/> })}
         </section>
     }
 }

@@ -5,7 +5,7 @@ use super::{AdvanceShipment, PackShipment, SendOuts, Shipment};
 use crate::facility::FacilityClock;
 use crate::i18n::use_i18n;
 use crate::patients::PatientSummary;
-use crate::shell::{go_to_done, loaded, PageForm, PageFormNote, PageForms, PageOutcome, Refused};
+use crate::shell::{loaded, PageForm, PageFormNote, PageForms, Refused};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -14,20 +14,15 @@ use leptos::server_fn::ServerFn;
 #[component]
 pub fn SendOutsPage() -> impl IntoView {
     let i18n = use_i18n();
-    let render = move |outcome: PageOutcome| {
-        if let PageOutcome::Done(done) = &outcome {
-            go_to_done("/lab/send-outs", &done.which);
-            return ().into_any();
-        }
-        let refused = outcome.refused();
+    let render = move |refused: Option<Refused>| {
         let send_outs = Resource::new(|| (), |_| super::load_send_outs());
-        view! { {loaded(send_outs, move |send_outs| view! { <SendOutsView send_outs refused=refused.clone()/> })} }.into_any()
+        view! { {loaded(send_outs, move |send_outs| view! { <SendOutsView send_outs refused=refused.clone()/> })} }
     };
     view! {
         <section class="page send-outs-page" aria-labelledby="page-title">
             <p class="screen-only"><a class="button secondary" href="/lab">{move || i18n.t().lab.back_to_worklist}</a></p>
             <h1 id="page-title">{move || i18n.t().lab.send_outs_title}</h1>
-            {PageForms::new().accept::<PackShipment>().accept::<AdvanceShipment>().after_post(render)}
+            {PageForms::new().accept::<PackShipment>().accept::<AdvanceShipment>().back_to("/lab/send-outs", render)}
         </section>
     }
 }

@@ -7,9 +7,7 @@ use crate::equipment::EquipmentKind;
 use crate::facility::FacilitySettings;
 use crate::i18n::use_i18n;
 use crate::positioning::BodyPosition;
-use crate::shell::{
-    go_to_done, loaded, shown, ticked, PageForm, PageFormNote, PageForms, PageOutcome, Refused,
-};
+use crate::shell::{loaded, shown, ticked, PageForm, PageFormNote, PageForms, Refused};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
@@ -18,14 +16,6 @@ use leptos::server_fn::ServerFn;
 #[component]
 pub fn CatalogPage() -> impl IntoView {
     let i18n = use_i18n();
-    let render = move |outcome: PageOutcome| {
-        if let PageOutcome::Done(done) = &outcome {
-            go_to_done("/admin/catalog", &done.which);
-            return ().into_any();
-        }
-        let refused = outcome.refused();
-        view! { <Catalog refused/> }.into_any()
-    };
     view! {
         <section class="page catalog" aria-labelledby="page-title">
             <h1 id="page-title">{move || i18n.t().back_office.catalog_title}</h1>
@@ -33,7 +23,7 @@ pub fn CatalogPage() -> impl IntoView {
             {PageForms::new()
                 .accept::<SaveProcedureKind>()
                 .accept::<SaveFacilitySettings>()
-                .after_post(render)}
+                .back_to("/admin/catalog", |refused| view! { <Catalog refused/> })}
         </section>
     }
 }

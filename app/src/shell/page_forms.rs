@@ -76,6 +76,26 @@ impl PageForms {
     }
 }
 
+impl PageForms {
+    /// The usual course of a page: once a form did its work the browser goes back to
+    /// `path`, told what was done (a 303 with `?done=`); otherwise `render` draws the
+    /// page, with the refused form if one was.
+    pub fn back_to<V: IntoView + 'static>(
+        self,
+        path: impl Into<String>,
+        render: impl Fn(Option<Refused>) -> V + Clone + Send + Sync + 'static,
+    ) -> impl IntoView {
+        let path = path.into();
+        self.after_post(move |outcome| match outcome {
+            PageOutcome::Done(done) => {
+                go_to_done(&path, &done.which);
+                ().into_any()
+            }
+            outcome => render(outcome.refused()).into_any(),
+        })
+    }
+}
+
 /// Runs the server function a form names, with its fields.
 #[cfg(feature = "ssr")]
 async fn run<S>(form: PostedForm) -> Result<String, AppError>
@@ -182,7 +202,7 @@ fn done_name(action: &str) -> &str {
 }
 
 /// Sends the browser on to `path` after the form naming `action` did its work, saying so.
-pub fn go_to_done(path: &str, action: &str) {
+fn go_to_done(path: &str, action: &str) {
     let separator = if path.contains('?') { '&' } else { '?' };
     super::go_to(&format!("{path}{separator}done={}", done_name(action)));
 }
